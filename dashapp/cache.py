@@ -1,0 +1,112 @@
+"""Cache configuration: Redis when ``REDIS_URL`` is set, in-process otherwise.
+
+A dead or hung Redis must cost milliseconds, not seconds: sockets time out after
+about 0.25 s, redis-py does not retry, and after one failure the cache steps
+aside for a few seconds (every call is a miss) instead of timing out again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Flask
+from flask_caching.backends.rediscache import RedisCache
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from dashapp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PAUSE_AFTER_FAILURE_SECONDS = 5.0
+_MISS_VALUES = {"get": None, "get_many": None, "has": False, "inc": None, "dec": None}
+
+
+class GuardedRedisCache(RedisCache):
+    """RedisCache that treats a failing Redis as an empty cache for a short pause."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paused_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        """False while pausing after a Redis failure."""
+        return time.monotonic() >= self._paused_until
+
+    def _guard(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not self.available:
+            return self._miss(name, args)
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except Exception as error:  # redis.ConnectionError, TimeoutError, ...
+            self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+            log.warning("cache unavailable for %ss: %s", PAUSE_AFTER_FAILURE_SECONDS, error)
+            return self._miss(name, args)
+
+    @staticmethod
+    def _miss(name: str, args: tuple[Any, ...]) -> Any:
+        if name == "get_many":
+            return [None] * len(args)
+        return _MISS_VALUES.get(name, False)
+
+    def get(self, key: str) -> Any:
+        return self._guard("get", key)
+
+    def get_many(self, *keys: str) -> list[Any]:
+        return self._guard("get_many", *keys)
+
+    def has(self, key: str) -> bool:
+        return self._guard("has", key)
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> Any:
+        return self._guard("set", key, value, timeout)
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> Any:
+        return self._guard("add", key, value, timeout)
+
+    def set_many(self, mapping: dict[str, Any], timeout: int | None = None) -> Any:
+        return self._guard("set_many", mapping, timeout)
+
+    def delete(self, key: str) -> Any:
+        return self._guard("delete", key)
+
+    def delete_many(self, *keys: str) -> Any:
+        return self._guard("delete_many", *keys)
+
+    def inc(self, key: str, delta: int = 1) -> Any:
+        return self._guard("inc", key, delta)
+
+    def clear(self) -> Any:
+        return self._guard("clear")
+
+
+def cache_config(settings: Settings, key_prefix: str = "dashapp:") -> dict[str, Any]:
+    """flask-caching configuration for these settings."""
+    config: dict[str, Any] = {
+        "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout,
+        "CACHE_KEY_PREFIX": key_prefix,
+    }
+    if not settings.redis_url:
+        return {**config, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
+    timeout = settings.redis_socket_timeout
+    return {
+        **config,
+        "CACHE_TYPE": "dashapp.cache.GuardedRedisCache",
+        "CACHE_REDIS_URL": settings.redis_url,
+        "CACHE_OPTIONS": {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "retry": Retry(NoBackoff(), 0),
+            "health_check_interval": 0,
+        },
+    }
+
+
+def init_cache(app: Flask, settings: Settings, key_prefix: str) -> None:
+    """Configure the module-level cache singleton for ``app``."""
+    from dashapp.extensions import cache
+
+    cache.init_app(app, config=cache_config(settings, key_prefix))

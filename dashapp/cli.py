@@ -1,0 +1,94 @@
+"""The ``dashapp`` command: Flask's CLI group plus database, demo and server commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from tqdm import tqdm
+
+from dashapp.extensions import database
+from dashapp.settings import current_settings
+from db import migrate
+
+db_group = AppGroup("db", help="Database schema commands.")
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations to DATABASE_URL."""
+    migrate.upgrade(current_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("check")
+def db_check() -> None:
+    """Fail if the database schema differs from the models."""
+    differences = migrate.drift(database.engine)
+    if differences:
+        raise click.ClickException(f"schema drift: {differences}")
+    click.echo("no drift")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--days", default=7.0, show_default=True, help="History to create on first run.")
+@click.option("--if-empty", is_flag=True, help="Seed only a fresh database (or top up the demo).")
+def seed_demo_command(days: float, if_empty: bool) -> None:
+    """Create the "Service health" demo dashboard and fill its metrics up to now."""
+    from dashapp.seed import demo_state, seed_demo
+
+    if if_empty and demo_state() == "absent":
+        click.echo("dashboards exist and the demo was removed: not seeding")
+        return
+    with tqdm(unit="pt", unit_scale=True, desc="demo data", disable=None) as bar:
+
+        def advance(count: int, total: int) -> None:
+            bar.total = total
+            bar.update(count)
+
+        written = seed_demo(days, progress=advance)
+    click.echo(f"demo ready: {written} new points")
+
+
+@click.command("demo-feed")
+@with_appcontext
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between writes.")
+def demo_feed_command(interval: float) -> None:
+    """Keep the demo metrics live: append the newest points every interval."""
+    from dashapp.seed import seed_demo
+
+    click.echo("feeding demo metrics; Ctrl-C to stop")
+    while True:
+        seed_demo(days=1)
+        time.sleep(interval)
+
+
+@click.command("serve")
+@click.option("--workers", type=int, default=None, help="gunicorn workers (default: auto).")
+def serve_command(workers: int | None) -> None:
+    """Serve the app with gunicorn on HOST:PORT (the production server)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    args = [sys.executable, "-m", "gunicorn", "-c", os.path.join(root, "gunicorn.conf.py")]
+    if workers:
+        args += ["--workers", str(workers)]
+    os.chdir(root)
+    os.execv(sys.executable, [*args, "wsgi:app"])
+
+
+def init_app(app: Flask) -> None:
+    """Attach dashapp's commands to ``app.cli``."""
+    for command in (db_group, seed_demo_command, demo_feed_command, serve_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the ``dashapp`` console script."""
+    from dashapp import create_app
+
+    FlaskGroup(create_app=create_app, add_version_option=False, help=__doc__)()

@@ -1,0 +1,28 @@
+"""The Dash app, mounted on the Flask server at ``/``."""
+
+from __future__ import annotations
+
+from dash import Dash
+from flask import Flask
+
+from callbacks import register_all
+from dashapp import PROJECT_ROOT
+from layouts.shell import app_shell
+
+
+def init_dash(server: Flask) -> Dash:
+    """Create the Dash app on ``server`` (assets served locally) and register its callbacks."""
+    app = Dash(
+        __name__,
+        server=server,
+        url_base_pathname="/",
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        serve_locally=True,
+        title="dashapp",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    app.layout = app_shell
+    register_all(app)
+    server.extensions["dashapp.dash"] = app
+    return app

@@ -1,0 +1,71 @@
+"""One Settings object, read from environment variables (12-factor)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/dashapp.db"
+PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "please-change"})
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    dashapp_env: Literal["development", "production", "test"] = "production"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: str | None = None
+    anonymous_view: bool = True
+    statement_timeout_ms: int = Field(default=10_000, ge=100)
+    host: str = "127.0.0.1"
+    port: int = 8050
+    max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)
+    redis_socket_timeout: float = 0.25
+    cache_timeout: int = 600
+
+    @property
+    def is_dev(self) -> bool:
+        """True for local development and tests, where a generated secret key is fine."""
+        return self.dashapp_env in ("development", "test")
+
+
+def current_settings() -> Settings:
+    """The Settings of the app handling the current request or command."""
+    from flask import current_app
+
+    return current_app.extensions["dashapp.settings"]
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build Settings from the environment, with ``overrides`` (any key case) on top."""
+    known = Settings.model_fields
+    values = {k.lower(): v for k, v in (overrides or {}).items() if k.lower() in known}
+    return Settings(**values)
+
+
+def resolve_secret_key(settings: Settings, instance_path: Path) -> str:
+    """Return the secret key; refuse a placeholder outside dev, persist a random one in dev."""
+    key = settings.secret_key or ""
+    if key.lower() not in PLACEHOLDER_SECRETS and len(key) >= 16:
+        return key
+    if not settings.is_dev:
+        raise RuntimeError(
+            "SECRET_KEY is missing or a placeholder: set SECRET_KEY to a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,1 @@
+"""Database layer: models, engine/session, and repositories returning plain dataclasses."""

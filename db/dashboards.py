@@ -1,0 +1,247 @@
+"""Dashboards repository: specs with optimistic versioning and an immutable history.
+
+Every write stores a :class:`DashboardVersionRow`; updates must name the version
+they started from, so two editors can never overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dashapp.spec import DashboardSpec, dump_spec
+from db.models import DashboardRow, DashboardVersionRow
+from db.types import utcnow
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
+class DashboardNotFound(LookupError):
+    """No (live) dashboard has that slug."""
+
+
+class SlugTaken(ValueError):
+    """Another dashboard already uses that slug."""
+
+
+class VersionConflict(RuntimeError):
+    """The dashboard changed since the version the writer started from."""
+
+    def __init__(self, slug: str, expected: int, current: int) -> None:
+        self.slug, self.expected, self.current = slug, expected, current
+        super().__init__(
+            f"dashboard {slug!r} is at version {current}, not {expected}: "
+            "someone else saved it meanwhile"
+        )
+
+
+@dataclass(frozen=True)
+class DashboardSummary:
+    """A row of the dashboard list."""
+
+    slug: str
+    title: str
+    tags: list[str]
+    panel_count: int
+    version: int
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A dashboard with its current spec document."""
+
+    id: int
+    slug: str
+    title: str
+    spec: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class DashboardVersion:
+    """One saved state of a dashboard."""
+
+    version: int
+    spec: dict[str, Any]
+    author: str | None
+    message: str
+    created_at: datetime
+
+
+def slugify(text: str) -> str:
+    """A URL slug from a title: ``Service health`` -> ``service-health``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:100] or "dashboard"
+
+
+def check_slug(slug: str) -> str:
+    """Return ``slug`` if it is valid, else raise ValueError saying what a slug may hold."""
+    if not SLUG_PATTERN.match(slug):
+        raise ValueError(
+            "slug must be 1-100 lower-case letters, digits or dashes, "
+            "starting with a letter or digit"
+        )
+    return slug
+
+
+def _to_dashboard(row: DashboardRow) -> Dashboard:
+    return Dashboard(
+        row.id, row.slug, row.title, row.spec, row.version,
+        row.created_at, row.updated_at, row.updated_by,
+    )  # fmt: skip
+
+
+def _live_row(session: Session, slug: str, *, lock: bool = False) -> DashboardRow:
+    statement = select(DashboardRow).where(
+        DashboardRow.slug == slug, DashboardRow.deleted_at.is_(None)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    row = session.scalar(statement)
+    if row is None:
+        raise DashboardNotFound(slug)
+    return row
+
+
+def list_dashboards(session: Session) -> list[DashboardSummary]:
+    """Live dashboards, by title."""
+    rows = session.scalars(
+        select(DashboardRow).where(DashboardRow.deleted_at.is_(None)).order_by(DashboardRow.title)
+    )
+    return [
+        DashboardSummary(
+            row.slug,
+            row.title,
+            list(row.spec.get("tags", [])),
+            len(row.spec.get("panels", [])),
+            row.version,
+            row.updated_at,
+            row.updated_by,
+        )
+        for row in rows
+    ]
+
+
+def get_dashboard(session: Session, slug: str) -> Dashboard:
+    """The live dashboard with ``slug``; raises DashboardNotFound."""
+    return _to_dashboard(_live_row(session, slug))
+
+
+def create_dashboard(
+    session: Session,
+    slug: str,
+    spec: DashboardSpec,
+    author: str | None,
+    message: str = "Created",
+) -> Dashboard:
+    """Insert a dashboard at version 1; raises SlugTaken if the slug is in use."""
+    check_slug(slug)
+    if session.scalar(select(DashboardRow.id).where(DashboardRow.slug == slug)) is not None:
+        raise SlugTaken(slug)
+    now = utcnow()
+    document = dump_spec(spec)
+    row = DashboardRow(
+        slug=slug, title=spec.title, spec=document, version=1,
+        created_at=now, updated_at=now, updated_by=author,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    _record_version(session, row, author, message)
+    return _to_dashboard(row)
+
+
+def update_dashboard(
+    session: Session,
+    slug: str,
+    spec: DashboardSpec,
+    expected_version: int,
+    author: str | None,
+    message: str = "",
+    new_slug: str | None = None,
+) -> Dashboard:
+    """Save a new version; raises VersionConflict if ``expected_version`` is not current."""
+    row = _live_row(session, slug)
+    if new_slug and new_slug != slug:
+        check_slug(new_slug)
+        taken = session.scalar(select(DashboardRow.id).where(DashboardRow.slug == new_slug))
+        if taken is not None:
+            raise SlugTaken(new_slug)
+    document = dump_spec(spec)
+    result = session.execute(
+        update(DashboardRow)
+        .where(DashboardRow.id == row.id, DashboardRow.version == expected_version)
+        .values(
+            spec=document,
+            title=spec.title,
+            slug=new_slug or slug,
+            version=DashboardRow.version + 1,
+            updated_at=utcnow(),
+            updated_by=author,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(row)
+        raise VersionConflict(slug, expected_version, row.version)
+    session.refresh(row)
+    _record_version(session, row, author, message)
+    return _to_dashboard(row)
+
+
+def delete_dashboard(session: Session, slug: str, expected_version: int | None = None) -> None:
+    """Soft-delete: the dashboard disappears from lists; its history stays restorable."""
+    row = _live_row(session, slug)
+    if expected_version is not None and row.version != expected_version:
+        raise VersionConflict(slug, expected_version, row.version)
+    row.deleted_at = utcnow()
+    row.slug = f"{row.slug}--deleted-{row.id}"[:100]
+
+
+def list_versions(session: Session, slug: str) -> list[DashboardVersion]:
+    """Every saved state of a dashboard, newest first."""
+    row = _live_row(session, slug)
+    rows = session.scalars(
+        select(DashboardVersionRow)
+        .where(DashboardVersionRow.dashboard_id == row.id)
+        .order_by(DashboardVersionRow.version.desc())
+    )
+    return [_to_version(v) for v in rows]
+
+
+def get_version(session: Session, slug: str, version: int) -> DashboardVersion:
+    """One saved state; raises DashboardNotFound if the dashboard or version is missing."""
+    row = _live_row(session, slug)
+    found = session.get(DashboardVersionRow, (row.id, version))
+    if found is None:
+        raise DashboardNotFound(f"{slug} version {version}")
+    return _to_version(found)
+
+
+def _to_version(row: DashboardVersionRow) -> DashboardVersion:
+    return DashboardVersion(row.version, row.spec, row.author, row.message, row.created_at)
+
+
+def _record_version(session: Session, row: DashboardRow, author: str | None, message: str) -> None:
+    session.add(
+        DashboardVersionRow(
+            dashboard_id=row.id,
+            version=row.version,
+            spec=row.spec,
+            author=author,
+            message=message,
+            created_at=row.updated_at,
+        )
+    )
+    session.flush()

@@ -1,0 +1,35 @@
+"""Alembic, driven from Python: ``dashapp db upgrade`` and the drift check in the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine
+
+from db.models import Base
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic Config pointing at dashapp's migrations and the given database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate the database to ``revision``."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def drift(engine: Engine) -> list[tuple[object, ...]]:
+    """Differences between the migrated schema and the models (empty means no drift)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)

@@ -1,0 +1,100 @@
+"""SQLAlchemy 2 typed ORM models: the schema Alembic migrates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import JSONDocument, Timestamp, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns; PostgreSQL gets bigint identities.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SeriesRow(Base):
+    """One time series: a metric name from a source with a set of labels."""
+
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("name", "source", "labels"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[dict[str, str]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class PointRow(Base):
+    """One sample. Narrow on purpose: this table grows to billions of rows.
+
+    No foreign key to ``series``: the per-row check would tax every ingest,
+    and points are only written through the repository, which resolves ids first.
+    The primary key carries ``value`` (PostgreSQL ``INCLUDE``; SQLite ``WITHOUT ROWID``)
+    so range queries are index-only scans.
+    """
+
+    __tablename__ = "metric_points"
+    __table_args__ = (PrimaryKeyConstraint("series_id", "ts", postgresql_include=["value"]),)
+
+    series_id: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[datetime] = mapped_column(Timestamp)
+    value: Mapped[float] = mapped_column(Float(precision=53))
+
+
+class DashboardRow(Base):
+    """A dashboard: its current spec and version number."""
+
+    __tablename__ = "dashboards"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class DashboardVersionRow(Base):
+    """An immutable saved state of a dashboard."""
+
+    __tablename__ = "dashboard_versions"
+    __table_args__ = (PrimaryKeyConstraint("dashboard_id", "version"),)
+
+    dashboard_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("dashboards.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    author: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

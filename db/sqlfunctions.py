@@ -1,0 +1,182 @@
+"""SQL constructs compiled per dialect, so repositories build one query for both databases.
+
+* ``time_bucket(step, ts)``: ``date_bin`` on PostgreSQL, integer arithmetic on SQLite
+  (where timestamps are epoch microseconds, see :class:`db.types.Timestamp`).
+* ``last_by(value, ts)`` / ``first_by``: the value at the latest/earliest timestamp.
+* ``percentile(fraction, value)``: ``percentile_cont`` on PostgreSQL, a Python
+  aggregate registered on SQLite connections.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Float, Interval, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from db.types import Timestamp
+
+
+class time_bucket(FunctionElement[Any]):
+    """Start of the ``step``-wide bucket holding ``ts``, aligned to the Unix epoch."""
+
+    type = Timestamp()
+    inherit_cache = False  # the step is a Python value, not part of the cache key
+
+    def __init__(self, step: timedelta, ts: ColumnElement[Any]) -> None:
+        self.step = step
+        super().__init__(ts)
+
+
+@compiles(time_bucket, "postgresql")
+def _bucket_postgresql(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    (ts,) = element.clauses
+    step = compiler.process(literal(element.step, Interval()), **kw)
+    return f"date_bin({step}, {compiler.process(ts, **kw)}, TIMESTAMPTZ 'epoch')"
+
+
+@compiles(time_bucket)
+def _bucket_integer(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    (ts,) = element.clauses
+    step_us = element.step // timedelta(microseconds=1)
+    step = compiler.process(literal(step_us), **kw)
+    return f"(({compiler.process(ts, **kw)} / {step}) * {step})"
+
+
+class epoch_seconds(FunctionElement[float]):
+    """Seconds since the Unix epoch of a timestamp expression (fractional)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(epoch_seconds)
+def _epoch_integer(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} / 1000000.0)"
+
+
+class last_by(FunctionElement[float]):
+    """Aggregate: the value of the row with the greatest ``ts``."""
+
+    type = Float()
+    inherit_cache = True
+
+
+class first_by(FunctionElement[float]):
+    """Aggregate: the value of the row with the smallest ``ts``."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(last_by, "postgresql")
+def _last_postgresql(element: last_by, compiler: SQLCompiler, **kw: Any) -> str:
+    value, ts = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(array_agg({value} ORDER BY {ts} DESC))[1]"
+
+
+@compiles(first_by, "postgresql")
+def _first_postgresql(element: first_by, compiler: SQLCompiler, **kw: Any) -> str:
+    value, ts = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(array_agg({value} ORDER BY {ts}))[1]"
+
+
+@compiles(last_by)
+def _last_sqlite(element: last_by, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"dashapp_last({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(first_by)
+def _first_sqlite(element: first_by, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"dashapp_first({compiler.process(element.clauses, **kw)})"
+
+
+class percentile(FunctionElement[float]):
+    """Aggregate: the continuous percentile ``fraction`` (0..1) of ``value``."""
+
+    type = Float()
+    inherit_cache = False
+
+    def __init__(self, fraction: float, value: ColumnElement[Any]) -> None:
+        self.fraction = float(fraction)
+        super().__init__(value)
+
+
+@compiles(percentile, "postgresql")
+def _percentile_postgresql(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    fraction = compiler.process(literal(element.fraction, Float()), **kw)
+    (value,) = element.clauses
+    return f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {compiler.process(value, **kw)})"
+
+
+@compiles(percentile)
+def _percentile_sqlite(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    fraction = compiler.process(literal(element.fraction, Float()), **kw)
+    (value,) = element.clauses
+    return f"dashapp_percentile({compiler.process(value, **kw)}, {fraction})"
+
+
+class _ExtremeBy:
+    """SQLite aggregate keeping the value at the smallest or greatest key."""
+
+    greatest = True
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.value: Any = None
+
+    def step(self, value: Any, key: Any) -> None:
+        if key is None:
+            return
+        if self.key is None or (key > self.key if self.greatest else key < self.key):
+            self.key, self.value = key, value
+
+    def finalize(self) -> Any:
+        return self.value
+
+
+class _LastBy(_ExtremeBy):
+    greatest = True
+
+
+class _FirstBy(_ExtremeBy):
+    greatest = False
+
+
+class _Percentile:
+    """SQLite aggregate matching PostgreSQL's ``percentile_cont`` (linear interpolation)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        position = self.fraction * (len(ordered) - 1)
+        low, high = math.floor(position), math.ceil(position)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def register_sqlite_functions(connection: sqlite3.Connection) -> None:
+    """Install the aggregates the constructs above compile to on a SQLite connection."""
+    connection.create_aggregate("dashapp_last", 2, _LastBy)  # type: ignore[arg-type]
+    connection.create_aggregate("dashapp_first", 2, _FirstBy)  # type: ignore[arg-type]
+    connection.create_aggregate("dashapp_percentile", 2, _Percentile)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Pure layout builders: spec and data in, Dash component trees out."""

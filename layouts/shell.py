@@ -1,0 +1,51 @@
+"""The page shell: header, navigation and the container the router fills."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from layouts import ids
+
+
+def app_shell() -> html.Div:
+    """The layout served at every URL; the router callback fills ``page``."""
+    return html.Div(
+        className="app",
+        children=[
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            html.Header(
+                className="topbar",
+                children=[
+                    dcc.Link("dashapp", href="/", className="brand"),
+                    html.Nav(
+                        className="topnav",
+                        children=[
+                            dcc.Link("Dashboards", href="/"),
+                            html.A("API docs", href="/api/docs"),
+                        ],
+                    ),
+                ],
+            ),
+            html.Main(id=ids.PAGE, className="page"),
+        ],
+    )
+
+
+def not_found(path: str) -> html.Div:
+    """A friendly 404 inside the shell."""
+    return html.Div(
+        className="empty-state",
+        children=[
+            html.H1("Not found"),
+            html.P(f"Nothing lives at {path}."),
+            dcc.Link("Back to the dashboards", href="/"),
+        ],
+    )
+
+
+def error_page(message: str) -> html.Div:
+    """A page-level error (for example the database is unreachable)."""
+    return html.Div(
+        className="empty-state error",
+        children=[html.H1("Something went wrong"), html.P(message)],
+    )

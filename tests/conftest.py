@@ -1,0 +1,139 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, real Redis, the app.
+
+Without ``REQUIRE_SERVICES=1`` a test whose service is missing is skipped with the
+reason; with it (CI), the same test fails, so nothing is silently left untested.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from dashapp import create_app
+from db import migrate
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TABLES = ("metric_points", "series", "dashboard_versions", "dashboards")
+
+
+def service_missing(reason: str) -> None:
+    """Skip on a developer's bare machine; fail in CI (REQUIRE_SERVICES=1)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1 demands it)")
+    pytest.skip(reason)
+
+
+def _postgres_url(name: str) -> str:
+    params = dict(part.split("=", 1) for part in POSTGRES_ADMIN.split())
+    user = params.get("user", "postgres")
+    host = params.get("host", "127.0.0.1")
+    port = params.get("port", "5432")
+    return f"postgresql+psycopg://{user}@{host}:{port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgresql_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
+    try:
+        admin = psycopg.connect(
+            POSTGRES_ADMIN + " dbname=postgres", autocommit=True, connect_timeout=3
+        )
+    except psycopg.OperationalError as error:
+        service_missing(f"PostgreSQL is not reachable: {error}")
+    name = f"dashapp_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = _postgres_url(name)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated SQLite database file for this test run."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'dashapp.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+def empty_tables(url: str) -> None:
+    """Delete every row, so each test starts from an empty schema."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each database test runs on SQLite and on PostgreSQL, starting empty."""
+    url = request.getfixturevalue(f"{request.param}_database")
+    empty_tables(url)
+    yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis server."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        service_missing(f"Redis is not reachable: {error}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def make_app(database_url: str, **config: object) -> Flask:
+    """An app on ``database_url`` with test settings."""
+    settings = {
+        "DATABASE_URL": database_url,
+        "DASHAPP_ENV": "test",
+        "SECRET_KEY": "test-secret-key-long-enough-to-pass",
+        "TESTING": True,
+        "CACHE_KEY_PREFIX": f"dashapp-test-{uuid.uuid4().hex[:8]}:",
+        **config,
+    }
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The app on the parametrised database, with the in-process cache."""
+    application = make_app(database_url)
+    yield application
+    application.extensions["dashapp.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask):  # type: ignore[no-untyped-def]
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of chromedriver for browser tests (Debian's chromium-driver)."""
+    driver = shutil.which("chromedriver")
+    if driver is None or not Path("/usr/bin/chromium").exists():
+        service_missing("Chromium and chromium-driver are not installed")
+    return driver

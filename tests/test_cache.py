@@ -1,0 +1,83 @@
+"""Query caching: real Redis when configured, in-process otherwise, never stale after ingest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from flask import Flask
+
+from dashapp.extensions import cache
+from dashapp.spec import Query
+from dashapp.timerange import TimeRange
+from db.cached import panel_query
+from tests.conftest import make_app
+
+
+def ingest(app: Flask, value: float, when: datetime) -> None:
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/metrics",
+        json={"name": "cpu", "source": "h", "value": value, "timestamp": when.timestamp()},
+    )
+    assert response.status_code == 201
+
+
+@pytest.fixture
+def redis_app(database_url: str, redis_url: str):  # type: ignore[no-untyped-def]
+    application = make_app(database_url, REDIS_URL=redis_url)
+    yield application
+    client = redis.Redis.from_url(redis_url)
+    prefix = application.config["CACHE_KEY_PREFIX"]
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+    application.extensions["dashapp.db"].engine.dispose()
+
+
+def test_redis_backs_the_cache_and_ingest_invalidates(redis_app: Flask, redis_url: str) -> None:
+    now = datetime.now(UTC)
+    window = TimeRange(now - timedelta(hours=1), now)
+    ingest(redis_app, 1.0, now - timedelta(minutes=5))
+    with redis_app.app_context():
+        first = panel_query(Query(metric="cpu", agg="max"), window, 100)
+        again = panel_query(Query(metric="cpu", agg="max"), window, 100)
+    assert not first.cached and again.cached
+    assert again.series[0].values == first.series[0].values == [1.0]
+    keys = redis.Redis.from_url(redis_url).keys(redis_app.config["CACHE_KEY_PREFIX"] + "q:*")
+    assert len(keys) == 1
+
+    ingest(redis_app, 7.0, now - timedelta(minutes=4))
+    with redis_app.app_context():
+        fresh = panel_query(Query(metric="cpu", agg="max"), window, 100)
+    assert not fresh.cached and max(fresh.series[0].values) == 7.0
+
+
+def test_relative_ranges_within_one_bucket_share_a_cache_entry(app: Flask) -> None:
+    now = datetime(2026, 5, 1, 12, 0, 1, tzinfo=UTC)
+    with app.app_context():
+        first = panel_query(Query(metric="cpu"), TimeRange(now - timedelta(hours=6), now), 720)
+        later = now + timedelta(seconds=20)
+        second = panel_query(Query(metric="cpu"), TimeRange(later - timedelta(hours=6), later), 720)
+    assert second.cached and first.start == second.start
+
+
+def test_a_dead_redis_is_bypassed_after_one_failure(database_url: str) -> None:
+    # Nothing listens on port 1: the first cache call fails, later ones skip Redis
+    # for a pause, and every query is still answered from the database.
+    application = make_app(database_url, REDIS_URL="redis://127.0.0.1:1/0")
+    ingest(application, 3.0, datetime.now(UTC) - timedelta(minutes=1))
+    now = datetime.now(UTC)
+    with application.app_context():
+        backend = cache.cache
+        assert not backend.available
+        results = [
+            panel_query(Query(metric="cpu"), TimeRange(now - timedelta(hours=1), now), 50)
+            for _ in range(3)
+        ]
+        options = backend._write_client.connection_pool.connection_kwargs
+    assert [r.series[0].values for r in results] == [[3.0]] * 3
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == 0.25
+    assert options["retry"].get_retries() == 0
+    application.extensions["dashapp.db"].engine.dispose()

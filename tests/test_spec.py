@@ -1,0 +1,91 @@
+"""The dashboard spec: what it accepts, what it refuses, and how it says why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashapp.demo import dashboard_spec
+from dashapp.spec import DashboardSpec, SpecError, dump_spec, parse_spec
+
+
+def minimal(**panel: object) -> dict:
+    return {
+        "title": "T",
+        "panels": [{"id": "p1", "type": "timeseries", "queries": [{"metric": "cpu"}], **panel}],
+    }
+
+
+def test_demo_spec_is_valid_and_round_trips() -> None:
+    spec = parse_spec(dashboard_spec())
+    assert len(spec.panels) >= 6
+    assert parse_spec(dump_spec(spec)) == spec
+    assert dump_spec(spec)["time"] == {"from": "now-6h", "to": "now"}
+
+
+def test_defaults_fill_a_minimal_spec() -> None:
+    spec = parse_spec(minimal())
+    assert spec.schema_version == 1
+    panel = spec.panels[0]
+    assert (panel.grid.w, panel.grid.h) == (12, 8)
+    assert panel.queries[0].agg == "avg"
+
+
+@pytest.mark.parametrize(
+    ("document", "field", "words"),
+    [
+        (minimal(grid={"x": 20, "y": 0, "w": 8, "h": 4}), "panels.0.timeseries.grid", "x + w"),
+        (minimal(grid={"x": 0, "y": 0, "w": 25, "h": 4}), "panels.0.timeseries.grid.w", "24"),
+        (minimal(options={"unit": "parsecs"}), "panels.0.timeseries.options.unit", "percent"),
+        (minimal(colour="red"), "panels.0.timeseries.colour", "Extra inputs"),
+        (minimal(queries=[{"metric": "cpu", "agg": "median"}]), "queries.0.agg", "avg"),
+        (
+            minimal(queries=[{"metric": "cpu", "interval": "soon"}]),
+            "queries.0.interval",
+            "duration",
+        ),
+        ({"title": "T", "time": {"from": "yesterday"}}, "time.from", "not a time"),
+        ({"title": ""}, "title", "at least 1"),
+        ({"title": "T", "refresh": "0s"}, "refresh", "at least 1s"),
+    ],
+)
+def test_invalid_specs_name_the_field(document: dict, field: str, words: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(document)
+    messages = {e["field"]: e["message"] for e in caught.value.errors}
+    matching = [f for f in messages if field in f]
+    assert matching, messages
+    assert words in messages[matching[0]]
+
+
+def test_unknown_panel_type_is_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(minimal(type="pie"))
+    assert "timeseries" in str(caught.value)
+
+
+def test_duplicate_panel_ids_are_refused() -> None:
+    document = minimal()
+    document["panels"].append(dict(document["panels"][0]))
+    with pytest.raises(SpecError, match="repeated: p1"):
+        parse_spec(document)
+
+
+def test_text_panel_needs_no_query_and_keeps_markdown() -> None:
+    spec = parse_spec(
+        {"title": "T", "panels": [{"id": "t", "type": "text", "options": {"content": "# Hi"}}]}
+    )
+    assert spec.panels[0].options.content == "# Hi"
+
+
+def test_json_schema_is_exported_and_describes_panels() -> None:
+    schema = DashboardSpec.model_json_schema(by_alias=True)
+    json.dumps(schema)
+    assert schema["properties"]["schema_version"]["const"] == 1
+    panel_types = {
+        definition["properties"]["type"]["const"]
+        for name, definition in schema["$defs"].items()
+        if name.endswith("Panel")
+    }
+    assert panel_types == {"timeseries", "stat", "gauge", "bar", "table", "heatmap", "text"}
