@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from tqdm import tqdm
 
+from dashapp.cli_tokens import tokens_group
 from dashapp.extensions import database
 from dashapp.settings import current_settings
 from db import migrate
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
     """Attach dashapp's commands to ``app.cli``."""
     for command in (db_group, seed_demo_command, demo_feed_command, serve_command):
         app.cli.add_command(command)
+    app.cli.add_command(tokens_group)
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
+    api_rate_limit: str = "100/second"
+    cors_origins: str = ""
 
     @property
     def is_dev(self) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -217,6 +217,83 @@ def last_points(session: Session, series_ids: Collection[int]) -> dict[int, Last
 def count_points(session: Session) -> int:
     """Total number of stored points."""
     return session.scalar(select(func.count()).select_from(PointRow)) or 0
+
+
+def get_series(session: Session, series_id: int) -> SeriesInfo | None:
+    """One series by id, with its newest point; None if there is no such series."""
+    row = session.execute(
+        select(SeriesRow.id, SeriesRow.name, SeriesRow.source, SeriesRow.labels).where(
+            SeriesRow.id == series_id
+        )
+    ).first()
+    if row is None:
+        return None
+    last = last_points(session, [row.id]).get(row.id)
+    return SeriesInfo(
+        row.id,
+        row.name,
+        row.source,
+        dict(row.labels),
+        last.ts if last else None,
+        last.value if last else None,
+    )
+
+
+CatalogCursor = tuple[str, str, int]
+"""(name, source, id) of the last series of a page: where the next page starts."""
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def catalog(
+    session: Session,
+    *,
+    name: str | None = None,
+    source: str | None = None,
+    contains: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    after: CatalogCursor | None = None,
+    limit: int = 100,
+) -> list[SeriesInfo]:
+    """A page of the series catalog, ordered by (name, source, id), with newest points.
+
+    Filters: exact ``name`` and ``source``, a case-insensitive substring of the name
+    (``contains``), and exact label values. ``after`` is the last key of the previous page.
+    """
+    statement = select(SeriesRow.id, SeriesRow.name, SeriesRow.source, SeriesRow.labels)
+    if name is not None:
+        statement = statement.where(SeriesRow.name == name)
+    if source is not None:
+        statement = statement.where(SeriesRow.source == source)
+    if contains:
+        pattern = f"%{_escape_like(contains.lower())}%"
+        statement = statement.where(func.lower(SeriesRow.name).like(pattern, escape="\\"))
+    for key, value in (labels or {}).items():
+        statement = statement.where(SeriesRow.labels[key].as_string() == value)
+    if after is not None:
+        statement = statement.where(
+            tuple_(SeriesRow.name, SeriesRow.source, SeriesRow.id) > tuple_(*after)
+        )
+    rows = session.execute(
+        statement.order_by(SeriesRow.name, SeriesRow.source, SeriesRow.id).limit(limit)
+    ).all()
+    newest = last_points(session, [row.id for row in rows])
+    items = []
+    for row in rows:
+        last = newest.get(row.id)
+        items.append(
+            SeriesInfo(
+                row.id,
+                row.name,
+                row.source,
+                dict(row.labels),
+                last.ts if last else None,
+                last.value if last else None,
+            )
+        )
+    return items
 
 
 # --- query engine ---------------------------------------------------------------------

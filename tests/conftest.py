@@ -19,12 +19,13 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from dashapp import create_app
-from db import migrate
+from dashapp.extensions import database
+from db import migrate, tokens
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-TABLES = ("metric_points", "series", "dashboard_versions", "dashboards")
+TABLES = ("metric_points", "series", "dashboard_versions", "dashboards", "api_tokens")
 
 
 def service_missing(reason: str) -> None:
@@ -114,6 +115,13 @@ def make_app(database_url: str, **config: object) -> Flask:
         **config,
     }
     return create_app(settings)
+
+
+def bearer(app: Flask, *scopes: str, name: str = "test") -> dict[str, str]:
+    """Headers carrying a new token with ``scopes`` on ``app``'s database."""
+    with app.app_context(), database.transaction() as session:
+        token = tokens.create_token(session, name, list(scopes)).token
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
