@@ -317,12 +317,14 @@ def series_id_cache() -> SeriesIdCache:
 def write(rows: Sequence[tuple[metrics.SeriesKey, datetime, float]]) -> IngestResult:
     """Write prepared rows in one transaction; returns counts. Nothing is written on error."""
     id_cache = series_id_cache()
-    distinct = {key for key, _, _ in rows}
+    keys, stamps, values = zip(*rows, strict=True) if rows else ((), (), ())
+    distinct = set(keys)
     known, missing = id_cache.lookup(distinct)
     with database.transaction() as session:
         created = metrics.resolve_series(session, missing)
         ids = {**known, **created}
-        metrics.write_points(session, ((ids[key], ts, value) for key, ts, value in rows))
+        points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
+        metrics.write_points(session, points)
     id_cache.remember(created)
     mark_written(name for name, _, _ in distinct)
     return IngestResult(accepted=len(rows), series=len(distinct))
