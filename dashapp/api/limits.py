@@ -30,7 +30,10 @@ def _exempt() -> bool:
 
 
 def init_limiter(app: Flask, settings: Settings) -> Limiter:
-    """A Limiter for ``app`` (one per app: its storage is per app) applying API_RATE_LIMIT."""
+    """A Limiter for ``app`` (one per app: its storage is per app) applying API_RATE_LIMIT.
+
+    One budget per client across all API routes (an application limit), not one per route.
+    """
     options: dict = {}
     if settings.redis_url:
         timeout = settings.redis_socket_timeout
@@ -42,8 +45,8 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         }
     limiter = Limiter(
         rate_limit_key,
-        default_limits=[settings.api_rate_limit],
-        default_limits_exempt_when=_exempt,
+        application_limits=[settings.api_rate_limit],
+        application_limits_exempt_when=_exempt,
         storage_uri=settings.redis_url or "memory://",
         storage_options=options,
         strategy="fixed-window",
