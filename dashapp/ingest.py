@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import math
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -342,6 +343,8 @@ def ingest(points: Sequence[PointIn], precision: Precision | None = None) -> Ing
 
 _gc_lock = threading.Lock()
 _gc_holders = 0
+_gc_paused_at = 0.0
+GC_MAX_PAUSE_SECONDS = 5.0
 
 
 @contextmanager
@@ -351,12 +354,14 @@ def gc_paused() -> Iterator[None]:
     A batch allocates hundreds of thousands of acyclic dicts and tuples; each
     allocation burst would trigger collections that scan them all for nothing
     (measured here: decoding plus preparing ran at half speed with the collector on).
-    Counted, so overlapping requests in threads keep it off until the last one ends.
+    Counted, so overlapping requests in threads keep it off until the last one ends;
+    if overlapping requests keep it off for long, one of them collects explicitly.
     """
-    global _gc_holders
+    global _gc_holders, _gc_paused_at
     with _gc_lock:
         _gc_holders += 1
         if _gc_holders == 1:
+            _gc_paused_at = time.monotonic()
             gc.disable()
     try:
         yield
@@ -365,3 +370,6 @@ def gc_paused() -> Iterator[None]:
             _gc_holders -= 1
             if _gc_holders == 0:
                 gc.enable()
+            elif time.monotonic() - _gc_paused_at > GC_MAX_PAUSE_SECONDS:
+                _gc_paused_at = time.monotonic()
+                gc.collect()
