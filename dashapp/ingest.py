@@ -177,7 +177,6 @@ def parse_json(body: bytes) -> list[PointIn]:
 def parse_ndjson(body: bytes) -> list[PointIn]:
     """Validate newline-delimited JSON: one point per line; blank lines are skipped."""
     points: list[PointIn] = []
-    lines: list[int] = []
     errors: list[dict[str, Any]] = []
     for number, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
@@ -187,10 +186,9 @@ def parse_ndjson(body: bytes) -> list[PointIn]:
         except ValidationError as error:
             if error.errors()[0]["type"] == "json_invalid":
                 raise _malformed("the line is not valid JSON", number) from None
-            for item in validation_errors(error)[:MAX_ERRORS]:
-                errors.append({**item, "index": len(points) + len(errors), "line": number})
+            for item in validation_errors(error):
+                errors.append({**item, "index": len(points), "line": number})
             points.append({})  # type: ignore[typeddict-item]  # keeps indexes aligned
-        lines.append(number)
         if len(errors) >= MAX_ERRORS:
             break
     if errors:

@@ -186,6 +186,13 @@ def test_ndjson_errors_name_the_line(client: FlaskClient, app: Flask, auth: dict
     assert response.json["errors"][0] == {
         "index": 1, "line": 3, "field": "value", "message": "Field required",
     }  # fmt: skip
+    two = b'{"name": "a", "source": "s", "value": "x", "extra": 1}\n{"name": "a", "value": 1}\n'
+    response = client.post(
+        "/api/v1/metrics", data=two, content_type="application/x-ndjson", headers=auth
+    )
+    assert [(e["index"], e["line"], e["field"]) for e in response.json["errors"]] == [
+        (0, 1, "value"), (0, 1, "extra"), (1, 2, "source"),
+    ]  # fmt: skip
     broken = client.post(
         "/api/v1/metrics", data=b"{\n", content_type="application/x-ndjson", headers=auth
     )

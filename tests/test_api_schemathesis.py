@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -62,6 +62,7 @@ def test_api_conforms_to_its_openapi_document(fuzzed_app: Flask, mode: Generatio
             deadline=None,
             derandomize=True,
             database=None,
+            phases=[Phase.explicit, Phase.generate],  # no shrinking: it can take minutes
             suppress_health_check=list(HealthCheck),
         )
         def exercise(case) -> None:  # type: ignore[no-untyped-def]

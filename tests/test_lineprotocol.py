@@ -110,3 +110,28 @@ def test_write_needs_an_ingest_token(client: FlaskClient, app: Flask) -> None:
     assert client.post("/api/v1/write", data="m v=1").status_code == 401
     reader = bearer(app, "read")
     assert client.post("/api/v1/write", data="m v=1", headers=reader).status_code == 403
+
+
+def test_write_body_limits_and_encodings(database_url: str) -> None:
+    import gzip
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, MAX_CONTENT_LENGTH=4096)
+    client, auth = app.test_client(), bearer(app, "ingest")
+    body = "".join(f"m v={i} {1_700_000_000 + i}\n" for i in range(400))
+    assert len(body) > 4096
+    too_big = client.post("/api/v1/write?precision=s", data=body, headers=auth)
+    assert too_big.status_code == 413
+    packed = gzip.compress(body.encode())
+    assert len(packed) < 4096
+    inflated = client.post("/api/v1/write?precision=s", data=packed,
+                           headers={**auth, "Content-Encoding": "gzip"})  # fmt: skip
+    assert inflated.status_code == 413  # 4 KiB is also the cap after decompression
+    small = gzip.compress(b"m v=1 1700000000\n")
+    ok = client.post("/api/v1/write?precision=s", data=small,
+                     headers={**auth, "Content-Encoding": "gzip"})  # fmt: skip
+    assert ok.status_code == 204
+    brotli = client.post("/api/v1/write", data=b"x", headers={**auth, "Content-Encoding": "br"})
+    assert brotli.status_code == 415 and brotli.mimetype == "application/problem+json"
+    app.extensions["dashapp.db"].engine.dispose()

@@ -79,6 +79,7 @@ def requires(scope: str) -> Callable[[F], F]:
             authorize(scope)
             return view(*args, **kwargs)
 
+        guarded.required_scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI builder
         return guarded  # type: ignore[return-value]
 
     return decorate

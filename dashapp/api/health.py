@@ -34,14 +34,14 @@ DOCS_PAGE = """<!doctype html>
 
 
 @blueprint.get("/health")
-@documented("Liveness", tag="health", scope=None, responses={200: Health})
+@documented("Liveness", tag="health", responses={200: Health})
 def health() -> Response:
     """The process is up and serving (checks nothing else)."""
     return jsonify(status="ok")
 
 
 @blueprint.get("/ready")
-@documented("Readiness", tag="health", scope=None, responses={200: Health})
+@documented("Readiness", tag="health", responses={200: Health})
 def ready() -> Response:
     """The database answers; 503 otherwise (take the instance out of the load balancer)."""
     try:

@@ -42,7 +42,6 @@ def _refused(error: ingest.IngestError) -> ApiError:
 @documented(
     "Push points",
     tag="metrics",
-    scope="ingest",
     query=IngestArgs,
     body={
         "application/json": IngestBody,
@@ -80,7 +79,6 @@ def post_metrics() -> tuple[Response, int]:
 @documented(
     "Push points in InfluxDB line protocol",
     tag="metrics",
-    scope="ingest",
     query=WriteArgs,
     body={"text/plain": {"type": "string", "description": "InfluxDB line protocol"}},
     responses={204: None, **INGEST_ERRORS},
@@ -149,9 +147,7 @@ def series_out(info: metrics.SeriesInfo) -> dict[str, Any]:
 
 
 @blueprint.get("/metrics")
-@documented(
-    "List series", tag="metrics", scope="read", query=CatalogArgs, responses={200: SeriesPage}
-)
+@documented("List series", tag="metrics", query=CatalogArgs, responses={200: SeriesPage})
 @requires("read")
 def list_metrics() -> Response:
     """The series catalog: filters, cursor pagination, each series with its newest point."""
@@ -175,7 +171,7 @@ def list_metrics() -> Response:
 
 
 @blueprint.get("/metrics/<int:series_id>")
-@documented("Get one series", tag="metrics", scope="read", responses={200: SeriesOut, 404: None})
+@documented("Get one series", tag="metrics", responses={200: SeriesOut, 404: None})
 @requires("read")
 def get_metric(series_id: int) -> Response:
     """One series with its newest point."""

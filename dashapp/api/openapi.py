@@ -45,7 +45,6 @@ class Doc:
 
     summary: str
     tag: str
-    scope: str | None
     query: type[BaseModel] | None = None
     body: dict[str, Any] = field(default_factory=dict)
     responses: dict[int, Any] = field(default_factory=dict)
@@ -58,7 +57,6 @@ def documented(
     summary: str,
     *,
     tag: str,
-    scope: str | None,
     query: type[BaseModel] | None = None,
     body: dict[str, Any] | None = None,
     responses: dict[int, Any] | None = None,
@@ -66,18 +64,17 @@ def documented(
     request_headers: dict[str, str] | None = None,
     description: str = "",
 ) -> Callable[[F], F]:
-    """Attach OpenAPI facts to a view: its models, scope and response statuses.
+    """Attach OpenAPI facts to a view: its models and response statuses.
 
     ``body`` maps media types to a model/type (or a raw schema dict); ``responses``
     maps statuses to a model/type, or None for a body-less or problem response.
-    ``scope`` is the token scope needed ("read" means: or anonymous when allowed).
+    The token scope comes from the view's ``requires`` decorator, so it cannot drift.
     """
 
     def attach(view: F) -> F:
         view.openapi = Doc(  # type: ignore[attr-defined]
             summary,
             tag,
-            scope,
             query,
             body or {},
             responses or {},
@@ -157,7 +154,7 @@ def _query_parameters(model: type[BaseModel]) -> tuple[list[dict[str, Any]], dic
 
 
 def _operation(
-    doc: Doc, path_params: list[dict[str, Any]], schemas: _Schemas
+    doc: Doc, scope: str | None, path_params: list[dict[str, Any]], schemas: _Schemas
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     parameters = list(path_params)
     extra_defs: dict[str, Any] = {}
@@ -182,10 +179,10 @@ def _operation(
         "parameters": parameters,
         "responses": {},
     }
-    if doc.scope is not None:
-        operation["security"] = [{}, {"bearer": []}] if doc.scope == "read" else [{"bearer": []}]
-        operation["description"] += f"\n\nToken scope: `{doc.scope}`" + (
-            " (not needed while ANONYMOUS_VIEW is on)." if doc.scope == "read" else "."
+    if scope is not None:
+        operation["security"] = [{}, {"bearer": []}] if scope == "read" else [{"bearer": []}]
+        operation["description"] += f"\n\nToken scope: `{scope}`" + (
+            " (not needed while ANONYMOUS_VIEW is on)." if scope == "read" else "."
         )
     if doc.body:
         operation["requestBody"] = {
@@ -200,7 +197,7 @@ def _operation(
     statuses.setdefault(503, None)
     if doc.query is not None:
         statuses.setdefault(400, None)
-    if doc.scope is not None:
+    if scope is not None:
         statuses.setdefault(401, None)
         statuses.setdefault(403, None)
     for status in sorted(statuses):
@@ -234,7 +231,8 @@ def build_spec(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
             continue
         path, path_params = _openapi_path(rule.rule[len(prefix) :] or "/")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            operation, extra = _operation(doc, path_params, schemas)
+            scope = getattr(view, "required_scope", None)
+            operation, extra = _operation(doc, scope, path_params, schemas)
             operation["operationId"] = rule.endpoint.split(".")[-1]
             paths.setdefault(path, {})[method.lower()] = operation
             query_defs.update(extra)

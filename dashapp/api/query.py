@@ -69,7 +69,6 @@ def _run(spec: Query, time_range: TimeRange, max_points: int, series_limit: int)
 @documented(
     "Query metrics like a panel",
     tag="query",
-    scope="read",
     query=QueryArgs,
     responses={200: QueryOut},
 )
@@ -131,7 +130,6 @@ def exact_query(
 @documented(
     "Points of one series",
     tag="query",
-    scope="read",
     query=RangeArgs,
     responses={200: QueryOut, 404: None},
 )
