@@ -67,6 +67,9 @@ def test_create_with_slug_and_conflicts(client: FlaskClient, admin: dict) -> Non
         ({"spec": SPEC, "slug": "Not A Slug"}, "slug"),
         ({"title": "no spec"}, "spec"),
         ({"spec": {"title": "nul \u0000"}}, "(body)"),
+        ({"spec": {"title": "t", "time": {"to": "9" * 30}}}, "spec.time.to"),
+        ({"spec": {"title": "t", "time": {"from": "now-99999999999y"}}}, "spec.time.from"),
+        ({"spec": {"title": "t", "refresh": "99999999999999y"}}, "spec.refresh"),
     ],
 )
 def test_invalid_specs_name_the_field(

@@ -165,3 +165,39 @@ def test_query_errors_name_the_parameter(client: FlaskClient, query: str, field:
     response = client.get(f"/api/v1/query{query}")
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
     assert response.json["errors"][0]["field"] == field
+
+
+def test_a_query_past_the_statement_timeout_is_503(postgresql_database: str) -> None:
+    import psycopg
+
+    from tests.conftest import POSTGRES_ADMIN, empty_tables, make_app
+
+    empty_tables(postgresql_database)
+    app = make_app(postgresql_database, STATEMENT_TIMEOUT_MS=100)
+    client = app.test_client()
+    point = {"name": "slow", "source": "s", "value": 1}
+    assert (
+        client.post("/api/v1/metrics", json=point, headers=bearer(app, "ingest")).status_code == 201
+    )
+    name = postgresql_database.rsplit("/", 1)[1]
+    with psycopg.connect(f"{POSTGRES_ADMIN} dbname={name}") as locker:
+        # Holding this lock makes the points query wait until its statement timeout.
+        locker.execute("LOCK TABLE metric_points IN ACCESS EXCLUSIVE MODE")
+        response = client.get("/api/v1/query?metric=slow&start=now-1h")
+        locker.rollback()
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert "statement timeout" in response.json["detail"] and response.headers["Retry-After"]
+    app.extensions["dashapp.db"].engine.dispose()
+
+
+def test_an_overflowing_aggregation_is_422(client: FlaskClient, app: Flask) -> None:
+    huge = [{"name": "big", "source": "s", "value": 1.5e308, "timestamp": 1_700_000_000 + i}
+            for i in range(3)]  # fmt: skip
+    assert (
+        client.post("/api/v1/metrics", json=huge, headers=bearer(app, "ingest")).status_code == 201
+    )
+    window = "&start=2023-11-14T00:00:00Z&end=2023-11-15T00:00:00Z&max_points=1"
+    summed = client.get(f"/api/v1/query?metric=big&agg=sum{window}")
+    assert summed.status_code == 422 and "double precision" in summed.json["detail"]
+    biggest = client.get(f"/api/v1/query?metric=big&agg=max{window}")
+    assert biggest.status_code == 200 and biggest.json["series"][0]["values"] == [1.5e308]

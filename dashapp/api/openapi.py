@@ -32,7 +32,7 @@ STATUS_TEXT = {
     409: "Conflict: someone saved a newer version, or the slug is taken",
     413: "Body (or its decompressed form) too large, or too many points",
     415: "Unsupported Content-Type or Content-Encoding",
-    422: "Well-formed but invalid content; errors name each field",
+    422: "Well-formed but invalid content (errors name each field), or an aggregation overflow",
     428: "Send the version you started from (If-Match or body version)",
     429: "Rate limit exceeded; retry after Retry-After seconds",
     503: "The database is unreachable",

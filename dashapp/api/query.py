@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from flask import Response, jsonify
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from dashapp.api import blueprint
 from dashapp.api.args import check_id, parse_args
@@ -30,6 +31,14 @@ def _bad(field: str, message: str) -> ApiError:
     return ApiError(400, "Bad Request", message, errors=[{"field": field, "message": message}])
 
 
+def _overflow() -> ApiError:
+    return ApiError(
+        422,
+        "Aggregation Overflow",
+        "the aggregation exceeds double precision over these values; try max, min or last",
+    )
+
+
 def _time_range(args: RangeArgs) -> TimeRange:
     try:
         return resolve_range(args.start, args.end)
@@ -40,6 +49,8 @@ def _time_range(args: RangeArgs) -> TimeRange:
 def _run(spec: Query, time_range: TimeRange, max_points: int, series_limit: int) -> Response:
     try:
         result = panel_query(spec, time_range, max_points, series_limit=series_limit)
+    except DataError:  # PostgreSQL: float8 overflow in sum/avg
+        raise _overflow() from None
     except OperationalError as error:
         if not is_timeout(error):
             raise
@@ -47,9 +58,11 @@ def _run(spec: Query, time_range: TimeRange, max_points: int, series_limit: int)
             503,
             "Query Timeout",
             "the query ran past the statement timeout; "
-            "narrow the range or raise max_points' interval",
+            "narrow the range, or ask for a coarser interval or fewer max_points",
             headers={"Retry-After": "5"},
         ) from None
+    if any(v is not None and not math.isfinite(v) for s in result.series for v in s.values):
+        raise _overflow()  # SQLite: the same overflow yields inf
     body = QueryOut(
         start=result.start,
         end=result.end,
@@ -70,7 +83,7 @@ def _run(spec: Query, time_range: TimeRange, max_points: int, series_limit: int)
     "Query metrics like a panel",
     tag="query",
     query=QueryArgs,
-    responses={200: QueryOut},
+    responses={200: QueryOut, 422: None},
 )
 @requires("read")
 def query_metrics() -> Response:
@@ -131,7 +144,7 @@ def exact_query(
     "Points of one series",
     tag="query",
     query=RangeArgs,
-    responses={200: QueryOut, 404: None},
+    responses={200: QueryOut, 404: None, 422: None},
 )
 @requires("read")
 def series_points(series_id: int) -> Response:
