@@ -9,7 +9,7 @@ from typing import Any
 from dashapp.spec import GRID_COLUMNS, StatPanel, TimeseriesPanel
 from dashapp.timerange import TimeRange
 from db.cached import panel_query
-from db.metrics import QueryResult
+from db.query import QueryResult
 
 DEFAULT_VIEWPORT_PX = 1600
 SPARKLINE_POINTS = 120

@@ -15,10 +15,13 @@ from dataclasses import replace
 
 from dashapp.extensions import cache, database
 from dashapp.spec import Query
-from dashapp.timerange import TimeRange, aligned_range, nice_step, parse_duration
-from db import metrics
+from dashapp.timerange import TimeRange, aligned_range
+from db import rollups
+from db.query import QueryResult, bucket_step, query
 
 log = logging.getLogger(__name__)
+REFRESH_LIMIT = 2000
+"""Series-hours a query refreshes before reading; any left over are read from raw points."""
 
 
 def _generation_key(metric: str) -> str:
@@ -45,10 +48,9 @@ def panel_query(
     series_limit: int = 20,
     prefer_m4: bool = False,
     timeout_ms: int | None = None,
-) -> metrics.QueryResult:
-    """Run ``spec`` through the cache; on a miss, query with the statement timeout."""
-    minimum = None if spec.interval == "auto" else parse_duration(spec.interval)
-    window = aligned_range(time_range, nice_step(time_range.span, max_points, minimum))
+) -> QueryResult:
+    """Run ``spec`` through the cache; on a miss, refresh its rollups, then query in time."""
+    window = aligned_range(time_range, bucket_step(spec, time_range.span, max_points))
     chosen = tuple(sorted((k, tuple(v)) for k, v in (variables or {}).items()))
     fingerprint = repr(
         (spec, window, max_points, chosen, series_limit, prefer_m4, data_generation(spec.metric))
@@ -57,8 +59,10 @@ def panel_query(
     hit = cache.get(key)
     if hit is not None:
         return replace(hit, cached=True)
+    with database.transaction(timeout_ms or database.statement_timeout_ms) as session:
+        rollups.refresh(session, spec.metric, limit=REFRESH_LIMIT)
     with database.read_session(timeout_ms) as session:
-        result = metrics.query(
+        result = query(
             session,
             spec,
             window,

@@ -8,7 +8,7 @@ from typing import Any
 
 from dashapp.panel_data import PanelData
 from dashapp.spec import StatPanel, Threshold, TimeseriesPanel
-from db.metrics import QueryResult, Series
+from db.query import QueryResult, Series
 from layouts.units import axis_format, format_value, hover_format
 
 WEBGL_THRESHOLD = 2_000

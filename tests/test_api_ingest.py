@@ -11,6 +11,7 @@ from dashapp.extensions import database
 from dashapp.spec import Query
 from dashapp.timerange import TimeRange
 from db import metrics
+from db import query as engine
 
 
 def points_in(app: Flask) -> int:
@@ -42,7 +43,7 @@ def test_post_a_batch_with_timestamps_and_query_it_back(client: FlaskClient, app
                   "timestamp": "2026-03-01T00:01:00Z"})  # fmt: skip
     assert client.post("/api/v1/metrics", json=batch).json == {"accepted": 61, "series": 1}
     with app.app_context(), database.transaction() as session:
-        result = metrics.query(
+        result = engine.query(
             session,
             Query(metric="latency", agg="max", interval="1m"),
             TimeRange(start, start + timedelta(minutes=2)),

@@ -10,7 +10,7 @@ from dashapp.demo import dashboard_spec
 from dashapp.panel_data import PanelData
 from dashapp.spec import parse_spec
 from db.dashboards import Dashboard, DashboardSummary
-from db.metrics import QueryResult, Series
+from db.query import QueryResult, Series
 from layouts import ids
 from layouts.dashboard import dashboard_page
 from layouts.figures import render_figure, stat_figure, threshold_shapes, timeseries_figure
