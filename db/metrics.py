@@ -175,6 +175,15 @@ def last_points(session: Session, series_ids: Collection[int]) -> dict[int, Last
     return {row.id: LastPoint(row.ts, row.value) for row in rows}
 
 
+def label_values(session: Session, key: str, metric: str | None = None) -> list[str]:
+    """Distinct values of ``source`` or of label ``key`` among series (of one metric)."""
+    column = SeriesRow.source if key == "source" else SeriesRow.labels[key].as_string()
+    statement = select(column).distinct().where(column.is_not(None)).order_by(column)
+    if metric:
+        statement = statement.where(SeriesRow.name == metric)
+    return [value for (value,) in session.execute(statement.limit(1000))]
+
+
 def count_points(session: Session) -> int:
     """Total number of stored points."""
     return session.scalar(select(func.count()).select_from(PointRow)) or 0

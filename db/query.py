@@ -95,6 +95,17 @@ def group_key(info: SeriesInfo, group_by: Sequence[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+def matching_groups(
+    session: Session, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
+) -> tuple[list[tuple[tuple[str, ...], list[SeriesInfo]]], int]:
+    """The first ``limit`` groups of matching series (by group key), and how many there are."""
+    groups: dict[tuple[str, ...], list[SeriesInfo]] = {}
+    for info in find_series(session, spec.metric):
+        if matches(info, spec, variables):
+            groups.setdefault(group_key(info, spec.group_by), []).append(info)
+    return sorted(groups.items())[:limit], len(groups)
+
+
 def bucket_step(spec: Query, span: timedelta, max_points: int) -> timedelta:
     """Bucket width: the spec's interval or ``span / max_points``, rounded up to a nice step."""
     minimum = None if spec.interval == "auto" else parse_duration(spec.interval)
@@ -119,11 +130,7 @@ def query(
     aggregation keeps values' meaning (avg, min, max, last).
     """
     started = time.perf_counter()
-    matching = [s for s in find_series(session, spec.metric) if matches(s, spec, variables or {})]
-    groups: dict[tuple[str, ...], list[SeriesInfo]] = {}
-    for info in matching:
-        groups.setdefault(group_key(info, spec.group_by), []).append(info)
-    shown = sorted(groups.items())[:series_limit]
+    shown, total = matching_groups(session, spec, variables or {}, series_limit)
     step = bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
     single = all(len(members) == 1 for _, members in shown)
@@ -135,10 +142,8 @@ def query(
     statement, source = None, "points"
     if position:
         reach = TimeRange(window.start - step, window.end) if spec.agg == "rate" else window
-        level = rollups.level_for(step, spec.agg)
-        if level and rollups.has_pending(session, list(position), reach):
-            level = None
-        source = f"rollups ({int(level.total_seconds())} s)" if level else "points"
+        level = rollups.usable_level(session, step, spec.agg, position, reach)
+        source = rollups.describe(level)
         group = None if single else position
         points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
         if use_m4:
@@ -159,7 +164,7 @@ def query(
         end=window.end,
         step=step,
         mode="m4" if use_m4 else "buckets",
-        total_series=len(groups),
+        total_series=total,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         sql=str(statement.compile(session.get_bind())) if statement is not None else "",
         source=source,

@@ -68,6 +68,25 @@ def level_for(step: timedelta, agg: str) -> timedelta | None:
     return None
 
 
+def usable_level(
+    session: Session,
+    step: timedelta,
+    agg: str,
+    series_ids: Collection[int],
+    window: TimeRange,
+) -> timedelta | None:
+    """The rollup level to read for this query, or None when raw points must answer it."""
+    level = level_for(step, agg)
+    if level is not None and has_pending(session, series_ids, window):
+        return None
+    return level
+
+
+def describe(level: timedelta | None) -> str:
+    """How the inspect view names a source: ``points`` or ``rollups (60 s)``."""
+    return "points" if level is None else f"rollups ({int(level.total_seconds())} s)"
+
+
 def has_pending(session: Session, series_ids: Collection[int], window: TimeRange) -> bool:
     """Whether any of these series has hours in ``window`` waiting for a refresh."""
     found = session.execute(

@@ -14,7 +14,7 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Float, Interval, literal
+from sqlalchemy import Float, Integer, Interval, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -64,6 +64,24 @@ def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) 
 @compiles(epoch_seconds)
 def _epoch_integer(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} / 1000000.0)"
+
+
+class floor_int(FunctionElement[int]):
+    """The integer floor of a non-negative number (a histogram bin index)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(floor_int, "postgresql")
+def _floor_postgresql(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"floor({compiler.process(element.clauses, **kw)})::integer"
+
+
+@compiles(floor_int)
+def _floor_sqlite(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
+    # CAST truncates toward zero, which is the floor for the non-negative inputs used here.
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
 
 class _ValueByKey(FunctionElement[Any]):

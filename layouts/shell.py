@@ -1,4 +1,4 @@
-"""The page shell: header, navigation and the container the router fills."""
+"""The page shell: header, navigation, theme, and the container the router fills."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from layouts import ids
 def app_shell() -> html.Div:
     """The layout served at every URL; the router callback fills ``page``."""
     return html.Div(
+        id=ids.APP_ROOT,
         className="app",
         children=[
             dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dcc.Store(id=ids.THEME, storage_type="local", data="light"),
+            dcc.Store(id=ids.VIEWPORT),
             html.Header(
                 className="topbar",
                 children=[
@@ -23,6 +26,12 @@ def app_shell() -> html.Div:
                             dcc.Link("Dashboards", href="/"),
                             html.A("API docs", href="/api/docs"),
                         ],
+                    ),
+                    html.Button(
+                        "◐ Theme",
+                        id=ids.THEME_TOGGLE,
+                        className="button theme-toggle",
+                        title="Switch between light and dark",
                     ),
                 ],
             ),
