@@ -19,6 +19,7 @@ from dashapp.spec import Query, TimeseriesPanel
 from dashapp.timerange import TimeRange, aligned_range, format_duration
 from db.cached import panel_query
 from db.query import QueryResult, bucket_step
+from layouts.theme import epoch_ms
 
 GROWTH_BEFORE_REDRAW = 0.5
 TAIL_MAX_POINTS = 1_000_000  # with the interval forced to the step, this never binds
@@ -80,7 +81,7 @@ def tail_patch(
             for position in range(trace["count"] - 1, trace["count"] - 1 - trace["tail"], -1):
                 del target["x"][position]
                 del target["y"][position]
-            target["x"].extend(new_x)
+            target["x"].extend(epoch_ms(new_x))
             target["y"].extend(new_y)
             boundary = window.end - step
             traces.append(
@@ -96,7 +97,7 @@ def tail_patch(
             {"step": step.total_seconds(), "end": window.end.isoformat(), "traces": traces}
         )
     if window is not None:
-        patch["layout"]["xaxis"]["range"] = [window.start, window.end]
+        patch["layout"]["xaxis"]["range"] = epoch_ms([window.start, window.end])
     new_meta = {**meta, "queries": updated, "appended": meta["appended"] + appended}
     return patch, new_meta
 

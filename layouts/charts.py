@@ -9,10 +9,10 @@ from dashapp.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
 from db.histogram import Histogram
 from db.query import QueryResult, Series
 from layouts.stats import reduce_values
-from layouts.theme import PALETTE, base_layout, hex_color
+from layouts.theme import PALETTE, base_layout, epoch_ms, hex_color
 from layouts.units import axis_format, format_value, hover_format
 
-WEBGL_THRESHOLD = 2_000
+WEBGL_THRESHOLD = 40_000
 
 
 def all_series(results: Sequence[QueryResult]) -> list[Series]:
@@ -38,7 +38,7 @@ def timeseries_figure(
     layout["uirevision"] = panel.id
     layout["xaxis"].update({"type": "date"})
     if results:
-        layout["xaxis"]["range"] = [results[0].start, results[0].end]
+        layout["xaxis"]["range"] = epoch_ms([results[0].start, results[0].end])
     yaxis = layout["yaxis"]
     yaxis.update(axis_format(options.unit))
     if options.log_scale:
@@ -59,7 +59,7 @@ def timeseries_figure(
 
 def _time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, Any]:
     trace: dict[str, Any] = {
-        "x": series.timestamps,
+        "x": epoch_ms(series.timestamps),
         "y": series.values,
         "name": series.name,
         "hovertemplate": f"{hover_format(unit)}<extra>{series.name}</extra>",
@@ -153,7 +153,7 @@ def heatmap_figure(
     ]
     trace = {
         "type": "heatmap",
-        "x": histogram.times,
+        "x": epoch_ms(histogram.times),
         "y": centres,
         "z": histogram.counts,
         "colorscale": options.colorscale,
@@ -161,7 +161,7 @@ def heatmap_figure(
         "colorbar": {"thickness": 10, "outlinewidth": 0},
     }
     layout = base_layout(theme)
-    layout["xaxis"].update({"type": "date", "range": [histogram.start, histogram.end]})
+    layout["xaxis"].update({"type": "date", "range": epoch_ms([histogram.start, histogram.end])})
     layout["yaxis"].update(axis_format(options.unit))
     layout["uirevision"] = panel.id
     return {"data": [trace], "layout": layout}

@@ -8,7 +8,7 @@ from typing import Any
 
 from dashapp.spec import GaugePanel, StatPanel, Threshold
 from db.query import QueryResult, Series
-from layouts.theme import PALETTE, base_layout, colors, hex_color, transparent
+from layouts.theme import PALETTE, base_layout, colors, epoch_ms, hex_color, transparent
 from layouts.units import format_value
 
 
@@ -93,7 +93,7 @@ def stat_figure(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": series.timestamps,
+                "x": epoch_ms(series.timestamps),
                 "y": series.values,
                 "fill": "tozeroy",
                 "line": {"color": color, "width": 1.5},

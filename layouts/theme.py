@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 PALETTE = [
@@ -18,6 +20,12 @@ NAMED_COLORS = {
     "red": "#ef4444", "orange": "#f59e0b", "yellow": "#eab308", "green": "#10b981",
     "blue": "#3b82f6", "purple": "#8b5cf6", "gray": "#6b7280", "grey": "#6b7280",
 }  # fmt: skip
+
+
+def epoch_ms(moments: Sequence[datetime]) -> list[int]:
+    """Timestamps as epoch milliseconds: plotly's date axes read them directly, and they
+    travel as half the JSON of ISO strings and parse faster in the browser."""
+    return [round(moment.timestamp() * 1000) for moment in moments]
 
 
 def colors(theme: str) -> dict[str, str]:

@@ -78,11 +78,16 @@ def all_drawn(dash_duo: DashComposite) -> dict[str, dict[str, Any]]:
     return state if state and all(p["points"] for p in state.values()) else {}
 
 
-def span_hours(axis_range: list[str] | None) -> float:
+def span_hours(axis_range: list[Any] | None) -> float:
+    """Hours spanned by a date axis range (plotly may hold epoch ms or date strings)."""
     if not axis_range:
         return 0.0
-    start, end = (datetime.fromisoformat(v.replace(" ", "T")[:26]) for v in axis_range)
-    return (end - start).total_seconds() / 3600
+    start, end = (
+        v / 1000 if isinstance(v, int | float) else
+        datetime.fromisoformat(v.replace(" ", "T")[:26]).replace(tzinfo=UTC).timestamp()
+        for v in axis_range
+    )  # fmt: skip
+    return (end - start) / 3600
 
 
 def open_dashboard(dash_duo: DashComposite, app: Flask, query: str = "") -> dict[str, Any]:
