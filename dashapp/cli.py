@@ -102,7 +102,12 @@ def serve_command(workers: int | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach dashapp's commands to ``app.cli``."""
-    commands = (db_group, rollups_command, seed_demo_command, demo_feed_command, serve_command)
+    from dashapp import cli_users
+
+    commands = (
+        db_group, rollups_command, seed_demo_command, demo_feed_command, serve_command,
+        cli_users.group,
+    )  # fmt: skip
     for command in commands:
         app.cli.add_command(command)
 

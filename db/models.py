@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Integer,
@@ -137,3 +138,21 @@ class RollupPendingRow(Base):
 
     series_id: Mapped[int] = mapped_column(BigInteger)
     hour: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class UserRow(Base):
+    """A person who logs in: viewer, editor or admin.
+
+    ``session_version`` is part of every session's identity: bumping it (role change,
+    disable, password change) ends that user's existing sessions.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
