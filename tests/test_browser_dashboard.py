@@ -63,7 +63,7 @@ def panels(dash_duo: DashComposite) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in dash_duo.driver.execute_script(PANELS_JS)}
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 25.0) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 45.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
