@@ -148,11 +148,10 @@ def dashboard_spec() -> dict[str, Any]:
     """The "Service health" dashboard: twelve panels covering every panel type."""
     hosts = "$host"
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "title": "Service health",
         "description": "Demo: four hosts serving HTTP traffic.",
-        "time": {"from": "now-6h", "to": "now"},
-        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now", "refresh": "30s"},
         "tags": ["demo", "web"],
         "variables": [{"name": "host", "label": "Host", "key": "source", "metric": "cpu.usage"}],
         "panels": [

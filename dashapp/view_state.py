@@ -38,7 +38,7 @@ def default_view(spec: DashboardSpec) -> ViewState:
     return ViewState(
         time_from=spec.time.from_,
         time_to=spec.time.to,
-        refresh=spec.refresh if spec.refresh in REFRESH_CHOICES else "off",
+        refresh=spec.time.refresh if spec.time.refresh in REFRESH_CHOICES else "off",
         variables={v.name: list(v.default) for v in spec.variables},
     )
 
