@@ -8,6 +8,7 @@ export DASHAPP_ENV ?= development
 
 run: $(VENV)/.installed
 	$(BIN)/dashapp db upgrade
+	$(BIN)/dashapp users ensure-admin
 	$(BIN)/dashapp seed-demo --if-empty
 	@echo "dashapp on http://$${HOST:-127.0.0.1}:$${PORT:-8050}"
 	$(BIN)/dashapp demo-feed >/dev/null 2>&1 & feeder=$$!; \

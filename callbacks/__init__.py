@@ -7,7 +7,7 @@ from dash import Dash
 
 def register_all(app: Dash) -> None:
     """Register every callback module on ``app``."""
-    from callbacks import dashboard, panels, router
+    from callbacks import inspect, panels, router, theme, view
 
-    for module in (router, dashboard, panels):
+    for module in (router, view, panels, inspect, theme):
         module.register(app)

@@ -1,60 +1,155 @@
-"""Panel data: one pattern-matching callback per panel, so panels load in parallel."""
+"""Panel data: one pattern-matching callback per panel, so panels load in parallel.
+
+A failing or slow query shows its message inside its own panel; the others carry on.
+Auto-refresh of a timeseries panel sends only the new points (a ``dash.Patch``).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from dash import MATCH, Dash, Input, Output, State, html
+from dash import MATCH, Dash, Input, Output, State, ctx, html, no_update
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dashapp.panel_data import load_panel
-from dashapp.spec import Panel
-from dashapp.timerange import resolve_range
+from dashapp import live
+from dashapp.panel_data import PanelData, load_panel, max_points
+from dashapp.spec import Panel, TimeseriesPanel
+from dashapp.timerange import TimeRange, resolve_range
 from db.engine import is_timeout
 from layouts import ids
-from layouts.figures import empty_figure, render_figure
+from layouts.figures import render_figure
+from layouts.tables import table_rows
+from layouts.theme import empty_figure
 
 log = logging.getLogger(__name__)
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
+VIEW_INPUTS = (
+    Input(ids.TIME_RANGE, "data"),
+    Input(ids.VARIABLES, "data"),
+    Input(ids.AUTO_REFRESH, "n_intervals"),
+    Input(ids.REFRESH_BUTTON, "n_clicks"),
+    Input(ids.THEME, "data"),
+    State(ids.VIEWPORT, "data"),
+)
+
+
+class PanelProblem(Exception):
+    """A panel cannot be drawn; the message is shown inside it."""
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def register(app: Dash) -> None:
-    """Re-query a panel whenever the time range changes or Refresh is pressed."""
+    """Re-query panels when the view changes, on refresh, and on theme changes."""
+
+    def part(kind: str) -> dict[str, Any]:
+        return {"type": kind, ids.CHART_KEY: MATCH}
+
+    def table_part(kind: str) -> dict[str, Any]:
+        return {"type": kind, ids.TABLE_KEY: MATCH}
+
     app.callback(
-        Output({"type": ids.PANEL_GRAPH, "panel": MATCH}, "figure"),
-        Output({"type": ids.PANEL_STATUS, "panel": MATCH}, "children"),
-        Input(ids.TIME_RANGE, "data"),
-        Input(ids.REFRESH_BUTTON, "n_clicks"),
-        State({"type": ids.PANEL_SPEC, "panel": MATCH}, "data"),
-    )(update_panel)
+        Output(part(ids.PANEL_GRAPH), "figure"),
+        Output(part(ids.PANEL_STATUS), "children"),
+        Output(part(ids.PANEL_NOTE), "children"),
+        Output(part(ids.PANEL_META), "data"),
+        *VIEW_INPUTS,
+        State(part(ids.PANEL_SPEC), "data"),
+        State(part(ids.PANEL_META), "data"),
+    )(update_chart)
+    app.callback(
+        Output(table_part(ids.PANEL_TABLE), "rowData"),
+        Output(table_part(ids.PANEL_STATUS), "children"),
+        Output(table_part(ids.PANEL_NOTE), "children"),
+        *VIEW_INPUTS,
+        State(table_part(ids.PANEL_SPEC), "data"),
+    )(update_table)
 
 
-def update_panel(
-    time_range: dict[str, str], _clicks: int | None, panel_document: dict[str, Any]
-) -> tuple[dict[str, Any], Any]:
-    """Query the panel's data for the range and draw it, or explain inside the panel why not."""
+def update_chart(
+    time_range: dict[str, str],
+    variables: dict[str, list[str]] | None,
+    _ticks: int | None,
+    _clicks: int | None,
+    theme: str | None,
+    viewport: int | None,
+    panel_document: dict[str, Any],
+    meta: dict[str, Any] | None,
+) -> tuple[Any, Any, Any, Any]:
+    """Draw a chart panel, or append new points to it on an auto-refresh tick."""
+    theme = theme or "light"
+    try:
+        panel, window = parse_panel(panel_document, time_range)
+        if ctx.triggered_id == ids.AUTO_REFRESH and isinstance(panel, TimeseriesPanel) and meta:
+            patched = guard_query(lambda: live.tail_patch(panel, meta, window, variables))
+            if patched is not None:
+                patch, new_meta = patched
+                return patch, no_update, no_update, new_meta
+        data = guard_query(lambda: load_panel(panel, window, variables, viewport))
+    except PanelProblem as problem:
+        return empty_figure(theme), _message(str(problem), problem.kind), "", None
+    if data.empty:
+        return empty_figure(theme), _message("No data in this time range", "info"), "", None
+    figure = render_figure(panel, data, theme, datetime.now(UTC))
+    meta = live.figure_meta(data.results, max_points(panel, viewport))
+    return figure, None, _hidden_note(data), meta
+
+
+def update_table(
+    time_range: dict[str, str],
+    variables: dict[str, list[str]] | None,
+    _ticks: int | None,
+    _clicks: int | None,
+    _theme: str | None,
+    viewport: int | None,
+    panel_document: dict[str, Any],
+) -> tuple[Any, Any, Any]:
+    """Fill a table panel: one row per series."""
+    try:
+        panel, window = parse_panel(panel_document, time_range)
+        data = guard_query(lambda: load_panel(panel, window, variables, viewport))
+    except PanelProblem as problem:
+        return [], _message(str(problem), problem.kind), ""
+    if data.empty:
+        return [], _message("No data in this time range", "info"), ""
+    return table_rows(panel, data.results), None, _hidden_note(data)
+
+
+def parse_panel(
+    panel_document: dict[str, Any], time_range: dict[str, str]
+) -> tuple[Any, TimeRange]:
+    """The validated panel and resolved time range, or a PanelProblem saying what is wrong."""
     try:
         panel = PANEL_ADAPTER.validate_python(panel_document)
-        window = resolve_range(time_range["from"], time_range["to"])
-    except (ValidationError, ValueError, KeyError) as error:
-        return empty_figure(), _message(f"Invalid panel or time range: {error}", "error")
+        return panel, resolve_range(time_range["from"], time_range["to"])
+    except (ValidationError, ValueError, KeyError, TypeError) as error:
+        raise PanelProblem(f"Invalid panel or time range: {error}") from None
+
+
+def guard_query(load: Callable[[], Any]) -> Any:
+    """Run a query, turning database failures into messages for the panel."""
     try:
-        data = load_panel(panel, window)
+        return load()
     except OperationalError as error:
-        log.warning("panel %s query failed: %s", panel.id, error)
+        log.warning("panel query failed: %s", error)
         if is_timeout(error):
-            text = "Query timed out: narrow the time range or the series, or try again."
-        else:
-            text = "Query failed: the database is unreachable right now."
-        return empty_figure(), _message(text, "error")
+            raise PanelProblem(
+                "Query timed out: narrow the time range or the series, or try again."
+            ) from None
+        raise PanelProblem("Query failed: the database is unreachable right now.") from None
     except SQLAlchemyError as error:
-        log.exception("panel %s query failed", panel.id)
-        return empty_figure(), _message(f"Query failed: {type(error).__name__}", "error")
-    if data.empty:
-        return empty_figure(), _message("No data in this time range", "info")
-    return render_figure(panel, data), None
+        log.exception("panel query failed")
+        raise PanelProblem(f"Query failed: {type(error).__name__}") from None
+
+
+def _hidden_note(data: PanelData) -> str:
+    return f"{data.hidden} more series hidden" if data.hidden else ""
 
 
 def _message(text: str, kind: str) -> html.Div:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, html
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.extensions import database
 from dashapp.spec import SpecError, parse_spec
+from dashapp.view_state import default_view, parse_view
 from db import dashboards
+from db.cached import variable_values
 from layouts import ids
 from layouts.dashboard import dashboard_page
 from layouts.home import dashboard_list
@@ -29,7 +30,7 @@ def register(app: Dash) -> None:
 
 
 def render_page(pathname: str | None, search: str | None) -> html.Div:
-    """The page for ``pathname``; the query string carries the time range."""
+    """The page for ``pathname``; the query string carries the view (range, variables)."""
     path = pathname or "/"
     try:
         if path == "/":
@@ -40,15 +41,13 @@ def render_page(pathname: str | None, search: str | None) -> html.Div:
             return not_found(path)
         with database.transaction() as session:
             dashboard = dashboards.get_dashboard(session, match.group(1))
+        spec = parse_spec(dashboard.spec)
+        choices = {v.name: variable_values(v.key, v.metric) for v in spec.variables}
     except dashboards.DashboardNotFound:
         return not_found(path)
-    except SQLAlchemyError:
-        return error_page("The database is unreachable right now; try again in a moment.")
-    try:
-        spec = parse_spec(dashboard.spec)
     except SpecError as error:
         return error_page(f"This dashboard's spec is invalid: {error}")
-    params = parse_qs((search or "").lstrip("?"))
-    time_from = params.get("from", [spec.time.from_])[0]
-    time_to = params.get("to", [spec.time.to])[0]
-    return dashboard_page(dashboard, spec, time_from, time_to)
+    except SQLAlchemyError:
+        return error_page("The database is unreachable right now; try again in a moment.")
+    view = parse_view(search, default_view(spec))
+    return dashboard_page(dashboard, spec, view, choices)

@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     any other upper-case key goes straight into ``app.config`` (tests use this).
     """
     from dashapp import api, cli
+    from dashapp.auth import csrf, init_auth
     from dashapp.cache import init_cache
     from dashapp.dash_app import init_dash
     from dashapp.extensions import database
@@ -41,6 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app, settings.database_url, settings.statement_timeout_ms)
     init_cache(app, settings, app.config.get("CACHE_KEY_PREFIX", "dashapp:"))
     api.init_app(app)
+    init_auth(app)
+    csrf.exempt(api.blueprint)  # the API authenticates with tokens, not cookies
     cli.init_app(app)
     init_dash(app)
     return app

@@ -36,6 +36,25 @@ def db_check() -> None:
     click.echo("no drift")
 
 
+@click.command("rollups")
+@click.option("--batch", default=2000, show_default=True, help="Series-hours per transaction.")
+@with_appcontext
+def rollups_command(batch: int) -> None:
+    """Compute the rollups of every pending hour (after bulk loads; queries also do it)."""
+    from db import rollups
+
+    done = 0
+    with tqdm(unit="h", desc="rollups", disable=None) as bar:
+        while True:
+            with database.transaction() as session:
+                count = rollups.refresh(session, limit=batch)
+            if not count:
+                break
+            done += count
+            bar.update(count)
+    click.echo(f"rollups up to date ({done} series-hours refreshed)")
+
+
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--days", default=7.0, show_default=True, help="History to create on first run.")
@@ -84,7 +103,13 @@ def serve_command(workers: int | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach dashapp's commands to ``app.cli``."""
-    for command in (db_group, seed_demo_command, demo_feed_command, serve_command):
+    from dashapp import cli_users
+
+    commands = (
+        db_group, rollups_command, seed_demo_command, demo_feed_command, serve_command,
+        cli_users.group,
+    )  # fmt: skip
+    for command in commands:
         app.cli.add_command(command)
     app.cli.add_command(tokens_group)
 

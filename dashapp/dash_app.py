@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dash import Dash
 from flask import Flask
+from flask_wtf.csrf import generate_csrf
 
 from callbacks import register_all
 from dashapp import PROJECT_ROOT
+from dashapp.auth import current_role, current_username
 from layouts.shell import app_shell
+
+
+def _shell_for_request() -> object:
+    """The shell, showing who is logged in (Dash calls this for every page load)."""
+    return app_shell(current_username(), current_role(), generate_csrf())
 
 
 def init_dash(server: Flask) -> Dash:
@@ -22,7 +29,7 @@ def init_dash(server: Flask) -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    app.layout = app_shell
+    app.layout = _shell_for_request
     register_all(app)
     server.extensions["dashapp.dash"] = app
     return app

@@ -134,35 +134,75 @@ def points_count(start: datetime, end: datetime) -> int:
     return steps * len(HOSTS) * (len(METRICS) + len(RATES))
 
 
+ABOUT = """**Service health** is dashapp's demo: four hosts serving HTTP traffic,
+with metrics pushed every 10 s by `dashapp demo-feed`.
+
+- Drag a box on any time chart to zoom every panel; **Zoom out** and **Back** undo it.
+- Pick hosts above to filter every panel; the URL keeps the whole view, so
+  **Copy link** shares exactly what you see.
+- **Inspect** on a panel shows its query, timing and points, with a CSV download.
+"""
+
+
 def dashboard_spec() -> dict[str, Any]:
-    """The "Service health" dashboard."""
-    by_host = ["source"]
+    """The "Service health" dashboard: twelve panels covering every panel type."""
+    hosts = "$host"
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "title": "Service health",
         "description": "Demo: four hosts serving HTTP traffic.",
-        "time": {"from": "now-6h", "to": "now"},
-        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now", "refresh": "30s"},
         "tags": ["demo", "web"],
+        "variables": [{"name": "host", "label": "Host", "key": "source", "metric": "cpu.usage"}],
         "panels": [
             _stat("rps", "Requests / s", "http.requests", "rate", "reqps", 0, []),
             _stat("errors", "Errors / s", "http.errors", "rate", "reqps", 6,
                   [{"value": 1, "color": "orange"}, {"value": 5, "color": "red"}]),
             _stat("latency-now", "Latency", "http.latency", "avg", "ms", 12,
                   [{"value": 150, "color": "orange"}, {"value": 300, "color": "red"}]),
-            _stat("cpu-now", "CPU (avg)", "cpu.usage", "avg", "percent", 18,
-                  [{"value": 70, "color": "orange"}, {"value": 90, "color": "red"}]),
-            _series("cpu", "CPU usage by host", "cpu.usage", "avg", by_host, "percent", "line",
+            {
+                "id": "cpu-gauge", "type": "gauge", "title": "CPU (avg)",
+                "description": "Average CPU usage of the selected hosts, last value.",
+                "grid": {"x": 18, "y": 0, "w": 6, "h": 5},
+                "queries": [{"metric": "cpu.usage", "source": hosts, "agg": "avg"}],
+                "options": {"unit": "percent", "min": 0, "max": 100, "thresholds": [
+                    {"value": 0, "color": "green"}, {"value": 70, "color": "orange"},
+                    {"value": 90, "color": "red"}]},
+            },
+            _series("cpu", "CPU usage by host", "cpu.usage", "avg", "percent", "line",
                     {"x": 0, "y": 5, "w": 12, "h": 9},
                     thresholds=[{"value": 90, "color": "red"}]),
-            _series("memory", "Memory used", "memory.used", "avg", by_host, "bytes", "area",
+            _series("memory", "Memory used", "memory.used", "avg", "bytes", "area",
                     {"x": 12, "y": 5, "w": 12, "h": 9}),
-            _series("requests", "Request rate by host", "http.requests", "rate", by_host,
-                    "reqps", "stacked", {"x": 0, "y": 14, "w": 12, "h": 9}),
-            _series("latency", "Latency by host", "http.latency", "avg", by_host, "ms", "line",
-                    {"x": 12, "y": 14, "w": 12, "h": 9}),
-            _series("errors-by-host", "Errors / s by host", "http.errors", "rate", by_host,
-                    "reqps", "bars", {"x": 0, "y": 23, "w": 24, "h": 8}),
+            _series("requests", "Request rate by host", "http.requests", "rate", "reqps",
+                    "stacked", {"x": 0, "y": 14, "w": 12, "h": 9}),
+            {
+                "id": "latency-heatmap", "type": "heatmap", "title": "Latency distribution",
+                "description": "How response times spread over time, all selected hosts.",
+                "grid": {"x": 12, "y": 14, "w": 12, "h": 9},
+                "queries": [{"metric": "http.latency", "source": hosts}],
+                "options": {"unit": "ms", "buckets": 24},
+            },
+            {
+                "id": "rps-by-host", "type": "bar", "title": "Average requests / s by host",
+                "grid": {"x": 0, "y": 23, "w": 8, "h": 8},
+                "queries": [{"metric": "http.requests", "source": hosts, "agg": "rate",
+                             "group_by": ["source"]}],
+                "options": {"unit": "reqps", "reduce": "avg"},
+            },
+            {
+                "id": "latency-table", "type": "table", "title": "Latency by host",
+                "grid": {"x": 8, "y": 23, "w": 10, "h": 8},
+                "queries": [{"metric": "http.latency", "source": hosts, "group_by": ["source"]}],
+                "options": {"unit": "ms"},
+            },
+            {
+                "id": "about", "type": "text", "title": "About",
+                "grid": {"x": 18, "y": 23, "w": 6, "h": 8},
+                "options": {"content": ABOUT},
+            },
+            _series("errors-by-host", "Errors / s by host", "http.errors", "rate", "reqps",
+                    "bars", {"x": 0, "y": 31, "w": 24, "h": 8}),
         ],
     }  # fmt: skip
 
@@ -175,7 +215,7 @@ def _stat(
         "type": "stat",
         "title": title,
         "grid": {"x": x, "y": 0, "w": 6, "h": 5},
-        "queries": [{"metric": metric, "agg": agg}],
+        "queries": [{"metric": metric, "source": "$host", "agg": agg}],
         "options": {"unit": unit, "reduce": "last" if agg != "rate" else "avg",
                     "thresholds": thresholds},
     }  # fmt: skip
@@ -186,7 +226,6 @@ def _series(
     title: str,
     metric: str,
     agg: str,
-    group_by: list[str],
     unit: str,
     style: str,
     grid: dict[str, int],
@@ -197,6 +236,6 @@ def _series(
         "type": "timeseries",
         "title": title,
         "grid": grid,
-        "queries": [{"metric": metric, "agg": agg, "group_by": group_by}],
+        "queries": [{"metric": metric, "source": "$host", "agg": agg, "group_by": ["source"]}],
         "options": {"unit": unit, "style": style, "thresholds": thresholds or []},
     }

@@ -3,34 +3,64 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from dashapp.spec import GRID_COLUMNS, StatPanel, TimeseriesPanel
+from dashapp.spec import (
+    GRID_COLUMNS,
+    GaugePanel,
+    HeatmapPanel,
+    StatPanel,
+    TextPanel,
+    TimeseriesPanel,
+)
 from dashapp.timerange import TimeRange
-from db.cached import panel_query
-from db.metrics import QueryResult
+from db.cached import panel_histogram, panel_query
+from db.histogram import Histogram
+from db.query import QueryResult
 
 DEFAULT_VIEWPORT_PX = 1600
 SPARKLINE_POINTS = 120
+GAUGE_POINTS = 60
 
 
 @dataclass(frozen=True)
 class PanelData:
-    """Query results for one panel, plus the previous period for stats."""
+    """Query results for one panel, plus the previous period (stats) or a histogram."""
 
     results: list[QueryResult]
-    previous: list[QueryResult]
+    previous: list[QueryResult] = field(default_factory=list)
+    histogram: Histogram | None = None
 
     @property
     def empty(self) -> bool:
         """True when no query returned a point."""
+        if self.histogram is not None:
+            return self.histogram.empty
         return not any(result.series for result in self.results)
+
+    @property
+    def hidden(self) -> int:
+        """Series left out by the panel's series limit, over all its queries."""
+        return sum(result.hidden for result in self.results)
 
 
 def panel_width_px(grid_w: int, viewport_px: int | None = None) -> int:
-    """Approximate drawing width of a panel spanning ``grid_w`` of the 24 columns."""
-    return max(50, int((viewport_px or DEFAULT_VIEWPORT_PX) * grid_w / GRID_COLUMNS) - 60)
+    """Drawing width of a panel spanning ``grid_w`` of the 24 columns (minus axes)."""
+    viewport = viewport_px if viewport_px and viewport_px > 200 else DEFAULT_VIEWPORT_PX
+    return max(50, int(viewport * grid_w / GRID_COLUMNS) - 70)
+
+
+def max_points(panel: Any, viewport_px: int | None = None) -> int:
+    """How many buckets a panel can show: its pixel width for charts, fewer for reductions."""
+    if isinstance(panel, StatPanel):
+        return SPARKLINE_POINTS
+    if isinstance(panel, GaugePanel):
+        return GAUGE_POINTS
+    width = panel_width_px(panel.grid.w, viewport_px)
+    if isinstance(panel, HeatmapPanel):
+        return max(10, width // 6)  # a heatmap cell needs a few pixels
+    return width
 
 
 def load_panel(
@@ -40,33 +70,29 @@ def load_panel(
     viewport_px: int | None = None,
 ) -> PanelData:
     """Run every query of ``panel`` at a resolution its width can show."""
-    if isinstance(panel, StatPanel):
-        results = [_query(q, time_range, SPARKLINE_POINTS, variables, 1) for q in panel.queries[:1]]
-        before = TimeRange(time_range.start - time_range.span, time_range.start)
-        previous = [_query(q, before, SPARKLINE_POINTS, variables, 1) for q in panel.queries[:1]]
+    if isinstance(panel, TextPanel) or not panel.queries:
+        return PanelData([])
+    points = max_points(panel, viewport_px)
+    if isinstance(panel, HeatmapPanel):
+        spec = panel.queries[0]
+        histogram = panel_histogram(
+            spec, time_range, points, panel.options.buckets, variables=variables
+        )
+        return PanelData([], histogram=histogram)
+    if isinstance(panel, StatPanel | GaugePanel):
+        spec = panel.queries[0]
+        results = [panel_query(spec, time_range, points, variables=variables, series_limit=1)]
+        previous = []
+        if isinstance(panel, StatPanel) and panel.options.show_change:
+            before = TimeRange(time_range.start - time_range.span, time_range.start)
+            previous = [panel_query(spec, before, points, variables=variables, series_limit=1)]
         return PanelData(results, previous)
-    width = panel_width_px(panel.grid.w, viewport_px)
     limit = getattr(panel.options, "series_limit", 20)
     prefer_m4 = isinstance(panel, TimeseriesPanel) and panel.options.style in ("line", "points")
     results = [
-        _query(q, time_range, width, variables, limit, prefer_m4=prefer_m4) for q in panel.queries
+        panel_query(
+            spec, time_range, points, variables=variables, series_limit=limit, prefer_m4=prefer_m4
+        )
+        for spec in panel.queries
     ]
-    return PanelData(results, [])
-
-
-def _query(
-    query: Any,
-    time_range: TimeRange,
-    max_points: int,
-    variables: Mapping[str, Sequence[str]] | None,
-    series_limit: int,
-    prefer_m4: bool = False,
-) -> QueryResult:
-    return panel_query(
-        query,
-        time_range,
-        max_points,
-        variables=variables,
-        series_limit=series_limit,
-        prefer_m4=prefer_m4,
-    )
+    return PanelData(results)

@@ -9,7 +9,7 @@ from typing import Literal
 from dashapp.demo import DEMO_SLUG, HOSTS, METRICS, RATES, STEP, dashboard_spec, generate
 from dashapp.extensions import database
 from dashapp.spec import parse_spec
-from db import dashboards, metrics
+from db import dashboards, metrics, rollups
 from db.cached import mark_written
 
 CHUNK = 50_000
@@ -63,7 +63,12 @@ def seed_demo(days: float = 7, progress: Progress | None = None) -> int:
         chunk.append((ids[name, source], stamp, value))
         if len(chunk) >= CHUNK:
             written += _flush(chunk, total, progress)
-    return written + _flush(chunk, total, progress)
+    written += _flush(chunk, total, progress)
+    while True:  # roll the new hours up now, so the first long-range view is fast
+        with database.transaction() as session:
+            if not rollups.refresh(session, limit=2000):
+                break
+    return written
 
 
 def _flush(chunk: list[metrics.PointTuple], total: int, progress: Progress | None) -> int:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)
+    secure_cookies: bool = False
+    admin_password: str | None = None
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
     api_rate_limit: str = "100/second"

@@ -21,7 +21,7 @@ from pydantic import (
 
 from dashapp.timerange import check_time, parse_duration
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GRID_COLUMNS = 24
 
 Aggregation = Literal["avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90", "p99"]
@@ -42,15 +42,26 @@ class Model(BaseModel):
 
 
 class TimeSpec(Model):
-    """Default time range of a dashboard: relative (``now-6h``) or absolute times."""
+    """The view a dashboard opens with: its range (relative like ``now-6h``, or absolute)
+    and how often it refreshes (``off``, ``5s``, ``1m``, ...)."""
 
     from_: str = Field(default="now-6h", alias="from")
     to: str = "now"
+    refresh: str = "off"
 
     @field_validator("from_", "to")
     @classmethod
     def _valid_time(cls, value: str) -> str:
         check_time(value)
+        return value
+
+    @field_validator("refresh")
+    @classmethod
+    def _valid_refresh(cls, value: str) -> str:
+        if value in ("", "off"):
+            return "off"
+        if parse_duration(value).total_seconds() < 1:
+            raise ValueError("refresh must be at least 1s")
         return value
 
 
@@ -247,25 +258,15 @@ class Variable(Model):
 class DashboardSpec(Model):
     """A whole dashboard: the document validated on every write."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     title: Name
     description: str = Field(default="", max_length=2000)
     time: TimeSpec = TimeSpec()
-    refresh: str | None = None
     tags: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
         default_factory=list, max_length=20
     )
     variables: list[Variable] = Field(default_factory=list, max_length=10)
     panels: list[Panel] = Field(default_factory=list, max_length=100)
-
-    @field_validator("refresh")
-    @classmethod
-    def _valid_refresh(cls, value: str | None) -> str | None:
-        if value in (None, "", "off"):
-            return None
-        if parse_duration(value).total_seconds() < 1:
-            raise ValueError("refresh must be at least 1s")
-        return value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> DashboardSpec:
@@ -306,13 +307,28 @@ def parse_spec(document: Any) -> DashboardSpec:
         raise SpecError(field_errors(error)) from None
 
 
+def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps the default refresh with the default range, in ``time``."""
+    upgraded = {key: value for key, value in document.items() if key != "refresh"}
+    time = dict(document.get("time") or {})
+    time["refresh"] = document.get("refresh") or "off"
+    return {**upgraded, "time": time, "schema_version": 2}
+
+
+UPGRADES = {1: _v1_to_v2}
+"""Version N -> N+1 converters, applied in order on import and on read."""
+
+
 def upgrade(document: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older spec document up to :data:`SCHEMA_VERSION` (version 0 had no version)."""
-    version = document.get("schema_version", 0)
-    if version == 0:
-        document = {**document, "schema_version": 1}
-        if "time_range" in document:
-            document["time"] = document.pop("time_range")
+    """Bring an older spec document up to :data:`SCHEMA_VERSION`.
+
+    A document without ``schema_version`` is taken to be current; one newer than this
+    code knows is left for validation to refuse.
+    """
+    version = document.get("schema_version", SCHEMA_VERSION)
+    while isinstance(version, int) and version in UPGRADES:
+        document = UPGRADES[version](document)
+        version = document["schema_version"]
     return document
 
 

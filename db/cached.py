@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
+from typing import Any
 
 from dashapp.extensions import cache, database
 from dashapp.spec import Query
-from dashapp.timerange import TimeRange, aligned_range, nice_step, parse_duration
-from db import metrics
+from dashapp.timerange import TimeRange, aligned_range
+from db import metrics, rollups
+from db.histogram import Histogram, histogram
+from db.query import QueryResult, bucket_step, query
 
 log = logging.getLogger(__name__)
+REFRESH_LIMIT = 2000
+"""Series-hours a query refreshes before reading; any left over are read from raw points."""
 
 
 def _generation_key(metric: str) -> str:
@@ -32,8 +37,30 @@ def data_generation(metric: str) -> int:
 
 def mark_written(metrics_written: Iterable[str]) -> None:
     """Invalidate cached query results for these metric names (called after ingest commits)."""
-    for metric in set(metrics_written):
+    for metric in {*metrics_written, "*catalog*"}:
         cache.cache.inc(_generation_key(metric))
+
+
+def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], compute: Any) -> Any:
+    """Return the cached answer for ``parts`` (plus the metric's generation), or compute it.
+
+    On a miss, the metric's pending rollups are refreshed first (bounded by
+    :data:`REFRESH_LIMIT` and the statement timeout), then ``compute(session)`` runs
+    in a read transaction bounded by the statement timeout.
+    """
+    generation = data_generation(metric) if metric else data_generation("*catalog*")
+    fingerprint = repr((kind, parts, generation))
+    key = f"{kind}:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is not None:
+        return replace(hit, cached=True) if is_dataclass(hit) else hit
+    if metric:
+        with database.transaction(database.statement_timeout_ms) as session:
+            rollups.refresh(session, metric, limit=REFRESH_LIMIT)
+    with database.read_session() as session:
+        result = compute(session)
+    cache.set(key, result)
+    return result
 
 
 def panel_query(
@@ -44,21 +71,15 @@ def panel_query(
     variables: Mapping[str, Sequence[str]] | None = None,
     series_limit: int = 20,
     prefer_m4: bool = False,
-    timeout_ms: int | None = None,
-) -> metrics.QueryResult:
-    """Run ``spec`` through the cache; on a miss, query with the statement timeout."""
-    minimum = None if spec.interval == "auto" else parse_duration(spec.interval)
-    window = aligned_range(time_range, nice_step(time_range.span, max_points, minimum))
-    chosen = tuple(sorted((k, tuple(v)) for k, v in (variables or {}).items()))
-    fingerprint = repr(
-        (spec, window, max_points, chosen, series_limit, prefer_m4, data_generation(spec.metric))
-    )
-    key = "q:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-    hit = cache.get(key)
-    if hit is not None:
-        return replace(hit, cached=True)
-    with database.read_session(timeout_ms) as session:
-        result = metrics.query(
+) -> QueryResult:
+    """Run a panel query through the cache (see :func:`db.query.query`)."""
+    window = aligned_range(time_range, bucket_step(spec, time_range.span, max_points))
+    chosen = _variables(variables)
+    return _through_cache(
+        "q",
+        spec.metric,
+        (spec, window, max_points, chosen, series_limit, prefer_m4),
+        lambda session: query(
             session,
             spec,
             window,
@@ -66,6 +87,38 @@ def panel_query(
             variables=dict(chosen),
             series_limit=series_limit,
             prefer_m4=prefer_m4,
-        )
-    cache.set(key, result)
-    return result
+        ),
+    )
+
+
+def panel_histogram(
+    spec: Query,
+    time_range: TimeRange,
+    max_points: int,
+    bins: int,
+    *,
+    variables: Mapping[str, Sequence[str]] | None = None,
+) -> Histogram:
+    """Value distribution over time through the cache (see :func:`db.histogram.histogram`)."""
+    window = aligned_range(time_range, bucket_step(spec, time_range.span, max_points))
+    chosen = _variables(variables)
+    return _through_cache(
+        "h",
+        spec.metric,
+        (spec, window, max_points, bins, chosen),
+        lambda session: histogram(session, spec, window, max_points, bins, variables=dict(chosen)),
+    )
+
+
+def variable_values(key: str, metric: str | None) -> list[str]:
+    """Distinct values of ``source`` or a label, for a dashboard variable's choices."""
+    return _through_cache(
+        "v",
+        None,
+        (key, metric),
+        lambda session: metrics.label_values(session, key, metric),
+    )
+
+
+def _variables(variables: Mapping[str, Sequence[str]] | None) -> tuple[Any, ...]:
+    return tuple(sorted((k, tuple(v)) for k, v in (variables or {}).items()))

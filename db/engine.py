@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,25 +76,32 @@ class Database:
         return self._state.engine
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: commit on success, roll back on any error."""
-        with self._state.sessions.begin() as session:
-            yield session
+    def transaction(self, timeout_ms: int | None = None) -> Iterator[Session]:
+        """A session inside one transaction: commit on success, roll back on any error.
 
-    @contextmanager
-    def read_session(self, timeout_ms: int | None = None) -> Iterator[Session]:
-        """A read-only transaction bounded by the statement timeout (dashboard queries)."""
-        state = self._state
-        limit = timeout_ms or state.statement_timeout_ms
-        with state.sessions.begin() as session:
+        With ``timeout_ms``, every statement in it is cancelled past that time
+        (``statement_timeout`` on PostgreSQL, a progress-handler deadline on SQLite).
+        """
+        with self._state.sessions.begin() as session:
+            if timeout_ms is None:
+                yield session
+                return
             connection = session.connection()
             if connection.dialect.name == "postgresql":
-                connection.execute(text(f"SET LOCAL statement_timeout = {int(limit)}"))
+                connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
                 yield session
             else:
-                raw = connection.connection.driver_connection
-                with _sqlite_deadline(raw, limit):
+                with _sqlite_deadline(connection.connection.driver_connection, timeout_ms):
                     yield session
+
+    def read_session(self, timeout_ms: int | None = None) -> AbstractContextManager[Session]:
+        """A transaction for dashboard queries, bounded by the configured statement timeout."""
+        return self.transaction(timeout_ms or self._state.statement_timeout_ms)
+
+    @property
+    def statement_timeout_ms(self) -> int:
+        """The configured limit for dashboard queries."""
+        return self._state.statement_timeout_ms
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Metrics repository: the series catalog, idempotent point writes, and the query engine.
+"""Metrics repository: the series catalog and idempotent point writes (queries: db/query.py).
 
 Functions take a Session, return frozen dataclasses and never commit.
 """
@@ -7,24 +7,20 @@ from __future__ import annotations
 
 import json
 import struct
-import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from fnmatch import fnmatchcase
 from itertools import repeat
 from typing import Any
 
 import psycopg
-from sqlalchemy import Select, and_, case, func, literal, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange, aligned_range, nice_step, parse_duration
+from db import rollups
 from db.engine import canonical_json
 from db.models import PointRow, SeriesRow
-from db.sqlfunctions import epoch_seconds, last_by, percentile, time_bucket
 from db.types import utcnow
 
 SeriesKey = tuple[str, str, str]
@@ -32,9 +28,6 @@ SeriesKey = tuple[str, str, str]
 
 PointTuple = tuple[int, datetime, float]
 """(series id, timestamp, value): one point ready to be written."""
-
-M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
-PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 
 
 @dataclass(frozen=True)
@@ -47,41 +40,6 @@ class SeriesInfo:
     labels: dict[str, str]
     last_ts: datetime | None = None
     last_value: float | None = None
-
-
-@dataclass(frozen=True)
-class Series:
-    """One line of a query result."""
-
-    name: str
-    labels: dict[str, str]
-    timestamps: list[datetime]
-    values: list[float | None]
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """What a panel needs to draw a query, plus what the inspect view shows about it."""
-
-    series: list[Series]
-    start: datetime
-    end: datetime
-    step: timedelta
-    mode: str
-    total_series: int
-    elapsed_ms: float
-    sql: str = ""
-    cached: bool = False
-
-    @property
-    def hidden(self) -> int:
-        """How many series the panel's series limit left out."""
-        return self.total_series - len(self.series)
-
-    @property
-    def points(self) -> int:
-        """Number of points returned."""
-        return sum(len(s.values) for s in self.series)
 
 
 def series_key(name: str, source: str, labels: Mapping[str, str]) -> SeriesKey:
@@ -127,14 +85,19 @@ def resolve_series(session: Session, keys: Collection[SeriesKey]) -> dict[Series
 def write_points(session: Session, points: Iterable[PointTuple]) -> int:
     """Upsert points; the same (series, ts) twice keeps the last value. Returns rows written.
 
-    PostgreSQL: binary COPY into a temporary staging table, then one
-    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. SQLite: ``executemany`` upsert.
+    PostgreSQL: binary COPY straight into ``metric_points``, or, when some points exist
+    already, into a temporary staging table and then one ``INSERT ... SELECT ... ON
+    CONFLICT DO UPDATE``. SQLite: ``executemany`` upsert. Either way the touched hours
+    are queued for a rollup refresh.
     """
     unique = {(sid, ts): value for sid, ts, value in points}
     if not unique:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        _copy_upsert(session, unique)
+        if _copy_upsert(session, unique):
+            rollups.mark_pending_from_staging(session)
+        else:
+            rollups.mark_pending(session, _touched_hours(unique))
     else:
         table = PointRow.__table__
         statement = _insert(session, table)
@@ -145,6 +108,7 @@ def write_points(session: Session, points: Iterable[PointTuple]) -> int:
             statement,
             [{"series_id": s, "ts": t, "value": v} for (s, t), v in unique.items()],
         )
+        rollups.mark_pending(session, unique)
     return len(unique)
 
 
@@ -157,6 +121,8 @@ _STAGING_UPSERT = (
     "SELECT series_id, ts, value FROM dashapp_points_staging "
     "ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value"
 )
+
+
 _COPY_INTO = "COPY {} (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension
 _COPY_TRAILER = b"\xff\xff"
@@ -187,7 +153,7 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float]) -> None:
+def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float]) -> bool:
     """COPY straight into ``metric_points``; if any point exists already, upsert instead.
 
     New points (the common case) then cost what a raw COPY costs: an
@@ -195,9 +161,11 @@ def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float])
     here, because PostgreSQL inserts such rows one by one with a speculative index
     check while COPY inserts in batches. A retried batch hits the unique key, rolls
     back to the savepoint and takes the staged upsert, so last write still wins.
+    Returns whether the staging table was used (it then holds the batch).
     """
     payload = _binary_copy(unique)
     raw = session.connection().connection.driver_connection
+    staged = False
     with raw.cursor() as cursor:
         cursor.execute("SAVEPOINT dashapp_copy")
         try:
@@ -209,7 +177,17 @@ def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float])
             with cursor.copy(_COPY_INTO.format("dashapp_points_staging")) as copy:
                 copy.write(payload)
             cursor.execute(_STAGING_UPSERT)
+            staged = True
         cursor.execute("RELEASE SAVEPOINT dashapp_copy")
+    return staged
+
+
+def _touched_hours(unique: Mapping[tuple[int, datetime], float]) -> set[tuple[int, datetime]]:
+    """(series id, start of hour) of every point, for the rollup queue (few per batch)."""
+    hours: dict[datetime, datetime] = {}
+    for ts in {ts for _, ts in unique}:
+        hours[ts] = _aware(ts).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return {(sid, hours[ts]) for sid, ts in unique}
 
 
 def find_series(session: Session, metric: str) -> list[SeriesInfo]:
@@ -258,9 +236,13 @@ def last_points(session: Session, series_ids: Collection[int]) -> dict[int, Last
     return {row.id: LastPoint(row.ts, row.value) for row in rows}
 
 
-def count_points(session: Session) -> int:
-    """Total number of stored points."""
-    return session.scalar(select(func.count()).select_from(PointRow)) or 0
+def label_values(session: Session, key: str, metric: str | None = None) -> list[str]:
+    """Distinct values of ``source`` or of label ``key`` among series (of one metric)."""
+    column = SeriesRow.source if key == "source" else SeriesRow.labels[key].as_string()
+    statement = select(column).distinct().where(column.is_not(None)).order_by(column)
+    if metric:
+        statement = statement.where(SeriesRow.name == metric)
+    return [value for (value,) in session.execute(statement.limit(1000))]
 
 
 def get_series(session: Session, series_id: int) -> SeriesInfo | None:
@@ -340,253 +322,6 @@ def catalog(
     return items
 
 
-# --- query engine ---------------------------------------------------------------------
-
-
-def matches(info: SeriesInfo, query: Query, variables: Mapping[str, Sequence[str]]) -> bool:
-    """Whether a series passes the query's source pattern and label filters."""
-    if query.source and not _value_matches(info.source, query.source, variables):
-        return False
-    return all(
-        _value_matches(info.labels.get(key, ""), wanted, variables)
-        for key, wanted in query.labels.items()
-    )
-
-
-def _value_matches(actual: str, wanted: str, variables: Mapping[str, Sequence[str]]) -> bool:
-    if wanted.startswith("$"):
-        chosen = variables.get(wanted[1:])
-        return not chosen or any(fnmatchcase(actual, pattern) for pattern in chosen)
-    return fnmatchcase(actual, wanted)
-
-
-def group_key(info: SeriesInfo, group_by: Sequence[str]) -> tuple[str, ...]:
-    """The values of the group-by keys for a series (``source``, ``name`` or a label)."""
-    values = []
-    for key in group_by:
-        if key == "source":
-            values.append(info.source)
-        elif key == "name":
-            values.append(info.name)
-        else:
-            values.append(info.labels.get(key, ""))
-    return tuple(values)
-
-
-def query(
-    session: Session,
-    spec: Query,
-    time_range: TimeRange,
-    max_points: int,
-    *,
-    variables: Mapping[str, Sequence[str]] | None = None,
-    series_limit: int = 20,
-    prefer_m4: bool = False,
-) -> QueryResult:
-    """Run one panel query: bucketed aggregation (or M4) over the matching series.
-
-    Without ``group_by`` all matching series are combined into one line; with it, one
-    line per distinct group. The bucket width is the spec's interval or the range
-    divided by ``max_points``, whichever is larger, rounded up to a nice step.
-    """
-    started = time.perf_counter()
-    candidates = [s for s in find_series(session, spec.metric) if matches(s, spec, variables or {})]
-    groups: dict[tuple[str, ...], list[SeriesInfo]] = {}
-    for info in candidates:
-        groups.setdefault(group_key(info, spec.group_by), []).append(info)
-    ordered = sorted(groups.items())
-    shown = ordered[:series_limit]
-
-    minimum = None if spec.interval == "auto" else parse_duration(spec.interval)
-    step = nice_step(time_range.span, max_points, minimum)
-    window = aligned_range(time_range, step)
-    use_m4 = spec.mode == "m4" or (
-        spec.mode == "auto"
-        and prefer_m4
-        and spec.agg in M4_AGGREGATIONS
-        and all(len(members) == 1 for _, members in shown)
-    )
-    index = {info.id: position for position, (_, members) in enumerate(shown) for info in members}
-    statement = (
-        _m4_statement(index, window, step)
-        if use_m4
-        else _bucket_statement(spec, index, window, step)
-    )
-    per_group: dict[int, tuple[list[datetime], list[float | None]]] = {
-        i: ([], []) for i in range(len(shown))
-    }
-    if index:
-        for position, ts, value in session.execute(statement):
-            xs, ys = per_group[position]
-            xs.append(ts)
-            ys.append(value)
-    series = [
-        Series(
-            _legend(spec, key, len(shown)),
-            dict(zip(spec.group_by, key, strict=True)),
-            *per_group[i],
-        )
-        for i, (key, _) in enumerate(shown)
-    ]
-    return QueryResult(
-        series=[s for s in series if s.values],
-        start=window.start,
-        end=window.end,
-        step=step,
-        mode="m4" if use_m4 else "buckets",
-        total_series=len(ordered),
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        sql=str(statement.compile(session.get_bind())) if index else "",
-    )
-
-
-def _legend(spec: Query, key: tuple[str, ...], count: int) -> str:
-    label = ", ".join(key)
-    if spec.alias:
-        return f"{spec.alias} {label}".strip() if count > 1 else spec.alias
-    return label or spec.metric
-
-
-def _group_column(index: Mapping[int, int], series_id: Any = PointRow.series_id) -> Any:
-    """The group position of each series id, as a SQL expression."""
-    if len(set(index.values())) <= 1:
-        return literal(0)
-    return case(index, value=series_id)
-
-
-def _aggregate(agg: str, value: Any, ts: Any) -> Any:
-    if agg == "avg":
-        return func.avg(value)
-    if agg in ("min", "max", "sum", "count"):
-        return getattr(func, agg)(value)
-    if agg == "last":
-        return last_by(value, ts)
-    if agg in PERCENTILES:
-        return percentile(PERCENTILES[agg], value)
-    raise ValueError(f"unknown aggregation {agg!r}")
-
-
-def _bucket_statement(
-    spec: Query, index: Mapping[int, int], window: TimeRange, step: timedelta
-) -> Select[Any]:
-    if spec.agg == "rate":
-        return _rate_statement(index, window, step)
-    inner = (
-        select(
-            _group_column(index).label("g"),
-            time_bucket(step, PointRow.ts).label("t"),
-            PointRow.ts.label("ts"),
-            PointRow.value.label("value"),
-        )
-        .where(
-            PointRow.series_id.in_(list(index)),
-            PointRow.ts >= window.start,
-            PointRow.ts < window.end,
-        )
-        .subquery()
-    )
-    return (
-        select(inner.c.g, inner.c.t, _aggregate(spec.agg, inner.c.value, inner.c.ts))
-        .group_by(inner.c.g, inner.c.t)
-        .order_by(inner.c.g, inner.c.t)
-    )
-
-
-def _rate_statement(index: Mapping[int, int], window: TimeRange, step: timedelta) -> Select[Any]:
-    """Per-second rate of counters per bucket: increase / observed seconds.
-
-    A drop is a counter reset and counts the new value as the increase. Dividing
-    by the span actually observed (not the bucket width) keeps the last, partial
-    bucket and gappy data honest.
-    """
-    by_series = {"partition_by": PointRow.series_id, "order_by": PointRow.ts}
-    inner = (
-        select(
-            _group_column(index).label("g"),
-            time_bucket(step, PointRow.ts).label("t"),
-            PointRow.ts.label("ts"),
-            PointRow.value.label("value"),
-            func.lag(PointRow.value).over(**by_series).label("prev"),
-            func.lag(PointRow.ts).over(**by_series).label("prev_ts"),
-        )
-        .where(
-            PointRow.series_id.in_(list(index)),
-            PointRow.ts >= window.start - step,
-            PointRow.ts < window.end,
-        )
-        .subquery()
-    )
-    c = inner.c
-    increase = case(
-        (c.prev.is_(None), None),
-        (c.value >= c.prev, c.value - c.prev),
-        else_=c.value,
-    )
-    # Series of a group share the bucket's time span, so the sum of their increases
-    # over that span is the sum of their rates.
-    seconds = func.max(epoch_seconds(c.ts)) - func.min(epoch_seconds(c.prev_ts))
-    return (
-        select(c.g, c.t, func.sum(increase) / func.nullif(seconds, 0))
-        .where(c.t >= window.start, c.prev.is_not(None))
-        .group_by(c.g, c.t)
-        .order_by(c.g, c.t)
-    )
-
-
-def _m4_statement(index: Mapping[int, int], window: TimeRange, step: timedelta) -> Select[Any]:
-    """First, last, min and max point of every bucket of every series (M4).
-
-    Drawn as a line, these points give the same pixels as all raw points when one
-    bucket is one pixel column. Ties keep the earliest point, so a flat line costs
-    at most four points per bucket.
-    """
-
-    def raw() -> Any:
-        return (
-            select(
-                PointRow.series_id.label("sid"),
-                time_bucket(step, PointRow.ts).label("k"),
-                PointRow.ts.label("ts"),
-                PointRow.value.label("value"),
-            )
-            .where(
-                PointRow.series_id.in_(list(index)),
-                PointRow.ts >= window.start,
-                PointRow.ts < window.end,
-            )
-            .subquery()
-        )
-
-    points, extremes_source = raw(), raw()
-    extremes = (
-        select(
-            extremes_source.c.sid,
-            extremes_source.c.k,
-            func.min(extremes_source.c.ts).label("t_first"),
-            func.max(extremes_source.c.ts).label("t_last"),
-            func.min(extremes_source.c.value).label("v_min"),
-            func.max(extremes_source.c.value).label("v_max"),
-        )
-        .group_by(extremes_source.c.sid, extremes_source.c.k)
-        .subquery()
-    )
-    p, e = points.c, extremes.c
-    chosen = (p.ts == e.t_first) | (p.ts == e.t_last) | (p.value == e.v_min) | (p.value == e.v_max)
-    # Keep, per bucket, the earliest point of each role, then drop the points that no role kept.
-    role = case((p.ts == e.t_first, 0), (p.ts == e.t_last, 1), (p.value == e.v_min, 2), else_=3)
-    ranked = (
-        select(
-            p.sid,
-            p.ts,
-            p.value,
-            func.row_number().over(partition_by=(p.sid, p.k, role), order_by=p.ts).label("rank"),
-        )
-        .join_from(points, extremes, and_(p.sid == e.sid, p.k == e.k))
-        .where(chosen)
-        .subquery()
-    )
-    return (
-        select(_group_column(index, ranked.c.sid), ranked.c.ts, ranked.c.value)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.sid, ranked.c.ts)
-    )
+def count_points(session: Session) -> int:
+    """Total number of stored points."""
+    return session.scalar(select(func.count()).select_from(PointRow)) or 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Integer,
@@ -97,6 +98,63 @@ class DashboardVersionRow(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     author: Mapped[str | None] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class RollupRow(Base):
+    """Pre-aggregated points of one series over one bucket of ``level`` seconds.
+
+    Enough to answer avg/min/max/sum/count/last, counter rates and M4 for any
+    step that is a multiple of the level, without reading raw points.
+    """
+
+    __tablename__ = "metric_rollups"
+    __table_args__ = (
+        PrimaryKeyConstraint("series_id", "level", "bucket"),
+        {"sqlite_with_rowid": False},
+    )
+
+    series_id: Mapped[int] = mapped_column(BigInteger)
+    level: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[datetime] = mapped_column(Timestamp)
+    count: Mapped[int] = mapped_column(Integer)
+    sum: Mapped[float] = mapped_column(Float(precision=53))
+    min: Mapped[float] = mapped_column(Float(precision=53))
+    max: Mapped[float] = mapped_column(Float(precision=53))
+    first: Mapped[float] = mapped_column(Float(precision=53))
+    last: Mapped[float] = mapped_column(Float(precision=53))
+    first_ts: Mapped[datetime] = mapped_column(Timestamp)
+    last_ts: Mapped[datetime] = mapped_column(Timestamp)
+    min_ts: Mapped[datetime] = mapped_column(Timestamp)
+    max_ts: Mapped[datetime] = mapped_column(Timestamp)
+    increase: Mapped[float] = mapped_column(Float(precision=53))
+
+
+class RollupPendingRow(Base):
+    """An hour of a series whose points changed since its rollups were computed."""
+
+    __tablename__ = "rollup_pending"
+    __table_args__ = (PrimaryKeyConstraint("series_id", "hour"),)
+
+    series_id: Mapped[int] = mapped_column(BigInteger)
+    hour: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class UserRow(Base):
+    """A person who logs in: viewer, editor or admin.
+
+    ``session_version`` is part of every session's identity: bumping it (role change,
+    disable, password change) ends that user's existing sessions.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 

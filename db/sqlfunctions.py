@@ -14,7 +14,7 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Float, Interval, literal
+from sqlalchemy import Float, Integer, Interval, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -66,30 +66,78 @@ def _epoch_integer(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> 
     return f"({compiler.process(element.clauses, **kw)} / 1000000.0)"
 
 
-class last_by(FunctionElement[float]):
-    """Aggregate: the value of the row with the greatest ``ts``."""
+class floor_int(FunctionElement[int]):
+    """The integer floor of a non-negative number (a histogram bin index)."""
 
-    type = Float()
+    type = Integer()
     inherit_cache = True
 
 
-class first_by(FunctionElement[float]):
-    """Aggregate: the value of the row with the smallest ``ts``."""
+@compiles(floor_int, "postgresql")
+def _floor_postgresql(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"floor({compiler.process(element.clauses, **kw)})::integer"
 
-    type = Float()
+
+@compiles(floor_int)
+def _floor_sqlite(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
+    # CAST truncates toward zero, which is the floor for the non-negative inputs used here.
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+class _ValueByKey(FunctionElement[Any]):
+    """Aggregate picking ``value`` from the row with the extreme ``key``; typed like ``value``."""
+
     inherit_cache = True
+
+    def __init__(self, value: ColumnElement[Any], key: ColumnElement[Any]) -> None:
+        super().__init__(value, key)
+        self.type = value.type
+
+
+class last_by(_ValueByKey):
+    """Aggregate: ``value`` of the row with the greatest ``key`` (``last_by(value, ts)``)."""
+
+    inherit_cache = True
+
+
+class first_by(_ValueByKey):
+    """Aggregate: ``value`` of the row with the smallest ``key`` (``first_by(value, ts)``)."""
+
+    inherit_cache = True
+
+
+def _as_float8(sql: str, type_: Any) -> str:
+    """A float8 sortable like the value: timestamps become exact epoch microseconds."""
+    if isinstance(type_, Timestamp):
+        return f"(EXTRACT(EPOCH FROM {sql}) * 1000000)::float8"
+    return f"({sql})::float8"
+
+
+def _pick_postgresql(element: _ValueByKey, compiler: SQLCompiler, extreme: str, **kw: Any) -> str:
+    """``min``/``max`` over ``ARRAY[key, value]``: one pass, no per-group sort.
+
+    Arrays compare element by element, so the extreme array holds the value of the
+    row with the extreme key (ties broken by the value).
+    """
+    value, key = element.clauses
+    pair = (
+        f"ARRAY[{_as_float8(compiler.process(key, **kw), key.type)}, "
+        f"{_as_float8(compiler.process(value, **kw), value.type)}]"
+    )
+    picked = f"({extreme}({pair}))[2]"
+    if isinstance(value.type, Timestamp):
+        return f"(TIMESTAMPTZ 'epoch' + {picked} * INTERVAL '1 microsecond')"
+    return picked
 
 
 @compiles(last_by, "postgresql")
 def _last_postgresql(element: last_by, compiler: SQLCompiler, **kw: Any) -> str:
-    value, ts = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(array_agg({value} ORDER BY {ts} DESC))[1]"
+    return _pick_postgresql(element, compiler, "max", **kw)
 
 
 @compiles(first_by, "postgresql")
 def _first_postgresql(element: first_by, compiler: SQLCompiler, **kw: Any) -> str:
-    value, ts = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(array_agg({value} ORDER BY {ts}))[1]"
+    return _pick_postgresql(element, compiler, "min", **kw)
 
 
 @compiles(last_by)

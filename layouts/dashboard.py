@@ -1,41 +1,38 @@
-"""The dashboard page: toolbar with time controls, then the panel grid."""
+"""The dashboard page: toolbar, variables, the panel grid, and the inspect/fullscreen views."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from dash import dcc, html
 
 from dashapp.spec import DashboardSpec
+from dashapp.view_state import ALL_CHOICE, ViewState, default_view, refresh_interval_ms
 from db.dashboards import Dashboard
 from layouts import ids
 from layouts.panels import panel_grid
-
-TIME_PRESETS = [
-    ("Last 15 minutes", "now-15m"),
-    ("Last 1 hour", "now-1h"),
-    ("Last 6 hours", "now-6h"),
-    ("Last 24 hours", "now-24h"),
-    ("Last 7 days", "now-7d"),
-    ("Last 30 days", "now-30d"),
-]
-
-
-def time_preset_options(current_from: str) -> list[dict[str, str]]:
-    """Preset choices, plus the current range when it is not one of them."""
-    options = [{"label": label, "value": value} for label, value in TIME_PRESETS]
-    if current_from not in {value for _, value in TIME_PRESETS}:
-        options.append({"label": current_from, "value": current_from})
-    return options
+from layouts.timepicker import time_controls
 
 
 def dashboard_page(
-    dashboard: Dashboard, spec: DashboardSpec, time_from: str, time_to: str
+    dashboard: Dashboard,
+    spec: DashboardSpec,
+    view: ViewState,
+    variable_choices: dict[str, list[str]],
 ) -> html.Div:
-    """A dashboard: title, tags, time picker, refresh, and its panels on the grid."""
+    """A dashboard in view mode, showing ``view`` (from the URL or the spec's defaults)."""
+    interval = refresh_interval_ms(view.refresh)
     return html.Div(
         className="dashboard",
         children=[
+            # The view's own Location: its callback lives wholly inside this page.
+            dcc.Location(id=ids.VIEW_URL, refresh="callback-nav"),
             dcc.Store(id=ids.DASHBOARD_SLUG, data=dashboard.slug),
-            dcc.Store(id=ids.TIME_RANGE, data={"from": time_from, "to": time_to}),
+            dcc.Store(id=ids.VIEW_DEFAULTS, data=asdict(default_view(spec))),
+            dcc.Store(id=ids.TIME_RANGE, data=view.time_range),
+            dcc.Store(id=ids.TIME_HISTORY, data=[]),
+            dcc.Store(id=ids.VARIABLES, data=view.variables),
+            dcc.Interval(id=ids.AUTO_REFRESH, interval=interval or 60_000, disabled=not interval),
             html.Div(
                 className="toolbar",
                 children=[
@@ -49,22 +46,80 @@ def dashboard_page(
                             ),
                         ],
                     ),
-                    html.Div(
-                        className="toolbar-controls",
-                        children=[
-                            dcc.Dropdown(
-                                id=ids.TIME_PRESET,
-                                options=time_preset_options(time_from),
-                                value=time_from,
-                                clearable=False,
-                                searchable=False,
-                                className="time-preset",
-                            ),
-                            html.Button("Refresh", id=ids.REFRESH_BUTTON, className="button"),
-                        ],
-                    ),
+                    time_controls(view),
                 ],
             ),
+            variable_bar(spec, view, variable_choices),
             panel_grid(spec),
+            inspect_modal(),
+            fullscreen_modal(),
         ],
     )
+
+
+def variable_bar(
+    spec: DashboardSpec, view: ViewState, choices: dict[str, list[str]]
+) -> html.Div | None:
+    """One dropdown per dashboard variable; "All" (the empty selection) applies no filter."""
+    if not spec.variables:
+        return None
+    controls = []
+    for variable in spec.variables:
+        options = [{"label": value, "value": value} for value in choices.get(variable.name, [])]
+        if variable.include_all:
+            options.insert(0, {"label": "All", "value": ALL_CHOICE})
+        everything = [ALL_CHOICE] if variable.include_all else []
+        selected = view.variables.get(variable.name) or everything
+        controls.append(
+            html.Label(
+                className="variable",
+                children=[
+                    html.Span(variable.label or variable.name, className="variable-label"),
+                    dcc.Dropdown(
+                        id=ids.variable(variable.name),
+                        options=options,
+                        value=selected if variable.multi else (selected[:1] or [None])[0],
+                        multi=variable.multi,
+                        clearable=True,
+                        className="variable-select",
+                    ),
+                ],
+            )
+        )
+    return html.Div(className="variable-bar", children=controls)
+
+
+def _modal(modal_id: str, body_id: str, close_id: str, title: str, extra: list) -> html.Div:
+    return html.Div(
+        id=modal_id,
+        className="modal hidden",
+        children=html.Div(
+            className="modal-card",
+            children=[
+                html.Div(
+                    className="modal-header",
+                    children=[
+                        html.Span(title, className="modal-title"),
+                        *extra,
+                        html.Button("Close", id=close_id, className="button"),
+                    ],
+                ),
+                html.Div(id=body_id, className="modal-body"),
+            ],
+        ),
+    )
+
+
+def inspect_modal() -> html.Div:
+    """The inspect view: query, SQL, timing, points, CSV download."""
+    download = [
+        dcc.Store(id=ids.INSPECT_PANEL),
+        html.Button("Download CSV", id=ids.INSPECT_CSV, className="button primary"),
+        dcc.Download(id=ids.INSPECT_DOWNLOAD),
+    ]
+    return _modal(ids.INSPECT_MODAL, ids.INSPECT_BODY, ids.INSPECT_CLOSE, "Inspect", download)
+
+
+def fullscreen_modal() -> html.Div:
+    """A panel at full screen size."""
+    return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE, "", [])

@@ -1,22 +1,25 @@
-"""Panel frames: header, chart or text body, status line, and the stored spec."""
+"""Panel frames: header with actions, a chart/table/text body, status, and stores."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import dash_ag_grid as dag
 import dash_snap_grid
 from dash import dcc, html
 
-from dashapp.spec import DashboardSpec, TextPanel
+from dashapp.spec import DashboardSpec, TablePanel, TextPanel
 from layouts import ids
+from layouts.tables import GRID_THEME, table_columns
 
 ROW_HEIGHT = 30
 GRID_MARGIN = 10
 GRAPH_CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
 }
+STATIC_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}
 
 
 def panel_frame(panel: Any) -> html.Div:
@@ -24,18 +27,42 @@ def panel_frame(panel: Any) -> html.Div:
     return html.Div(
         id=ids.grid_item(panel.id),
         className=f"panel panel-{panel.type}",
-        children=[
-            html.Div(
-                className="panel-header",
-                children=[
-                    html.Span(panel.title, className="panel-title"),
-                    html.Span("ⓘ", className="panel-info", title=panel.description)
-                    if panel.description
-                    else None,
-                ],
+        children=[_header(panel), html.Div(className="panel-body", children=_body(panel))],
+    )
+
+
+def _key(panel: Any) -> str:
+    return ids.TABLE_KEY if isinstance(panel, TablePanel) else ids.CHART_KEY
+
+
+def _header(panel: Any) -> html.Div:
+    actions = []
+    if not isinstance(panel, TextPanel):
+        actions = [
+            html.Span(
+                id=ids.panel_part(ids.PANEL_NOTE, panel.id, _key(panel)), className="panel-note"
             ),
-            html.Div(className="panel-body", children=_body(panel)),
-        ],
+            html.Button(
+                "⤢",
+                id=ids.panel_part(ids.PANEL_FULLSCREEN, panel.id),
+                className="panel-action",
+                title="View full screen",
+            ),
+            html.Button(
+                "Inspect",
+                id=ids.panel_part(ids.PANEL_INSPECT, panel.id),
+                className="panel-action",
+                title="Query, timing, points and CSV download",
+            ),
+        ]
+    info = (
+        html.Span("ⓘ", className="panel-info", title=panel.description)
+        if panel.description
+        else None
+    )
+    return html.Div(
+        className="panel-header",
+        children=[html.Span(panel.title, className="panel-title"), info, *actions],
     )
 
 
@@ -49,20 +76,36 @@ def _body(panel: Any) -> list[Any]:
                 link_target="_blank",
             )
         ]
-    return [
-        dcc.Loading(
-            type="dot",
-            parent_className="panel-loading",
-            children=dcc.Graph(
-                id=ids.panel_graph(panel.id),
-                config=GRAPH_CONFIG,
-                className="panel-graph",
-                style={"height": "100%"},
-            ),
+    if isinstance(panel, TablePanel):
+        content: Any = dag.AgGrid(
+            id=ids.panel_part(ids.PANEL_TABLE, panel.id, ids.TABLE_KEY),
+            columnDefs=table_columns(panel),
+            rowData=[],
+            defaultColDef={"sortable": True, "resizable": True},
+            dashGridOptions={"theme": GRID_THEME, "animateRows": False},
+            className="panel-table",
+            style={"height": "100%"},
+        )
+    else:
+        content = dcc.Graph(
+            id=ids.panel_graph(panel.id),
+            config=GRAPH_CONFIG
+            if panel.type in ("timeseries", "bar", "heatmap")
+            else STATIC_CONFIG,
+            className="panel-graph",
+            style={"height": "100%"},
+        )
+    key = _key(panel)
+    parts = [
+        dcc.Loading(type="dot", parent_className="panel-loading", children=content, delay_show=150),
+        html.Div(id=ids.panel_status(panel.id, key), className="panel-status"),
+        dcc.Store(
+            id=ids.panel_spec(panel.id, key), data=panel.model_dump(mode="json", by_alias=True)
         ),
-        html.Div(id=ids.panel_status(panel.id), className="panel-status"),
-        dcc.Store(id=ids.panel_spec(panel.id), data=panel.model_dump(mode="json", by_alias=True)),
     ]
+    if key == ids.CHART_KEY:
+        parts.append(dcc.Store(id=ids.panel_part(ids.PANEL_META, panel.id)))
+    return parts
 
 
 def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:
@@ -85,6 +128,7 @@ def panel_grid(spec: DashboardSpec, editable: bool = False) -> dash_snap_grid.Gr
         isDraggable=editable,
         isResizable=editable,
         compactType="vertical",
-        draggableHandle=".panel-header",
+        draggableHandle=".panel-title",
+        draggableCancel=".panel-action",
         children=[panel_frame(panel) for panel in spec.panels],
     )

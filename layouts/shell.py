@@ -1,4 +1,4 @@
-"""The page shell: header, navigation and the container the router fills."""
+"""The page shell: header, navigation, theme, and the container the router fills."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from dash import dcc, html
 from layouts import ids
 
 
-def app_shell() -> html.Div:
+def app_shell(username: str | None = None, role: str | None = None, csrf: str = "") -> html.Div:
     """The layout served at every URL; the router callback fills ``page``."""
     return html.Div(
+        id=ids.APP_ROOT,
         className="app",
         children=[
             dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dcc.Store(id=ids.THEME, storage_type="local", data="light"),
+            dcc.Store(id=ids.VIEWPORT),
             html.Header(
                 className="topbar",
                 children=[
@@ -24,9 +27,36 @@ def app_shell() -> html.Div:
                             html.A("API docs", href="/api/docs"),
                         ],
                     ),
+                    html.Button(
+                        "◐ Theme",
+                        id=ids.THEME_TOGGLE,
+                        className="button theme-toggle",
+                        title="Switch between light and dark",
+                    ),
+                    user_menu(username, role, csrf),
                 ],
             ),
             html.Main(id=ids.PAGE, className="page"),
+        ],
+    )
+
+
+def user_menu(username: str | None, role: str | None, csrf: str) -> html.Div:
+    """Who is logged in, with a logout button; or a link to log in."""
+    if username is None:
+        return html.Div(className="user-menu", children=html.A("Log in", href="/login"))
+    return html.Div(
+        className="user-menu",
+        children=[
+            html.Span(f"{username} · {role}", id="current-user"),
+            html.Form(
+                action="/logout",
+                method="POST",
+                children=[
+                    dcc.Input(type="hidden", name="csrf_token", value=csrf),
+                    html.Button("Log out", type="submit", className="button"),
+                ],
+            ),
         ],
     )
 

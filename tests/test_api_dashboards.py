@@ -52,6 +52,14 @@ def test_create_read_list(client: FlaskClient, admin: dict) -> None:
     ]
 
 
+def test_version_1_specs_are_upgraded_on_import(client: FlaskClient, admin: dict) -> None:
+    old = {"schema_version": 1, "title": "Old", "refresh": "30s"}
+    created = client.post("/api/v1/dashboards", json={"spec": old}, headers=admin)
+    assert created.status_code == 201, created.json
+    spec = created.json["spec"]
+    assert spec["schema_version"] == 2 and spec["time"]["refresh"] == "30s"
+
+
 def test_create_with_slug_and_conflicts(client: FlaskClient, admin: dict) -> None:
     assert create(client, admin, slug="ops")["slug"] == "ops"
     taken = client.post("/api/v1/dashboards", json={"spec": SPEC, "slug": "ops"}, headers=admin)
@@ -69,7 +77,7 @@ def test_create_with_slug_and_conflicts(client: FlaskClient, admin: dict) -> Non
         ({"spec": {"title": "nul \u0000"}}, "(body)"),
         ({"spec": {"title": "t", "time": {"to": "9" * 30}}}, "spec.time.to"),
         ({"spec": {"title": "t", "time": {"from": "now-99999999999y"}}}, "spec.time.from"),
-        ({"spec": {"title": "t", "refresh": "99999999999999y"}}, "spec.refresh"),
+        ({"spec": {"title": "t", "time": {"refresh": "99999999999999y"}}}, "spec.time.refresh"),
     ],
 )
 def test_invalid_specs_name_the_field(

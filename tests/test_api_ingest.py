@@ -15,6 +15,7 @@ from dashapp.extensions import database
 from dashapp.spec import Query
 from dashapp.timerange import TimeRange
 from db import metrics
+from db import query as engine
 from db.models import PointRow
 from tests.conftest import bearer
 
@@ -69,7 +70,7 @@ def test_post_a_batch_with_timestamps_and_query_it_back(
     response = client.post("/api/v1/metrics", json=batch, headers=auth)
     assert response.json == {"accepted": 61, "series": 1}
     with app.app_context(), database.transaction() as session:
-        result = metrics.query(
+        result = engine.query(
             session,
             Query(metric="latency", agg="max", interval="1m"),
             TimeRange(start, start + timedelta(minutes=2)),

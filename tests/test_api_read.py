@@ -199,5 +199,3 @@ def test_an_overflowing_aggregation_is_422(client: FlaskClient, app: Flask) -> N
     window = "&start=2023-11-14T00:00:00Z&end=2023-11-15T00:00:00Z&max_points=1"
     summed = client.get(f"/api/v1/query?metric=big&agg=sum{window}")
     assert summed.status_code == 422 and "double precision" in summed.json["detail"]
-    biggest = client.get(f"/api/v1/query?metric=big&agg=max{window}")
-    assert biggest.status_code == 200 and biggest.json["series"][0]["values"] == [1.5e308]

@@ -1,21 +1,29 @@
-"""Callbacks called directly: routing, panel data, in-panel errors (no browser)."""
+"""Callbacks called directly: routing, panel data, view changes, live refresh (no browser)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from dash import dcc, html
+from dash import Patch, dcc, html
 from flask import Flask
 from sqlalchemy import event
 
-from callbacks.dashboard import choose_preset
-from callbacks.panels import update_panel
+from callbacks.inspect import inspect
+from callbacks.panels import update_chart, update_table
 from callbacks.router import render_page
+from callbacks.view import navigate
 from dashapp.demo import dashboard_spec
 from dashapp.extensions import database
 from dashapp.seed import seed_demo
+from db import metrics
+from layouts import ids
+from tests.dash_context import triggered_by
 from tests.test_layouts import find
+
+PANELS = {p["id"]: p for p in dashboard_spec()["panels"]}
+LAST_HOUR = {"from": "now-1h", "to": "now"}
 
 
 @pytest.fixture
@@ -25,40 +33,61 @@ def seeded(app: Flask) -> Flask:
     return app
 
 
+def chart(panel: str, time_range: dict[str, str] = LAST_HOUR, variables: Any = None,
+          trigger: str = ids.TIME_RANGE, meta: Any = None) -> tuple[Any, ...]:  # fmt: skip
+    with triggered_by(trigger, "data"):
+        return update_chart(time_range, variables, None, None, "light", 1600, PANELS[panel], meta)
+
+
 def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:
     with seeded.test_request_context():
         home = render_page("/", "")
-        page = render_page("/d/service-health", "?from=now-1h&to=now")
+        page = render_page("/d/service-health", "?from=now-1h&to=now&var-host=web-1")
         missing = render_page("/d/nope", "")
         odd = render_page("/admin/../etc", "")
     assert find(home, lambda c: isinstance(c, dcc.Link)).href == "/d/service-health"
-    time_range = find(page, lambda c: getattr(c, "id", None) == "time-range")
-    assert time_range.data == {"from": "now-1h", "to": "now"}
+    by_id = lambda wanted: find(page, lambda c: getattr(c, "id", None) == wanted)  # noqa: E731
+    assert by_id(ids.TIME_RANGE).data == {"from": "now-1h", "to": "now"}
+    assert by_id(ids.VARIABLES).data == {"host": ["web-1"]}
+    host_options = [o["value"] for o in by_id(ids.variable("host")).options]
+    assert host_options == ["*", "api-1", "web-1", "web-2", "web-3"]
     assert find(missing, lambda c: isinstance(c, html.H1)).children == "Not found"
     assert find(odd, lambda c: isinstance(c, html.H1)).children == "Not found"
 
 
-def test_every_demo_panel_gets_data(seeded: Flask) -> None:
-    panels = [p for p in dashboard_spec()["panels"] if p["type"] != "text"]
+def test_every_demo_chart_panel_gets_data(seeded: Flask) -> None:
     with seeded.test_request_context():
-        for panel in panels:
-            figure, status = update_panel({"from": "now-1h", "to": "now"}, None, panel)
+        for panel in PANELS.values():
+            if panel["type"] in ("text", "table"):
+                continue
+            figure, status, _note, _meta = chart(panel["id"])
             assert status is None, (panel["id"], status)
-            values = [v for trace in figure["data"] for v in trace["y"] if v is not None]
-            assert values, panel["id"]
+            traces = figure["data"]
+            values = [v for t in traces for v in (t.get("y") or t.get("z") or [t.get("value")])]
+            assert any(v not in (None, []) for v in values), panel["id"]
+        with triggered_by(ids.TIME_RANGE, "data"):
+            rows, status, _ = update_table(
+                LAST_HOUR, None, None, None, "light", 1600, PANELS["latency-table"]
+            )
+    assert status is None and [r["series"] for r in rows] == ["api-1", "web-1", "web-2", "web-3"]
+    assert all(r["min"] <= r["avg"] <= r["max"] for r in rows)
+
+
+def test_a_variable_filters_the_panels(seeded: Flask) -> None:
+    with seeded.test_request_context():
+        figure, *_ = chart("cpu", variables={"host": ["web-2", "web-3"]})
+    assert [t["name"] for t in figure["data"]] == ["web-2", "web-3"]
 
 
 def test_empty_range_says_no_data(seeded: Flask) -> None:
-    panel = dashboard_spec()["panels"][4]
     with seeded.test_request_context():
-        _, status = update_panel({"from": "now-30d", "to": "now-20d"}, None, panel)
-    assert status.children == "No data in this time range"
+        _, status, _, meta = chart("cpu", {"from": "now-30d", "to": "now-20d"})
+    assert status.children == "No data in this time range" and meta is None
 
 
 def test_bad_time_range_is_explained_in_the_panel(seeded: Flask) -> None:
-    panel = dashboard_spec()["panels"][4]
     with seeded.test_request_context():
-        _, status = update_panel({"from": "now", "to": "now-1h"}, None, panel)
+        _, status, _, _ = chart("cpu", {"from": "now", "to": "now-1h"})
     assert "after its start" in status.children
 
 
@@ -67,7 +96,8 @@ def test_a_query_past_the_statement_timeout_fails_inside_its_panel(seeded: Flask
     seeded.extensions["dashapp.db"].statement_timeout_ms = 200
 
     def slow_down(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if "memory.used" in str(parameters) and "metric_points" not in statement:
+        finding_series = statement.lstrip().startswith("SELECT") and "FROM series" in statement
+        if finding_series and "memory.used" in str(parameters):
             sleep = (
                 "SELECT pg_sleep(2)"
                 if conn.dialect.name == "postgresql"
@@ -82,25 +112,130 @@ def test_a_query_past_the_statement_timeout_fails_inside_its_panel(seeded: Flask
         engine = database.engine
     event.listen(engine, "before_cursor_execute", slow_down)
     try:
-        panels = dashboard_spec()["panels"]
         with seeded.test_request_context():
-            _, memory_status = update_panel({"from": "now-1h", "to": "now"}, None, panels[5])
-            _, cpu_status = update_panel({"from": "now-1h", "to": "now"}, None, panels[4])
+            _, memory_status, _, _ = chart("memory")
+            _, cpu_status, _, _ = chart("cpu")
     finally:
         event.remove(engine, "before_cursor_execute", slow_down)
     assert "timed out" in memory_status.children.lower()
     assert cpu_status is None
 
 
-def test_choosing_a_preset_updates_range_and_url() -> None:
-    time_range, search = choose_preset("now-24h")
+def test_auto_refresh_sends_only_new_points(seeded: Flask) -> None:
+    with seeded.test_request_context():
+        figure, _, _, meta = chart("cpu")
+        counts = [len(t["x"]) for t in figure["data"]]
+        with seeded.app_context(), database.transaction() as session:
+            ids_by_source = {s.source: s.id for s in metrics.find_series(session, "cpu.usage")}
+            drawn = meta["queries"][0]
+            in_last_bucket = datetime.fromisoformat(drawn["end"]) - timedelta(
+                seconds=drawn["step"] / 2
+            )
+            metrics.write_points(session, [(ids_by_source["web-1"], in_last_bucket, 99.0)])
+        from db.cached import mark_written
+
+        mark_written(["cpu.usage"])
+        patch, status, _, new_meta = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
+    assert isinstance(patch, Patch) and status is not None  # no_update for the status
+    operations = patch.to_plotly_json()["operations"]
+    extended = [op for op in operations if op["operation"] == "Extend"]
+    assert extended and all(op["location"][0] == "data" for op in extended)
+    web1 = [t["name"] for t in meta["queries"][0]["traces"]].index("web-1")
+    new_counts = [t["count"] for t in new_meta["queries"][0]["traces"]]
+    assert new_counts[web1] >= counts[web1]
+    assert any(99.0 in op["params"]["value"] for op in extended)
+    assert new_meta["appended"] >= 0
+
+
+def test_refresh_redraws_when_the_bucket_width_changes(seeded: Flask) -> None:
+    with seeded.test_request_context():
+        _, _, _, meta = chart("cpu")
+        figure, *_ = chart("cpu", {"from": "now-2h", "to": "now"}, trigger=ids.AUTO_REFRESH,
+                           meta=meta)  # fmt: skip
+    assert isinstance(figure, dict) and figure["data"]
+
+
+def navigate_with(trigger: Any, prop: str, value: Any, **state: Any) -> tuple[Any, ...]:
+    args = {
+        "search": "?from=now-6h&to=now", "preset": "now-6h", "_apply": None,
+        "_submit_from": None, "_submit_to": None, "_zoom_out": None, "_back": None,
+        "refresh": "off", "variable_values": [["*"]], "_relayouts": [],
+        "typed_from": "now-6h", "typed_to": "now",
+        "time_range": {"from": "now-6h", "to": "now"}, "history": [],
+        "variables": {"host": []},
+        "defaults": {"time_from": "now-6h", "time_to": "now", "refresh": "off",
+                     "variables": {"host": []}},
+        "pathname": "/d/service-health",
+    }  # fmt: skip
+    args.update(state)
+    inputs = [None] * 8 + [[{"id": {"type": "variable", "name": "host"}, "value": ["*"]}]]
+    with triggered_by(trigger, prop, value, inputs_list=inputs):
+        return navigate(**args)
+
+
+def test_navigate_preset_pushes_history_and_url(app: Flask) -> None:
+    with app.test_request_context(base_url="http://dash.example"):
+        out = navigate_with(ids.TIME_PRESET, "value", "now-24h", preset="now-24h")
+    time_range, history, _variables, search, preset, shown_from, *_rest = out
     assert time_range == {"from": "now-24h", "to": "now"}
-    assert search == "?from=now-24h&to=now"
+    assert history == [{"from": "now-6h", "to": "now"}]
+    assert search == "?from=now-24h&to=now&refresh=off&var-host=%2A" and preset == "now-24h"
+    assert shown_from == "now-24h"
+    assert out[-1] == "http://dash.example/d/service-health" + search
+
+
+def test_navigate_zoom_box_sets_an_absolute_range(app: Flask) -> None:
+    relayout = {"xaxis.range[0]": "2026-01-01 10:00:00", "xaxis.range[1]": "2026-01-01 11:00:00"}
+    with app.test_request_context():
+        out = navigate_with({"type": ids.PANEL_GRAPH, "panel": "cpu"}, "relayoutData", relayout)
+    assert out[0] == {"from": "1767261600000", "to": "1767265200000"}
+    assert out[4] == "custom" and out[5] == "2026-01-01 10:00:00"
+
+
+def test_navigate_ignores_relayouts_that_are_not_zooms(app: Flask) -> None:
+    from dash.exceptions import PreventUpdate
+
+    with app.test_request_context(), pytest.raises(PreventUpdate):
+        navigate_with({"type": ids.PANEL_GRAPH, "panel": "cpu"}, "relayoutData", {"autosize": True})
+
+
+def test_navigate_back_and_browser_history(app: Flask) -> None:
+    earlier = {"from": "now-1h", "to": "now"}
+    with app.test_request_context():
+        back = navigate_with(ids.BACK, "n_clicks", 1, history=[earlier])
+        url = navigate_with(ids.VIEW_URL, "search", "?from=now-7d&to=now&var-host=web-1",
+                            search="?from=now-7d&to=now&var-host=web-1")  # fmt: skip
+    assert back[0] == earlier and back[1] == []
+    assert url[0] == {"from": "now-7d", "to": "now"} and url[2] == {"host": ["web-1"]}
+    assert url[10] == [["web-1"]]
+    from dash import no_update
+
+    assert url[3] is no_update  # the URL already says it: no new history entry
+
+
+def test_navigate_rejects_a_bad_typed_range(app: Flask) -> None:
+    with app.test_request_context():
+        out = navigate_with(ids.TIME_APPLY, "n_clicks", 1, typed_from="soon", typed_to="now")
+    assert "not a time" in out[11]
+    from dash import no_update
+
+    assert out[0] is no_update
+
+
+def test_inspect_reports_the_query(seeded: Flask) -> None:
+    documents = [PANELS["cpu"]]
+    with (
+        seeded.test_request_context(),
+        triggered_by({"type": ids.PANEL_INSPECT, "panel": "cpu"}, "n_clicks", 1),
+    ):
+        class_name, body, document = inspect([1], None, documents, [], LAST_HOUR, None, 1600)
+    assert class_name == "modal" and document["id"] == "cpu"
+    table = find(body[0], lambda c: isinstance(c, html.Table))
+    facts = {row.children[0].children: row.children[1].children for row in table.children}
+    assert int(facts["points"]) > 0 and facts["series shown"] == "4 of 4"
 
 
 def test_seed_reaches_now(seeded: Flask) -> None:
-    from db import metrics
-
     with seeded.app_context(), database.transaction() as session:
         latest = metrics.last_points(session, [s.id for s in metrics.list_series(session)])
     newest = max(p.ts for p in latest.values())

@@ -39,7 +39,7 @@ def test_create_list_get() -> None:
     assert [(d.slug, d.title, d.tags, d.panel_count) for d in listed] == [
         ("ops", "Ops", ["ops"], 1)
     ]
-    assert fetched.spec["schema_version"] == 1
+    assert fetched.spec["schema_version"] == 2
 
 
 def test_slug_is_unique_and_validated() -> None:

@@ -4,30 +4,38 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import dash_ag_grid as dag
 from dash import dcc, html
 
 from dashapp.demo import dashboard_spec
+from dashapp.export import panel_csv
 from dashapp.panel_data import PanelData
 from dashapp.spec import parse_spec
+from dashapp.view_state import ViewState
 from db.dashboards import Dashboard, DashboardSummary
-from db.metrics import QueryResult, Series
+from db.histogram import Histogram
+from db.query import QueryResult, Series
 from layouts import ids
+from layouts.charts import bar_figure, heatmap_figure, threshold_shapes, timeseries_figure
 from layouts.dashboard import dashboard_page
-from layouts.figures import render_figure, stat_figure, threshold_shapes, timeseries_figure
+from layouts.figures import render_figure
 from layouts.home import dashboard_list
+from layouts.inspect import inspect_body
 from layouts.panels import grid_layout, panel_frame
+from layouts.stats import gauge_figure, stat_figure
+from layouts.tables import table_columns, table_rows
 from layouts.units import NO_VALUE, format_value
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SPEC = parse_spec(dashboard_spec())
+PANELS = {panel.id: panel for panel in SPEC.panels}
 
 
-def result(*series: Series) -> QueryResult:
-    return QueryResult(list(series), T0, T0 + timedelta(hours=1), timedelta(minutes=1),
-                       "buckets", len(series), 1.0)  # fmt: skip
+def result(*series: Series, step: timedelta = timedelta(minutes=1)) -> QueryResult:
+    return QueryResult(list(series), T0, T0 + timedelta(hours=1), step, "buckets", len(series), 1.0)
 
 
-def line(name: str, values: list[float]) -> Series:
+def line(name: str, values: list[float | None]) -> Series:
     return Series(name, {}, [T0 + timedelta(minutes=i) for i in range(len(values))], values)
 
 
@@ -44,43 +52,67 @@ def find(component, predicate):  # type: ignore[no-untyped-def]
     return None
 
 
+def test_demo_covers_every_panel_type_in_twelve_panels() -> None:
+    assert len(SPEC.panels) == 12
+    assert {p.type for p in SPEC.panels} == {
+        "timeseries", "stat", "gauge", "bar", "table", "heatmap", "text",
+    }  # fmt: skip
+    assert [v.name for v in SPEC.variables] == ["host"]
+
+
 def test_grid_layout_mirrors_the_spec() -> None:
     layout = grid_layout(SPEC)
     assert layout[0] == {"i": "panel-rps", "x": 0, "y": 0, "w": 6, "h": 5}
     assert len(layout) == len(SPEC.panels)
 
 
-def test_panel_frame_holds_a_graph_a_status_and_the_spec() -> None:
-    panel = SPEC.panels[4]
+def test_chart_panel_frame_holds_graph_status_spec_and_actions() -> None:
+    panel = PANELS["cpu"]
     frame = panel_frame(panel)
-    assert frame.id == ids.grid_item(panel.id)
-    graph = find(frame, lambda c: isinstance(c, dcc.Graph))
-    assert graph.id == ids.panel_graph(panel.id)
+    assert frame.id == ids.grid_item("cpu")
+    assert find(frame, lambda c: isinstance(c, dcc.Graph)).id == ids.panel_graph("cpu")
     assert find(frame, lambda c: isinstance(c, dcc.Loading)) is not None
-    store = find(frame, lambda c: isinstance(c, dcc.Store))
+    store = find(frame, lambda c: getattr(c, "id", None) == ids.panel_spec("cpu"))
     assert store.data["queries"][0]["metric"] == "cpu.usage"
-    assert find(frame, lambda c: getattr(c, "id", None) == ids.panel_status(panel.id)) is not None
+    assert find(frame, lambda c: getattr(c, "id", None) == ids.panel_status("cpu")) is not None
+    for action in (ids.PANEL_INSPECT, ids.PANEL_FULLSCREEN):
+        assert find(frame, lambda c, a=action: getattr(c, "id", None) == ids.panel_part(a, "cpu"))
+
+
+def test_table_panel_frame_uses_table_keyed_ids() -> None:
+    frame = panel_frame(PANELS["latency-table"])
+    table = find(frame, lambda c: isinstance(c, dag.AgGrid))
+    assert table.id == {"type": ids.PANEL_TABLE, "table": "latency-table"}
+    assert table.defaultColDef["sortable"] is True
+    assert find(frame, lambda c: isinstance(c, dcc.Graph)) is None
+    spec_store = find(
+        frame, lambda c: getattr(c, "id", None) == ids.panel_spec("latency-table", "table")
+    )
+    assert spec_store is not None
 
 
 def test_text_panels_render_markdown_without_html() -> None:
     content = "**hi** <script>x</script>"
-    text_panel = {"id": "t", "type": "text", "options": {"content": content}}
-    spec = parse_spec({"title": "T", "panels": [text_panel]})
+    spec = parse_spec(
+        {"title": "T", "panels": [{"id": "t", "type": "text", "options": {"content": content}}]}
+    )
     markdown = find(panel_frame(spec.panels[0]), lambda c: isinstance(c, dcc.Markdown))
     assert markdown.dangerously_allow_html is False
-    assert markdown.children == "**hi** <script>x</script>"
+    assert markdown.children == content
 
 
-def test_dashboard_page_carries_time_range_and_panels() -> None:
+def test_dashboard_page_carries_the_view() -> None:
     dashboard = Dashboard(1, "service-health", "Service health", {}, 3, T0, T0, None)
-    page = dashboard_page(dashboard, SPEC, "now-24h", "now")
-    time_range = find(page, lambda c: getattr(c, "id", None) == ids.TIME_RANGE)
-    assert time_range.data == {"from": "now-24h", "to": "now"}
-    picker = find(page, lambda c: getattr(c, "id", None) == ids.TIME_PRESET)
-    assert picker.value == "now-24h"
-    assert [o["value"] for o in picker.options][:6] == [
-        "now-15m", "now-1h", "now-6h", "now-24h", "now-7d", "now-30d",
-    ]  # fmt: skip
+    view = ViewState("now-24h", "now", "10s", {"host": ["web-1"]})
+    page = dashboard_page(dashboard, SPEC, view, {"host": ["web-1", "web-2"]})
+    by_id = lambda wanted: find(page, lambda c: getattr(c, "id", None) == wanted)  # noqa: E731
+    assert by_id(ids.TIME_RANGE).data == {"from": "now-24h", "to": "now"}
+    assert by_id(ids.TIME_PRESET).value == "now-24h"
+    assert by_id(ids.REFRESH_PICKER).value == "10s"
+    assert by_id(ids.AUTO_REFRESH).interval == 10_000 and by_id(ids.AUTO_REFRESH).disabled is False
+    host = by_id(ids.variable("host"))
+    assert host.value == ["web-1"]
+    assert [o["value"] for o in host.options] == ["*", "web-1", "web-2"]
     assert find(page, lambda c: isinstance(c, html.H1)).children == "Service health"
 
 
@@ -95,23 +127,31 @@ def test_home_lists_dashboards_with_links_and_tags() -> None:
 
 
 def test_timeseries_figure_styles_units_and_thresholds() -> None:
-    panel = SPEC.panels[4]  # CPU by host, percent, threshold at 90
-    figure = timeseries_figure(panel, [result(line("web-1", [1, 2]), line("web-2", [3, 4]))])
+    figure = timeseries_figure(
+        PANELS["cpu"], [result(line("web-1", [1, 2]), line("web-2", [3, 4]))]
+    )
     assert [t["name"] for t in figure["data"]] == ["web-1", "web-2"]
     assert figure["data"][0]["type"] == "scatter" and figure["data"][0]["mode"] == "lines"
     assert figure["layout"]["yaxis"]["ticksuffix"] == "%"
     assert figure["layout"]["shapes"][0]["y0"] == 90
-    assert figure["layout"]["xaxis"]["range"] == [T0, T0 + timedelta(hours=1)]
-
-    stacked = timeseries_figure(SPEC.panels[6], [result(line("a", [1]), line("b", [2]))])
+    assert figure["layout"]["xaxis"]["range"] == [1767225600000, 1767229200000]  # epoch ms
+    stacked = timeseries_figure(PANELS["requests"], [result(line("a", [1]), line("b", [2]))])
     assert all(t.get("stackgroup") == "stack" for t in stacked["data"])
-    bars = timeseries_figure(SPEC.panels[8], [result(line("a", [1]))])
+    bars = timeseries_figure(PANELS["errors-by-host"], [result(line("a", [1]))])
     assert bars["data"][0]["type"] == "bar"
 
 
+def test_timeseries_options_log_scale_and_bounds() -> None:
+    panel = PANELS["cpu"].model_copy(
+        update={"options": PANELS["cpu"].options.model_copy(update={"log_scale": True, "y_min": 0})}
+    )
+    yaxis = timeseries_figure(panel, [result(line("a", [1]))])["layout"]["yaxis"]
+    assert yaxis["type"] == "log" and yaxis["range"] == [0, None] and yaxis["autorange"] == "max"
+
+
 def test_many_points_switch_to_webgl() -> None:
-    big = line("x", [float(i) for i in range(3000)])
-    assert timeseries_figure(SPEC.panels[4], [result(big)])["data"][0]["type"] == "scattergl"
+    big = line("x", [float(i) for i in range(50_000)])
+    assert timeseries_figure(PANELS["cpu"], [result(big)])["data"][0]["type"] == "scattergl"
 
 
 def test_threshold_bands_stop_at_the_data() -> None:
@@ -122,23 +162,90 @@ def test_threshold_bands_stop_at_the_data() -> None:
     ).panels[0]
     shapes = threshold_shapes(panel.options.thresholds, "band", ceiling=95)
     assert [(s["y0"], s["y1"], s["fillcolor"]) for s in shapes] == [
-        (50, 80, "orange"), (80, 95, "red"),
+        (50, 80, "#f59e0b"), (80, 95, "#ef4444"),
     ]  # fmt: skip
 
 
 def test_stat_figure_shows_value_change_and_threshold_colour() -> None:
-    panel = SPEC.panels[3]  # CPU (avg): last value, orange >= 70, red >= 90
-    figure = stat_figure(panel, result(line("cpu", [50, 75])), result(line("cpu", [60])))
+    options = {"unit": "percent", "thresholds": [{"value": 70, "color": "orange"}]}
+    cpu = parse_spec(
+        {"title": "T", "panels": [{"id": "s", "type": "stat", "options": options}]}
+    ).panels[0]
+    figure = stat_figure(cpu, result(line("cpu", [50, 75])), result(line("cpu", [60])))
     big, change = figure["layout"]["annotations"]
-    assert big["text"] == "<b>75%</b>" and big["font"]["color"] == "orange"
+    assert big["text"] == "<b>75%</b>" and big["font"]["color"] == "#f59e0b"
     assert change["text"] == "▲ 25.0% vs previous period"
     assert figure["data"][0]["y"] == [50, 75]
 
 
+def test_stat_says_stale_when_data_stopped() -> None:
+    panel = PANELS["latency-now"]
+    current = result(line("lat", [80.0, 90.0]))  # last bucket at T0 + 1 min
+    fresh = stat_figure(panel, current, None, now=T0 + timedelta(minutes=3))
+    stale = stat_figure(panel, current, None, now=T0 + timedelta(minutes=30))
+    assert "stale" not in str(fresh["layout"]["annotations"])
+    assert stale["layout"]["annotations"][1]["text"] == "stale: no recent data"
+
+
+def test_stat_without_data_prints_a_dash() -> None:
+    figure = stat_figure(PANELS["latency-now"], result(), None)
+    assert figure["layout"]["annotations"][0]["text"] == f"<b>{NO_VALUE}</b>"
+
+
+def test_gauge_figure_bounds_value_and_threshold_steps() -> None:
+    figure = gauge_figure(PANELS["cpu-gauge"], result(line("cpu", [40.0, 95.0])))
+    indicator = figure["data"][0]
+    assert indicator["type"] == "indicator" and indicator["value"] == 95.0
+    assert indicator["gauge"]["axis"]["range"] == [0, 100]
+    assert indicator["gauge"]["bar"]["color"] == "#ef4444"
+    assert [s["range"] for s in indicator["gauge"]["steps"]] == [[0, 70], [70, 90], [90, 100]]
+
+
+def test_bar_figure_reduces_each_series() -> None:
+    figure = bar_figure(PANELS["rps-by-host"], [result(line("web-1", [1, 3]), line("web-2", [5]))])
+    bars = figure["data"][0]
+    assert bars["x"] == ["web-1", "web-2"] and bars["y"] == [2.0, 5.0]
+    assert bars["text"] == ["2 req/s", "5 req/s"]
+
+
+def test_table_rows_and_columns() -> None:
+    panel = PANELS["latency-table"]
+    rows = table_rows(panel, [result(line("web-1", [10, 30, None, 20]))])
+    assert rows == [{"series": "web-1", "last": 20, "min": 10, "max": 30, "avg": 20.0}]
+    columns = table_columns(panel)
+    assert [c["field"] for c in columns] == ["series", "last", "min", "max", "avg"]
+    assert "' ms'" in columns[1]["valueFormatter"]["function"]
+
+
+def test_heatmap_figure_puts_counts_on_value_bins() -> None:
+    histogram = Histogram([T0, T0 + timedelta(minutes=1)], [0.0, 10.0, 20.0], [[1, 0], [2, 5]],
+                          T0, T0 + timedelta(minutes=2), timedelta(minutes=1), 2, 1.0)  # fmt: skip
+    trace = heatmap_figure(PANELS["latency-heatmap"], histogram)["data"][0]
+    assert trace["type"] == "heatmap" and trace["y"] == [5.0, 15.0]
+    assert trace["z"] == [[1, 0], [2, 5]]
+    assert panel_csv(PanelData([], histogram=histogram)).splitlines()[1:3] == [
+        f"{T0.isoformat()},0.0,10.0,1", f"{T0.isoformat()},10.0,20.0,2",
+    ]  # fmt: skip
+
+
 def test_render_figure_dispatches_on_panel_type() -> None:
     data = PanelData([result(line("a", [1.0]))], [result(line("a", [1.0]))])
-    assert render_figure(SPEC.panels[0], data)["layout"]["annotations"]
-    assert render_figure(SPEC.panels[4], data)["data"][0]["name"] == "a"
+    assert render_figure(PANELS["rps"], data)["layout"]["annotations"]
+    assert render_figure(PANELS["cpu"], data)["data"][0]["name"] == "a"
+    assert render_figure(PANELS["cpu-gauge"], data)["data"][0]["type"] == "indicator"
+    assert render_figure(PANELS["rps-by-host"], data)["data"][0]["type"] == "bar"
+
+
+def test_inspect_body_and_csv_describe_the_query() -> None:
+    data = PanelData([result(line("web-1", [1.5, None]))])
+    body = inspect_body(PANELS["cpu"], data)
+    table = find(body[0], lambda c: isinstance(c, html.Table))
+    facts = {row.children[0].children: row.children[1].children for row in table.children}
+    assert facts["points"] == "2" and facts["source"] == "points" and facts["bucket"] == "1m"
+    assert facts["series shown"] == "1 of 1" and facts["served from cache"] == "no"
+    csv_lines = panel_csv(data).splitlines()
+    assert csv_lines == ["time,series,value", f"{T0.isoformat()},web-1,1.5",
+                         f"{(T0 + timedelta(minutes=1)).isoformat()},web-1,"]  # fmt: skip
 
 
 def test_units_print_readably() -> None:

@@ -12,6 +12,7 @@ from dashapp.extensions import database
 from dashapp.spec import Query
 from dashapp.timerange import TimeRange
 from db import metrics
+from db import query as engine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ def store(points: dict[tuple[str, str, tuple], list[tuple[datetime, float]]]) ->
 
 def run(query: Query, start: datetime, end: datetime, max_points: int = 1000, **kw):  # type: ignore[no-untyped-def]
     with database.transaction() as session:
-        return metrics.query(session, query, TimeRange(start, end), max_points, **kw)
+        return engine.query(session, query, TimeRange(start, end), max_points, **kw)
 
 
 def every(seconds: int, count: int, value=lambda i: float(i)):  # type: ignore[no-untyped-def]

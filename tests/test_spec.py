@@ -21,12 +21,12 @@ def test_demo_spec_is_valid_and_round_trips() -> None:
     spec = parse_spec(dashboard_spec())
     assert len(spec.panels) >= 6
     assert parse_spec(dump_spec(spec)) == spec
-    assert dump_spec(spec)["time"] == {"from": "now-6h", "to": "now"}
+    assert dump_spec(spec)["time"] == {"from": "now-6h", "to": "now", "refresh": "30s"}
 
 
 def test_defaults_fill_a_minimal_spec() -> None:
     spec = parse_spec(minimal())
-    assert spec.schema_version == 1
+    assert spec.schema_version == 2
     panel = spec.panels[0]
     assert (panel.grid.w, panel.grid.h) == (12, 8)
     assert panel.queries[0].agg == "avg"
@@ -47,7 +47,7 @@ def test_defaults_fill_a_minimal_spec() -> None:
         ),
         ({"title": "T", "time": {"from": "yesterday"}}, "time.from", "not a time"),
         ({"title": ""}, "title", "at least 1"),
-        ({"title": "T", "refresh": "0s"}, "refresh", "at least 1s"),
+        ({"title": "T", "time": {"refresh": "0s"}}, "time.refresh", "at least 1s"),
     ],
 )
 def test_invalid_specs_name_the_field(document: dict, field: str, words: str) -> None:
@@ -82,10 +82,25 @@ def test_text_panel_needs_no_query_and_keeps_markdown() -> None:
 def test_json_schema_is_exported_and_describes_panels() -> None:
     schema = DashboardSpec.model_json_schema(by_alias=True)
     json.dumps(schema)
-    assert schema["properties"]["schema_version"]["const"] == 1
+    assert schema["properties"]["schema_version"]["const"] == 2
     panel_types = {
         definition["properties"]["type"]["const"]
         for name, definition in schema["$defs"].items()
         if name.endswith("Panel")
     }
     assert panel_types == {"timeseries", "stat", "gauge", "bar", "table", "heatmap", "text"}
+
+
+def test_version_1_documents_are_upgraded() -> None:
+    old = {"schema_version": 1, "title": "Old", "refresh": "1m", "time": {"from": "now-1h"}}
+    spec = parse_spec(old)
+    assert spec.schema_version == 2
+    assert (spec.time.from_, spec.time.refresh) == ("now-1h", "1m")
+    assert dump_spec(spec)["time"]["refresh"] == "1m" and "refresh" not in dump_spec(spec)
+    assert parse_spec({"schema_version": 1, "title": "No refresh"}).time.refresh == "off"
+
+
+def test_unknown_future_versions_are_refused() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec({"schema_version": 9, "title": "From the future"})
+    assert caught.value.errors[0]["field"] == "schema_version"

@@ -22,7 +22,7 @@ from dashapp.api.schemas import (
     VersionOut,
 )
 from dashapp.extensions import database
-from dashapp.spec import field_errors
+from dashapp.spec import field_errors, upgrade
 from db import dashboards
 from db.dashboards import SLUG_PATTERN
 
@@ -48,6 +48,8 @@ def _json_body(model: type[M]) -> M:
         document = orjson.loads(read_body())
     except orjson.JSONDecodeError as error:
         raise ApiError(400, "Bad Request", f"the body is not valid JSON: {error}") from None
+    if isinstance(document, dict) and isinstance(document.get("spec"), dict):
+        document["spec"] = upgrade(document["spec"])  # older exports import as they are
     if _has_nul(document):
         raise ApiError(
             422,

@@ -1,0 +1,129 @@
+"""Per-panel views: inspect (query, timing, points, CSV) and full screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks.panels import PANEL_ADAPTER, PanelProblem, guard_query, parse_panel
+from dashapp.export import panel_csv
+from dashapp.panel_data import load_panel
+from layouts import ids
+from layouts.inspect import inspect_body
+from layouts.panels import GRAPH_CONFIG
+from layouts.tables import GRID_THEME
+
+OPEN, CLOSED = "modal", "modal hidden"
+
+
+def register(app: Dash) -> None:
+    """Wire each panel's Inspect and full-screen buttons to the page's two modals."""
+    app.callback(
+        Output(ids.INSPECT_MODAL, "className"),
+        Output(ids.INSPECT_BODY, "children"),
+        Output(ids.INSPECT_PANEL, "data"),
+        Input({"type": ids.PANEL_INSPECT, "panel": ALL}, "n_clicks"),
+        Input(ids.INSPECT_CLOSE, "n_clicks"),
+        State({"type": ids.PANEL_SPEC, ids.CHART_KEY: ALL}, "data"),
+        State({"type": ids.PANEL_SPEC, ids.TABLE_KEY: ALL}, "data"),
+        State(ids.TIME_RANGE, "data"),
+        State(ids.VARIABLES, "data"),
+        State(ids.VIEWPORT, "data"),
+        prevent_initial_call=True,
+    )(inspect)
+    app.callback(
+        Output(ids.INSPECT_DOWNLOAD, "data"),
+        Input(ids.INSPECT_CSV, "n_clicks"),
+        State(ids.INSPECT_PANEL, "data"),
+        State(ids.TIME_RANGE, "data"),
+        State(ids.VARIABLES, "data"),
+        State(ids.VIEWPORT, "data"),
+        prevent_initial_call=True,
+    )(download_csv)
+    app.callback(
+        Output(ids.FULLSCREEN_MODAL, "className"),
+        Output(ids.FULLSCREEN_BODY, "children"),
+        Input({"type": ids.PANEL_FULLSCREEN, "panel": ALL}, "n_clicks"),
+        Input(ids.FULLSCREEN_CLOSE, "n_clicks"),
+        State({"type": ids.PANEL_GRAPH, "panel": ALL}, "figure"),
+        State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "rowData"),
+        State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "columnDefs"),
+        prevent_initial_call=True,
+    )(fullscreen)
+
+
+def _clicked_panel() -> str:
+    """The panel whose button fired, or PreventUpdate when nothing was really clicked."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        raise PreventUpdate
+    return trigger["panel"]
+
+
+def inspect(
+    _clicks: list[int | None],
+    _close: int | None,
+    chart_documents: list[dict[str, Any]],
+    table_documents: list[dict[str, Any]],
+    time_range: dict[str, str],
+    variables: dict[str, list[str]] | None,
+    viewport: int | None,
+) -> tuple[str, Any, Any]:
+    """Open the inspect view for the clicked panel (its data comes from the cache)."""
+    if ctx.triggered_id == ids.INSPECT_CLOSE:
+        return CLOSED, [], no_update
+    panel_id = _clicked_panel()
+    document = next(d for d in [*chart_documents, *table_documents] if d["id"] == panel_id)
+    try:
+        panel, window = parse_panel(document, time_range)
+        data = guard_query(lambda: load_panel(panel, window, variables, viewport))
+    except PanelProblem as problem:
+        return OPEN, [str(problem)], document
+    return OPEN, inspect_body(PANEL_ADAPTER.validate_python(document), data), document
+
+
+def download_csv(
+    _clicks: int | None,
+    document: dict[str, Any] | None,
+    time_range: dict[str, str],
+    variables: dict[str, list[str]] | None,
+    viewport: int | None,
+) -> dict[str, Any]:
+    """The inspected panel's data as CSV."""
+    if not document:
+        raise PreventUpdate
+    try:
+        panel, window = parse_panel(document, time_range)
+        data = guard_query(lambda: load_panel(panel, window, variables, viewport))
+    except PanelProblem:
+        raise PreventUpdate from None
+    return dcc.send_string(panel_csv(data), f"{panel.id}.csv", type="text/csv")
+
+
+def fullscreen(
+    _clicks: list[int | None],
+    _close: int | None,
+    figures: list[dict[str, Any] | None],
+    table_data: list[list[dict[str, Any]] | None],
+    table_columns: list[list[dict[str, Any]] | None],
+) -> tuple[str, Any]:
+    """Show the clicked panel's current chart or table at full size."""
+    if ctx.triggered_id == ids.FULLSCREEN_CLOSE:
+        return CLOSED, []
+    panel_id = _clicked_panel()
+    graph_ids = [s["id"]["panel"] for s in ctx.states_list[0]]
+    if panel_id in graph_ids:
+        figure = figures[graph_ids.index(panel_id)] or {}
+        return OPEN, dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
+    table_ids = [s["id"][ids.TABLE_KEY] for s in ctx.states_list[1]]
+    index = table_ids.index(panel_id)
+    return OPEN, dag.AgGrid(
+        rowData=table_data[index] or [],
+        columnDefs=table_columns[index] or [],
+        defaultColDef={"sortable": True, "resizable": True},
+        dashGridOptions={"theme": GRID_THEME},
+        style={"height": "70vh"},
+    )

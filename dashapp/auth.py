@@ -1,0 +1,192 @@
+"""People: login sessions (Flask-Login), roles, CSRF, and who may do what.
+
+Roles rank viewer < editor < admin. With ``ANONYMOUS_VIEW`` on, people who are not
+logged in count as viewers; with it off, every page asks them to log in first.
+Every mutating callback and route calls :func:`require_role` on the server: hiding a
+button is not access control. Cookie-authenticated writes carry a CSRF token (Dash
+sends ``X-CSRFToken`` from the ``_csrf_token`` cookie); API calls with a service
+token are exempt.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dashapp.extensions import database
+from dashapp.settings import current_settings
+from db import users
+
+RANK = {"viewer": 1, "editor": 2, "admin": 3}
+CSRF_COOKIE = "_csrf_token"
+# Paths anyone may load, logged in or not (the login page and what it needs).
+PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_favicon.ico", "/api/")
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+blueprint = Blueprint("auth", __name__, template_folder="templates")
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """The logged-in user as Flask-Login sees it; its id embeds the session version."""
+
+    id: int
+    username: str
+    role: str
+    session_version: int
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        """``id:session_version``, so bumping the version invalidates existing sessions."""
+        return f"{self.id}:{self.session_version}"
+
+
+@login_manager.user_loader
+def _load_user(identity: str) -> SessionUser | None:
+    user_id, _, version = identity.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    with database.transaction() as session:
+        user = users.get_user(session, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return SessionUser(user.id, user.username, user.role, user.session_version)
+
+
+def hash_password(password: str) -> str:
+    """A salted, slow hash (Werkzeug's scrypt) of a password."""
+    return generate_password_hash(password)
+
+
+def new_password() -> str:
+    """A random password for a generated account (shown once)."""
+    return secrets.token_urlsafe(12)
+
+
+def current_role() -> str | None:
+    """The requester's role: theirs when logged in, viewer for anonymous viewing, or None."""
+    if current_user and current_user.is_authenticated:
+        return current_user.role
+    return "viewer" if current_settings().anonymous_view else None
+
+
+def current_username() -> str | None:
+    """The logged-in user's name (None when anonymous)."""
+    return current_user.username if current_user and current_user.is_authenticated else None
+
+
+def allowed(role: str) -> bool:
+    """Whether the requester has at least ``role``."""
+    mine = current_role()
+    return mine is not None and RANK[mine] >= RANK[role]
+
+
+def require_role(role: str) -> None:
+    """Abort with 401 (not logged in) or 403 (logged in, role too low) unless allowed."""
+    if allowed(role):
+        return
+    logged_in = bool(current_user and current_user.is_authenticated)
+    abort(403 if logged_in else 401)
+
+
+def authenticate(username: str, password: str) -> SessionUser | None:
+    """The user for valid, active credentials."""
+    with database.transaction() as session:
+        found = users.credentials(session, username)
+    if found is None or not found.user.active:
+        check_password_hash(_DUMMY_HASH, password)  # same cost whether the name exists or not
+        return None
+    if not check_password_hash(found.password_hash, password):
+        return None
+    user = found.user
+    return SessionUser(user.id, user.username, user.role, user.session_version)
+
+
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths may be redirected to after logging in."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    """The login form; a successful POST starts a session and goes where the user was going."""
+    error = None
+    next_path = _safe_next(request.values.get("next"))
+    if request.method == "POST":
+        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(next_path)
+        error = "Wrong username or password."
+    status = 401 if error else 200
+    return render_template("login.html", error=error, next=next_path), status  # type: ignore[return-value]
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    """End the session."""
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def _gate() -> Response | None:
+    """With anonymous viewing off, send people who are not logged in to the login page."""
+    if current_settings().anonymous_view or current_user.is_authenticated:
+        return None
+    if request.path.startswith(PUBLIC_PREFIXES):
+        return None
+    if request.path.startswith("/_dash-") or request.method != "GET":
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _csrf_cookie(response: Response) -> Response:
+    """Give pages the token Dash echoes back in ``X-CSRFToken`` on every callback."""
+    if response.mimetype == "text/html":
+        secure = current_settings().secure_cookies
+        response.set_cookie(CSRF_COOKIE, generate_csrf(), samesite="Lax", secure=secure)
+    return response
+
+
+def init_auth(app: Flask) -> None:
+    """Sessions, CSRF protection, the login routes and the anonymous-view gate."""
+    settings = app.extensions["dashapp.settings"]
+    app.config.update(
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    app.register_blueprint(blueprint)
+    app.before_request(_gate)
+    app.after_request(_csrf_cookie)

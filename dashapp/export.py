@@ -1,0 +1,28 @@
+"""CSV export of what a panel shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from dashapp.panel_data import PanelData
+
+
+def panel_csv(data: PanelData) -> str:
+    """``time,series,value`` rows for every query result, or ``time,bin_from,bin_to,count``."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    histogram = data.histogram
+    if histogram is not None:
+        writer.writerow(["time", "bin_from", "bin_to", "count"])
+        for column, moment in enumerate(histogram.times):
+            for index, counts in enumerate(histogram.counts):
+                low, high = histogram.edges[index], histogram.edges[index + 1]
+                writer.writerow([moment.isoformat(), low, high, counts[column]])
+        return out.getvalue()
+    writer.writerow(["time", "series", "value"])
+    for result in data.results:
+        for series in result.series:
+            for moment, value in zip(series.timestamps, series.values, strict=True):
+                writer.writerow([moment.isoformat(), series.name, "" if value is None else value])
+    return out.getvalue()

@@ -1,0 +1,124 @@
+"""What an analyst sees, as a URL query string: range, refresh and variable choices.
+
+``/d/<slug>?from=now-6h&to=now&refresh=30s&var-source=web-1&var-source=web-2``
+reproduces a view exactly; absolute times are epoch milliseconds (ISO is accepted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlencode
+
+from dashapp.spec import DashboardSpec
+from dashapp.timerange import check_time, format_duration, parse_duration, parse_time
+
+ALL_CHOICE = "*"
+REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """The view of one dashboard: time range, auto-refresh, and variable selections."""
+
+    time_from: str = "now-6h"
+    time_to: str = "now"
+    refresh: str = "off"
+    variables: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def time_range(self) -> dict[str, str]:
+        """The range as the time-range store holds it."""
+        return {"from": self.time_from, "to": self.time_to}
+
+
+def default_view(spec: DashboardSpec) -> ViewState:
+    """The view a dashboard opens with when the URL says nothing."""
+    return ViewState(
+        time_from=spec.time.from_,
+        time_to=spec.time.to,
+        refresh=spec.time.refresh if spec.time.refresh in REFRESH_CHOICES else "off",
+        variables={v.name: list(v.default) for v in spec.variables},
+    )
+
+
+def parse_view(search: str | None, defaults: ViewState) -> ViewState:
+    """The view a URL query string asks for; invalid or unknown parts keep the defaults."""
+    params = parse_qs((search or "").lstrip("?"))
+    view = defaults
+    time_from = params.get("from", [view.time_from])[0]
+    time_to = params.get("to", [view.time_to])[0]
+    if _valid_time(time_from) and _valid_time(time_to):
+        view = replace(view, time_from=time_from, time_to=time_to)
+    refresh = params.get("refresh", [view.refresh])[0]
+    if refresh in REFRESH_CHOICES:
+        view = replace(view, refresh=refresh)
+    chosen = dict(view.variables)
+    for name in defaults.variables:
+        values = params.get(f"var-{name}")
+        if values is not None:
+            chosen[name] = [] if ALL_CHOICE in values else values
+    return replace(view, variables=chosen)
+
+
+def view_search(view: ViewState) -> str:
+    """The URL query string for a view (the inverse of :func:`parse_view`)."""
+    pairs = [("from", view.time_from), ("to", view.time_to), ("refresh", view.refresh)]
+    for name, values in sorted(view.variables.items()):
+        for value in values or [ALL_CHOICE]:
+            pairs.append((f"var-{name}", value))
+    return "?" + urlencode(pairs)
+
+
+def _valid_time(text: str) -> bool:
+    try:
+        check_time(text)
+    except ValueError:
+        return False
+    return True
+
+
+def absolute(moment: datetime) -> str:
+    """A time as the URL writes absolute times: epoch milliseconds."""
+    return str(int(moment.timestamp() * 1000))
+
+
+def zoomed_out(time_range: Mapping[str, str], now: datetime) -> dict[str, str]:
+    """The range twice as wide around the same centre (relative ranges stay relative)."""
+    start, end = parse_time(time_range["from"], now), parse_time(time_range["to"], now)
+    span = end - start
+    if time_range["to"] == "now":
+        return {"from": "now-" + format_duration(_rounded(span * 2)), "to": "now"}
+    centre = start + span / 2
+    return {"from": absolute(centre - span), "to": absolute(centre + span)}
+
+
+def _rounded(span: timedelta) -> timedelta:
+    return timedelta(seconds=max(1, round(span.total_seconds())))
+
+
+def refresh_interval_ms(refresh: str) -> int | None:
+    """Milliseconds between auto-refreshes, or None when off."""
+    return None if refresh == "off" else int(parse_duration(refresh).total_seconds() * 1000)
+
+
+def clean_variables(
+    chosen: Mapping[str, Sequence[str] | None], before: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """Variable selections, with "All" (or nothing) stored as an empty list.
+
+    Picking a value while "All" was selected means that value alone; picking "All"
+    beside specific values means all of them.
+    """
+    cleaned = {}
+    for name, values in chosen.items():
+        picked = [v for v in values or [] if v is not None]
+        specific = [v for v in picked if v != ALL_CHOICE]
+        if ALL_CHOICE in picked and specific and not before.get(name):
+            cleaned[name] = specific
+        elif ALL_CHOICE in picked or not specific:
+            cleaned[name] = []
+        else:
+            cleaned[name] = specific
+    return cleaned

@@ -1,0 +1,282 @@
+"""The query engine: which series a panel query matches, and their points in buckets.
+
+Every source of points has the same shape as a rollup row (count, sum, min, max,
+first/last with their timestamps, time of min/max, increase): a raw point is a
+rollup of one. So one set of statements answers from raw points for short ranges
+and from per-minute or per-hour rollups for long ones, with identical results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
+
+from dashapp.spec import Query
+from dashapp.timerange import TimeRange, aligned_range, nice_step, parse_duration
+from db import rollups
+from db.metrics import SeriesInfo, find_series
+from db.sqlfunctions import epoch_seconds, first_by, last_by, percentile
+
+M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
+PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a query result."""
+
+    name: str
+    labels: dict[str, str]
+    timestamps: list[datetime]
+    values: list[float | None]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """What a panel needs to draw a query, plus what the inspect view shows about it."""
+
+    series: list[Series]
+    start: datetime
+    end: datetime
+    step: timedelta
+    mode: str
+    total_series: int
+    elapsed_ms: float
+    sql: str = ""
+    source: str = "points"
+    cached: bool = False
+
+    @property
+    def hidden(self) -> int:
+        """How many series the panel's series limit left out."""
+        return self.total_series - len(self.series)
+
+    @property
+    def points(self) -> int:
+        """Number of points returned."""
+        return sum(len(s.values) for s in self.series)
+
+
+def matches(info: SeriesInfo, query: Query, variables: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a series passes the query's source pattern and label filters."""
+    if query.source and not _value_matches(info.source, query.source, variables):
+        return False
+    return all(
+        _value_matches(info.labels.get(key, ""), wanted, variables)
+        for key, wanted in query.labels.items()
+    )
+
+
+def _value_matches(actual: str, wanted: str, variables: Mapping[str, Sequence[str]]) -> bool:
+    if wanted.startswith("$"):
+        chosen = variables.get(wanted[1:])
+        return not chosen or any(fnmatchcase(actual, pattern) for pattern in chosen)
+    return fnmatchcase(actual, wanted)
+
+
+def group_key(info: SeriesInfo, group_by: Sequence[str]) -> tuple[str, ...]:
+    """The values of the group-by keys for a series (``source``, ``name`` or a label)."""
+    values = []
+    for key in group_by:
+        if key == "source":
+            values.append(info.source)
+        elif key == "name":
+            values.append(info.name)
+        else:
+            values.append(info.labels.get(key, ""))
+    return tuple(values)
+
+
+def matching_groups(
+    session: Session, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
+) -> tuple[list[tuple[tuple[str, ...], list[SeriesInfo]]], int]:
+    """The first ``limit`` groups of matching series (by group key), and how many there are."""
+    groups: dict[tuple[str, ...], list[SeriesInfo]] = {}
+    for info in find_series(session, spec.metric):
+        if matches(info, spec, variables):
+            groups.setdefault(group_key(info, spec.group_by), []).append(info)
+    return sorted(groups.items())[:limit], len(groups)
+
+
+def bucket_step(spec: Query, span: timedelta, max_points: int) -> timedelta:
+    """Bucket width: the spec's interval or ``span / max_points``, rounded up to a nice step."""
+    minimum = None if spec.interval == "auto" else parse_duration(spec.interval)
+    return nice_step(span, max_points, minimum)
+
+
+def query(
+    session: Session,
+    spec: Query,
+    time_range: TimeRange,
+    max_points: int,
+    *,
+    variables: Mapping[str, Sequence[str]] | None = None,
+    series_limit: int = 20,
+    prefer_m4: bool = False,
+) -> QueryResult:
+    """Run one panel query: bucketed aggregation (or M4) over the matching series.
+
+    Without ``group_by`` all matching series are combined into one line; with it, one
+    line per distinct group. M4 (first, last, min and max point of every bucket) is
+    used for single-series lines when asked for, or when ``prefer_m4`` and the
+    aggregation keeps values' meaning (avg, min, max, last).
+    """
+    started = time.perf_counter()
+    shown, total = matching_groups(session, spec, variables or {}, series_limit)
+    step = bucket_step(spec, time_range.span, max_points)
+    window = aligned_range(time_range, step)
+    single = all(len(members) == 1 for _, members in shown)
+    use_m4 = single and (
+        spec.mode == "m4" or (spec.mode == "auto" and prefer_m4 and spec.agg in M4_AGGREGATIONS)
+    )
+    position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
+    per_group: list[tuple[list[datetime], list[float | None]]] = [([], []) for _ in shown]
+    statement, source = None, "points"
+    if position:
+        reach = TimeRange(window.start - step, window.end) if spec.agg == "rate" else window
+        level = rollups.usable_level(session, step, spec.agg, position, reach)
+        source = rollups.describe(level)
+        group = None if single else position
+        points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
+        if use_m4:
+            statement = _m4(points)
+        elif spec.agg == "rate":
+            statement = _rate(points, window.start)
+        else:
+            statement = _buckets(points, spec.agg)
+        rows = session.execute(statement).all()
+        _collect(rows, per_group, position if single else None, m4=use_m4)
+    series = [
+        Series(_legend(spec, key, len(shown)), dict(zip(spec.group_by, key, strict=True)), *data)
+        for (key, _), data in zip(shown, per_group, strict=True)
+    ]
+    return QueryResult(
+        series=[s for s in series if s.values],
+        start=window.start,
+        end=window.end,
+        step=step,
+        mode="m4" if use_m4 else "buckets",
+        total_series=total,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        sql=str(statement.compile(session.get_bind())) if statement is not None else "",
+        source=source,
+    )
+
+
+def _legend(spec: Query, key: tuple[str, ...], count: int) -> str:
+    label = ", ".join(key)
+    if spec.alias:
+        return f"{spec.alias} {label}".strip() if count > 1 else spec.alias
+    return label or spec.metric
+
+
+def _aggregate(agg: str, c: Any) -> Any:
+    if agg == "avg":
+        return func.sum(c.sum) / func.sum(c.count)
+    if agg in ("min", "max"):
+        return getattr(func, agg)(getattr(c, agg))
+    if agg == "sum":
+        return func.sum(c.sum)
+    if agg == "count":
+        return func.sum(c.count)
+    if agg == "last":
+        return last_by(c.last, c.last_ts)
+    if agg in PERCENTILES:
+        return percentile(PERCENTILES[agg], c.value)
+    raise ValueError(f"unknown aggregation {agg!r}")
+
+
+def _buckets(points: Subquery, agg: str) -> Select[Any]:
+    c = points.c
+    return select(c.g, c.t, _aggregate(agg, c)).group_by(c.g, c.t).order_by(c.g, c.t)
+
+
+def _rate(points: Subquery, start: datetime) -> Select[Any]:
+    """Per-second rate of counters: (increase inside rows + increase between rows) / seconds.
+
+    A drop between rows is a counter reset and counts the new value as the increase;
+    dividing by the span actually observed keeps partial buckets and gaps honest.
+    """
+    c = points.c
+    by_series = {"partition_by": c.sid, "order_by": c.ts}
+    steps = select(
+        c.g,
+        c.t,
+        c.increase,
+        c.first,
+        c.first_ts,
+        c.last_ts,
+        func.lag(c.last).over(**by_series).label("prev_last"),
+        func.lag(c.last_ts).over(**by_series).label("prev_last_ts"),
+    ).subquery()
+    s = steps.c
+    between = case(
+        (s.prev_last.is_(None), 0.0),
+        (s.first >= s.prev_last, s.first - s.prev_last),
+        else_=s.first,
+    )
+    # Series of a group share the bucket's span, so summed increases over it give summed rates.
+    seconds = func.max(epoch_seconds(s.last_ts)) - func.min(
+        epoch_seconds(func.coalesce(s.prev_last_ts, s.first_ts))
+    )
+    return (
+        select(s.g, s.t, func.sum(s.increase + between) / func.nullif(seconds, 0))
+        .where(s.t >= start)
+        .group_by(s.g, s.t)
+        .order_by(s.g, s.t)
+    )
+
+
+def _m4(points: Subquery) -> Select[Any]:
+    """First, last, min and max point of every bucket of every series (M4).
+
+    Drawn as a line, these points give the same pixels as all raw points when one
+    bucket is one pixel column; at most four points per bucket, ties included.
+    """
+    c = points.c
+    return (
+        select(
+            c.g,
+            c.t,
+            # (time, value) of the first, lowest, highest and last point
+            func.min(c.first_ts),
+            first_by(c.first, c.first_ts),
+            first_by(c.min_ts, c.min),
+            func.min(c.min),
+            last_by(c.max_ts, c.max),
+            func.max(c.max),
+            func.max(c.last_ts),
+            last_by(c.last, c.last_ts),
+        )
+        .group_by(c.g, c.t)
+        .order_by(c.g, c.t)
+    )
+
+
+def _collect(
+    rows: Sequence[Any],
+    per_group: list[tuple[list[datetime], list[float | None]]],
+    position: Mapping[int, int] | None,
+    m4: bool,
+) -> None:
+    """Append result rows to their group's (timestamps, values), mapping series ids if needed."""
+    for row in rows:
+        xs, ys = per_group[position[row[0]] if position is not None else row[0]]
+        if not m4:
+            xs.append(row[1])
+            ys.append(row[2])
+            continue
+        corners = sorted({(row[i], row[i + 1]) for i in (2, 4, 6, 8)}, key=lambda p: p[0])
+        for ts, value in corners:
+            if xs and xs[-1] == ts:
+                continue
+            xs.append(ts)
+            ys.append(value)

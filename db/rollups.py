@@ -1,0 +1,253 @@
+"""Rollups: per-minute and per-hour aggregates that long-range queries read instead of points.
+
+Writes mark the (series, hour) pairs they touch in ``rollup_pending``; :func:`refresh`
+recomputes those hours from the raw points (idempotently, so retried or overwritten
+points never double count). The query engine only reads rollups for series with
+nothing pending in the range, so a late refresh costs speed, never correctness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
+
+from dashapp.timerange import TimeRange, floor_time
+from db.models import PointRow, RollupPendingRow, RollupRow, SeriesRow
+from db.sqlfunctions import first_by, last_by, time_bucket
+
+HOUR = timedelta(hours=1)
+LEVELS = (timedelta(hours=1), timedelta(minutes=1))
+"""Rollup bucket widths, coarsest first; each is built from the next finer one."""
+RANGES_PER_STATEMENT = 200
+
+_PENDING_FROM_STAGING = (
+    "INSERT INTO rollup_pending (series_id, hour) "
+    "SELECT DISTINCT series_id, date_bin(INTERVAL '1 hour', ts, TIMESTAMPTZ 'epoch') "
+    "FROM dashapp_points_staging ON CONFLICT DO NOTHING"
+)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def mark_pending(session: Session, points: Iterable[tuple[int, datetime]]) -> None:
+    """Queue the hours of these (series id, timestamp) pairs for a rollup refresh."""
+    hour_seconds = int(HOUR.total_seconds())
+    hours = {(sid, int(ts.timestamp()) // hour_seconds) for sid, ts in points}
+    if hours:
+        session.execute(
+            _insert(session, RollupPendingRow.__table__).on_conflict_do_nothing(),
+            [
+                {"series_id": sid, "hour": datetime.fromtimestamp(hour * hour_seconds, UTC)}
+                for sid, hour in hours
+            ],
+        )
+
+
+def mark_pending_from_staging(session: Session) -> None:
+    """PostgreSQL: queue the hours of the points in the ingest staging table."""
+    session.execute(text(_PENDING_FROM_STAGING))
+
+
+def level_for(step: timedelta, agg: str) -> timedelta | None:
+    """The coarsest rollup level that can answer buckets of ``step``, or None (raw points)."""
+    if agg.startswith("p"):  # percentiles need every point
+        return None
+    for level in LEVELS:
+        if step >= level and step % level == timedelta(0):
+            return level
+    return None
+
+
+def usable_level(
+    session: Session,
+    step: timedelta,
+    agg: str,
+    series_ids: Collection[int],
+    window: TimeRange,
+) -> timedelta | None:
+    """The rollup level to read for this query, or None when raw points must answer it."""
+    level = level_for(step, agg)
+    if level is not None and has_pending(session, series_ids, window):
+        return None
+    return level
+
+
+def describe(level: timedelta | None) -> str:
+    """How the inspect view names a source: ``points`` or ``rollups (60 s)``."""
+    return "points" if level is None else f"rollups ({int(level.total_seconds())} s)"
+
+
+def has_pending(session: Session, series_ids: Collection[int], window: TimeRange) -> bool:
+    """Whether any of these series has hours in ``window`` waiting for a refresh."""
+    found = session.execute(
+        select(RollupPendingRow.series_id)
+        .where(
+            RollupPendingRow.series_id.in_(list(series_ids)),
+            RollupPendingRow.hour >= floor_time(window.start, HOUR),
+            RollupPendingRow.hour < window.end,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def refresh(session: Session, metric: str | None = None, limit: int | None = None) -> int:
+    """Recompute rollups for pending hours (of one metric's series, or all); returns hours done.
+
+    Pending rows are claimed with ``DELETE ... RETURNING``, so concurrent refreshes
+    never do the same hour twice, and an ingest committing meanwhile queues it again.
+    ``limit`` bounds the work (oldest hours first); the rest stays pending.
+    """
+    pending = RollupPendingRow
+    chosen = select(pending.series_id, pending.hour).order_by(pending.hour, pending.series_id)
+    if metric is not None:
+        ids = select(SeriesRow.id).where(SeriesRow.name == metric)
+        chosen = chosen.where(pending.series_id.in_(ids))
+    if limit is not None:
+        chosen = chosen.limit(limit)
+    claim = (
+        delete(pending)
+        .where(tuple_(pending.series_id, pending.hour).in_(chosen))
+        .returning(pending.series_id, pending.hour)
+    )
+    claimed = sorted(session.execute(claim).all())
+    if not claimed:
+        return 0
+    spans = list(_contiguous(claimed))
+    for level in sorted(LEVELS):  # finest first: each level is built from the one below
+        for start in range(0, len(spans), RANGES_PER_STATEMENT):
+            _rebuild(session, level, spans[start : start + RANGES_PER_STATEMENT])
+    return len(claimed)
+
+
+def _contiguous(hours: list[Any]) -> Iterator[tuple[int, datetime, datetime]]:
+    """Merge sorted (series id, hour) pairs into (series id, start, end) spans."""
+    current: list[Any] | None = None
+    for sid, hour in hours:
+        if current and current[0] == sid and current[2] == hour:
+            current[2] = hour + HOUR
+            continue
+        if current:
+            yield tuple(current)  # type: ignore[misc]
+        current = [sid, hour, hour + HOUR]
+    if current:
+        yield tuple(current)  # type: ignore[misc]
+
+
+Span = tuple[int, datetime, datetime]
+SHAPE = (
+    "count", "sum", "min", "max", "first", "last",
+    "first_ts", "last_ts", "min_ts", "max_ts", "increase",
+)  # fmt: skip
+"""The columns of a rollup row; a raw point is a rollup of one point."""
+
+
+def _table(level: timedelta | None) -> tuple[Any, Any]:
+    """The table holding ``level`` (None: raw points) and its time column."""
+    return (PointRow, PointRow.ts) if level is None else (RollupRow, RollupRow.bucket)
+
+
+def covering(level: timedelta | None, series_ids: Iterable[int], window: TimeRange) -> list[Any]:
+    """Filters selecting the rows of these series in ``window`` at ``level``."""
+    table, ts = _table(level)
+    filters = [table.series_id.in_(list(series_ids)), ts >= window.start, ts < window.end]
+    if level is not None:
+        filters.append(RollupRow.level == int(level.total_seconds()))
+    return filters
+
+
+def shaped_rows(
+    level: timedelta | None,
+    step: timedelta,
+    filters: Sequence[Any],
+    group: Mapping[int, int] | None = None,
+) -> Subquery:
+    """Rollup-shaped rows (raw points or a rollup level), tagged with bucket ``t`` of ``step``.
+
+    Columns: ``sid``, group ``g`` (the series id, or its position in ``group``), ``t``,
+    ``ts`` (the row's own time) and :data:`SHAPE`, plus ``value`` for raw points.
+    """
+    table, ts = _table(level)
+    if level is None:
+        value = PointRow.value
+        shape = {
+            "count": literal(1), "sum": value, "min": value, "max": value,
+            "first": value, "last": value, "first_ts": ts, "last_ts": ts,
+            "min_ts": ts, "max_ts": ts, "increase": literal(0.0), "value": value,
+        }  # fmt: skip
+    else:
+        shape = {name: getattr(RollupRow, name) for name in SHAPE}
+    series_id = table.series_id
+    tag = series_id if group is None else case(dict(group), value=series_id)
+    return (
+        select(
+            series_id.label("sid"),
+            tag.label("g"),
+            time_bucket(step, ts).label("t"),
+            ts.label("ts"),
+            *(column.label(name) for name, column in shape.items()),
+        )
+        .where(*filters)
+        .subquery()
+    )
+
+
+def _rebuild(session: Session, level: timedelta, spans: list[Span]) -> None:
+    """Recompute ``level`` rollups over the spans, from the next finer level (or raw points)."""
+    finer = _finer(level)
+    table, ts = _table(finer)
+    inside = or_(
+        *(and_(table.series_id == sid, ts >= start, ts < end) for sid, start, end in spans)
+    )
+    filters = [inside] if finer is None else [inside, RollupRow.level == _seconds(finer)]
+    rows = shaped_rows(finer, level, filters).c
+    # Increase between consecutive rows of one bucket (a drop is a counter reset).
+    ordered = select(
+        rows,
+        func.lag(rows.last).over(partition_by=(rows.sid, rows.t), order_by=rows.ts).label("prev"),
+    ).subquery()
+    c = ordered.c
+    between = case((c.prev.is_(None), 0.0), (c.first >= c.prev, c.first - c.prev), else_=c.first)
+    columns = {
+        "series_id": c.sid,
+        "level": literal(_seconds(level)),
+        "bucket": c.t,
+        "count": func.sum(c.count),
+        "sum": func.sum(c.sum),
+        "min": func.min(c.min),
+        "max": func.max(c.max),
+        "first": first_by(c.first, c.first_ts),
+        "last": last_by(c.last, c.last_ts),
+        "first_ts": func.min(c.first_ts),
+        "last_ts": func.max(c.last_ts),
+        "min_ts": first_by(c.min_ts, c.min),
+        "max_ts": last_by(c.max_ts, c.max),
+        "increase": func.sum(c.increase + between),
+    }
+    aggregated = select(*columns.values()).group_by(c.sid, c.t)
+    statement = _insert(session, RollupRow.__table__).from_select(list(columns), aggregated)
+    statement = statement.on_conflict_do_update(
+        index_elements=["series_id", "level", "bucket"],
+        set_={name: statement.excluded[name] for name in SHAPE},
+    )
+    session.execute(statement)
+
+
+def _finer(level: timedelta) -> timedelta | None:
+    """The level a rollup is built from: the next finer one, or raw points for the finest."""
+    finer = [candidate for candidate in LEVELS if candidate < level]
+    return max(finer) if finer else None
+
+
+def _seconds(level: timedelta) -> int:
+    return int(level.total_seconds())

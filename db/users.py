@@ -1,0 +1,126 @@
+"""Users repository: accounts, roles, and the session version that ends old sessions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import UserRow
+from db.types import utcnow
+
+Role = Literal["viewer", "editor", "admin"]
+ROLES: tuple[Role, ...] = ("viewer", "editor", "admin")
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
+
+
+class UserExists(ValueError):
+    """That username is taken."""
+
+
+class UserNotFound(LookupError):
+    """No user has that name or id."""
+
+
+@dataclass(frozen=True)
+class User:
+    """An account, without its password hash."""
+
+    id: int
+    username: str
+    role: Role
+    active: bool
+    session_version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An account with the hash to check a password against."""
+
+    user: User
+    password_hash: str
+
+
+def _to_user(row: UserRow) -> User:
+    return User(row.id, row.username, row.role, row.active, row.session_version, row.created_at)  # type: ignore[arg-type]
+
+
+def check_role(role: str) -> Role:
+    """Return ``role`` if it is one of viewer, editor, admin; else raise ValueError."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    return role  # type: ignore[return-value]
+
+
+def create_user(session: Session, username: str, password_hash: str, role: str) -> User:
+    """Add an active account; raises UserExists or ValueError (bad name or role)."""
+    if not USERNAME.match(username):
+        raise ValueError("username: 1-100 letters, digits, or . _ @ -")
+    check_role(role)
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise UserExists(username)
+    row = UserRow(
+        username=username, password_hash=password_hash, role=role, active=True,
+        session_version=1, created_at=utcnow(),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return _to_user(row)
+
+
+def _row(session: Session, username: str) -> UserRow:
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    if row is None:
+        raise UserNotFound(username)
+    return row
+
+
+def credentials(session: Session, username: str) -> Credentials | None:
+    """The account and its password hash, for a login attempt (None if unknown)."""
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    return Credentials(_to_user(row), row.password_hash) if row else None
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    """The account with ``user_id``."""
+    row = session.get(UserRow, user_id)
+    return _to_user(row) if row else None
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by name."""
+    return [_to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+
+def count_users(session: Session) -> int:
+    """How many accounts exist."""
+    return session.scalar(select(func.count()).select_from(UserRow)) or 0
+
+
+def set_role(session: Session, username: str, role: str) -> User:
+    """Change a role; the user's existing sessions end."""
+    row = _row(session, username)
+    row.role = check_role(role)
+    row.session_version += 1
+    return _to_user(row)
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Disable (or re-enable) an account; disabling ends its sessions."""
+    row = _row(session, username)
+    row.active = active
+    row.session_version += 1
+    return _to_user(row)
+
+
+def set_password_hash(session: Session, username: str, password_hash: str) -> User:
+    """Replace a password; the user's existing sessions end."""
+    row = _row(session, username)
+    row.password_hash = password_hash
+    row.session_version += 1
+    return _to_user(row)

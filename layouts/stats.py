@@ -1,0 +1,164 @@
+"""Single-number panels: stat (value, sparkline, change, staleness) and gauge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dashapp.spec import GaugePanel, StatPanel, Threshold
+from db.query import QueryResult, Series
+from layouts.theme import PALETTE, base_layout, colors, epoch_ms, hex_color, transparent
+from layouts.units import format_value
+
+
+def reduce_values(values: Sequence[float | None], how: str) -> float | None:
+    """Reduce a series to one number: last, avg, max, min or sum of its non-null values."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if how == "last":
+        return present[-1]
+    if how == "avg":
+        return sum(present) / len(present)
+    if how == "max":
+        return max(present)
+    if how == "min":
+        return min(present)
+    return sum(present)
+
+
+def threshold_color(value: float | None, thresholds: Sequence[Threshold], default: str) -> str:
+    """Colour of the highest threshold at or below ``value``."""
+    color = default
+    if value is None:
+        return color
+    for threshold in sorted(thresholds, key=lambda t: t.value):
+        if value >= threshold.value:
+            color = hex_color(threshold.color)
+    return color
+
+
+def percent_change(value: float | None, before: float | None) -> float | None:
+    """Change from ``before`` to ``value`` in percent (None when undefined)."""
+    if value is None or before is None or before == 0:
+        return None
+    return (value - before) / abs(before) * 100
+
+
+def is_stale(result: QueryResult, stale_after: int, now: datetime) -> bool:
+    """Whether the newest bucket with data ended more than ``stale_after`` steps ago."""
+    stamps = [s.timestamps[-1] for s in result.series if s.timestamps]
+    if not stamps:
+        return False
+    return now - (max(stamps) + result.step) > result.step * stale_after
+
+
+def _first(result: QueryResult | None) -> Series | None:
+    return result.series[0] if result is not None and result.series else None
+
+
+def stat_figure(
+    panel: StatPanel,
+    current: QueryResult,
+    previous: QueryResult | None,
+    theme: str = "light",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A big number (reduced over the range), a sparkline, the change vs the previous period.
+
+    A stale value (no data for ``stale_after`` intervals) is greyed out and says so.
+    """
+    options = panel.options
+    series = _first(current)
+    value = reduce_values(series.values, options.reduce) if series else None
+    before_series = _first(previous)
+    before = reduce_values(before_series.values, options.reduce) if before_series else None
+    stale = now is not None and is_stale(current, options.stale_after, now)
+    color = (
+        colors(theme)["muted"] if stale else threshold_color(value, options.thresholds, PALETTE[0])
+    )
+    layout = base_layout(theme)
+    layout.update(
+        {
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "xaxis": {"visible": False, "fixedrange": True},
+            "yaxis": {"visible": False, "fixedrange": True},
+            "showlegend": False,
+        }
+    )
+    data: list[dict[str, Any]] = []
+    if series and options.sparkline:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": epoch_ms(series.timestamps),
+                "y": series.values,
+                "fill": "tozeroy",
+                "line": {"color": color, "width": 1.5},
+                "fillcolor": transparent(color),
+                "hoverinfo": "skip",
+            }
+        )
+    notes = [_big_number(format_value(value, options.unit, options.decimals), color)]
+    change = percent_change(value, before) if options.show_change else None
+    if stale:
+        notes.append(_small_line("stale: no recent data"))
+    elif change is not None:
+        arrow = "▲" if change >= 0 else "▼"
+        notes.append(_small_line(f"{arrow} {abs(change):.1f}% vs previous period"))
+    layout["annotations"] = notes
+    return {"data": data, "layout": layout}
+
+
+def _big_number(text: str, color: str) -> dict[str, Any]:
+    return {
+        "text": f"<b>{text}</b>", "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.6,
+        "showarrow": False, "font": {"size": 34, "color": color},
+    }  # fmt: skip
+
+
+def _small_line(text: str) -> dict[str, Any]:
+    return {
+        "text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.22,
+        "showarrow": False, "font": {"size": 12},
+    }  # fmt: skip
+
+
+def gauge_figure(panel: GaugePanel, current: QueryResult, theme: str = "light") -> dict[str, Any]:
+    """A dial from min to max, coloured by thresholds (bands on the dial's track)."""
+    options = panel.options
+    series = _first(current)
+    value = reduce_values(series.values, options.reduce) if series else None
+    color = threshold_color(value, options.thresholds, PALETTE[0])
+    ordered = sorted(options.thresholds, key=lambda t: t.value)
+    steps = [
+        {
+            "range": [t.value, ordered[i + 1].value if i + 1 < len(ordered) else options.max],
+            "color": transparent(t.color, 0.35),
+        }
+        for i, t in enumerate(ordered)
+    ]
+    indicator = {
+        "type": "indicator",
+        "mode": "gauge+number",
+        "value": value,
+        "number": {"valueformat": ".4~g", "suffix": _suffix(options.unit), "font": {"size": 28}},
+        "gauge": {
+            "axis": {"range": [options.min, options.max]},
+            "bar": {"color": color, "thickness": 0.6},
+            "bgcolor": colors(theme)["track"],
+            "borderwidth": 0,
+            "steps": steps,
+        },
+        "domain": {"x": [0, 1], "y": [0, 1]},
+    }
+    layout = base_layout(theme)
+    layout["margin"] = {"l": 24, "r": 24, "t": 16, "b": 8}
+    return {"data": [indicator], "layout": layout}
+
+
+def _suffix(unit: str) -> str:
+    return {"percent": "%", "ms": " ms", "seconds": " s", "reqps": " req/s", "bytes": " B",
+            "celsius": " °C", "ops": " ops/s"}.get(unit, "")  # fmt: skip

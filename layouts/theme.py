@@ -1,0 +1,71 @@
+"""Chart styling shared by every figure: palette, light and dark themes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+PALETTE = [
+    "#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6",
+    "#06b6d4", "#ec4899", "#84cc16", "#f97316", "#64748b",
+]  # fmt: skip
+THEMES = {
+    "light": {"font": "#1f2937", "grid": "rgba(0,0,0,0.08)", "muted": "#6b7280",
+              "track": "#e5e7eb"},
+    "dark": {"font": "#e5e7eb", "grid": "rgba(255,255,255,0.10)", "muted": "#9ca3af",
+             "track": "#374151"},
+}  # fmt: skip
+NAMED_COLORS = {
+    "red": "#ef4444", "orange": "#f59e0b", "yellow": "#eab308", "green": "#10b981",
+    "blue": "#3b82f6", "purple": "#8b5cf6", "gray": "#6b7280", "grey": "#6b7280",
+}  # fmt: skip
+
+
+def epoch_ms(moments: Sequence[datetime]) -> list[int]:
+    """Timestamps as epoch milliseconds: plotly's date axes read them directly, and they
+    travel as half the JSON of ISO strings and parse faster in the browser."""
+    return [round(moment.timestamp() * 1000) for moment in moments]
+
+
+def colors(theme: str) -> dict[str, str]:
+    """The colour set of a theme (light when unknown)."""
+    return THEMES.get(theme, THEMES["light"])
+
+
+def base_layout(theme: str = "light") -> dict[str, Any]:
+    """Layout shared by every chart: transparent, compact, themed."""
+    palette = colors(theme)
+    return {
+        "autosize": True,
+        "margin": {"l": 52, "r": 16, "t": 8, "b": 32},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": palette["font"], "size": 12},
+        "colorway": PALETTE,
+        "xaxis": {"gridcolor": palette["grid"], "zeroline": False},
+        "yaxis": {"gridcolor": palette["grid"], "zeroline": False},
+        "hoverlabel": {"namelength": -1},
+    }
+
+
+def empty_figure(theme: str = "light") -> dict[str, Any]:
+    """A blank chart (axes hidden) shown behind a panel message."""
+    layout = base_layout(theme)
+    layout["xaxis"] = {"visible": False}
+    layout["yaxis"] = {"visible": False}
+    return {"data": [], "layout": layout}
+
+
+def hex_color(color: str) -> str:
+    """A threshold colour as hex (named colours map to the palette's shades)."""
+    return NAMED_COLORS.get(color, color)
+
+
+def transparent(color: str, alpha: float = 0.15) -> str:
+    """``rgba()`` of a hex or named colour at ``alpha``."""
+    color = hex_color(color)
+    if color.startswith("#") and len(color) == 7:
+        red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+        return f"rgba({red},{green},{blue},{alpha})"
+    return f"rgba(59,130,246,{alpha})"
