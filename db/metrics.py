@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -94,10 +94,11 @@ def write_points(session: Session, points: Iterable[PointTuple]) -> int:
     if not unique:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        if _copy_upsert(session, unique):
+        sids, stamps = zip(*unique, strict=True)
+        if _copy_upsert(session, _binary_copy(sids, stamps, unique.values())):
             rollups.mark_pending_from_staging(session)
         else:
-            rollups.mark_pending(session, _touched_hours(unique))
+            rollups.mark_pending(session, _touched_hours(sids, stamps))
     else:
         table = PointRow.__table__
         statement = _insert(session, table)
@@ -131,20 +132,17 @@ _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _binary_copy(unique: Mapping[tuple[int, datetime], float]) -> bytes:
+def _binary_copy(sids: Sequence[int], stamps: Sequence[datetime], values: Iterable[float]) -> bytes:
     """Points in PostgreSQL's binary COPY format, encoded once for either target table.
 
     Runs at C speed (``map`` over ``struct.pack``): on a 5,000-point batch this is
     about a third of the time of a Python loop of ``copy.write_row`` calls.
     """
-    if not unique:
-        return _COPY_HEADER + _COPY_TRAILER
-    sids, stamps = zip(*unique.keys(), strict=True)
     # A batch repeats few timestamps across its series: convert each distinct one once.
     micros = {ts: (_aware(ts) - _PG_EPOCH) // _MICROSECOND for ts in set(stamps)}
     rows = map(
         _COPY_ROW.pack, repeat(3), repeat(8), sids, repeat(8),
-        map(micros.__getitem__, stamps), repeat(8), unique.values(),
+        map(micros.__getitem__, stamps), repeat(8), values,
     )  # fmt: skip
     return _COPY_HEADER + b"".join(rows) + _COPY_TRAILER
 
@@ -153,7 +151,7 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float]) -> bool:
+def _copy_upsert(session: Session, payload: bytes) -> bool:
     """COPY straight into ``metric_points``; if any point exists already, upsert instead.
 
     New points (the common case) then cost what a raw COPY costs: an
@@ -163,7 +161,6 @@ def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float])
     back to the savepoint and takes the staged upsert, so last write still wins.
     Returns whether the staging table was used (it then holds the batch).
     """
-    payload = _binary_copy(unique)
     raw = session.connection().connection.driver_connection
     staged = False
     with raw.cursor() as cursor:
@@ -182,12 +179,17 @@ def _copy_upsert(session: Session, unique: Mapping[tuple[int, datetime], float])
     return staged
 
 
-def _touched_hours(unique: Mapping[tuple[int, datetime], float]) -> set[tuple[int, datetime]]:
+def _touched_hours(sids: Sequence[int], stamps: Sequence[datetime]) -> set[tuple[int, datetime]]:
     """(series id, start of hour) of every point, for the rollup queue (few per batch)."""
-    hours: dict[datetime, datetime] = {}
-    for ts in {ts for _, ts in unique}:
-        hours[ts] = _aware(ts).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return {(sid, hours[ts]) for sid, ts in unique}
+    hour_of = {
+        ts: _aware(ts).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        for ts in set(stamps)
+    }
+    hours = set(hour_of.values())
+    if len(hours) == 1:  # the usual batch: recent points, all in one hour
+        (hour,) = hours
+        return {(sid, hour) for sid in set(sids)}
+    return set(zip(sids, map(hour_of.__getitem__, stamps), strict=True))
 
 
 def find_series(session: Session, metric: str) -> list[SeriesInfo]:
