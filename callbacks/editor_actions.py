@@ -50,6 +50,12 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(export)
     app.callback(
+        Output(ids.VIEW_EXPORT_DOWNLOAD, "data"),
+        Input(ids.VIEW_EXPORT, "n_clicks"),
+        State(ids.DASHBOARD_SLUG, "data"),
+        prevent_initial_call=True,
+    )(export_saved)
+    app.callback(
         Output(ids.URL, "pathname", allow_duplicate=True),
         Input(ids.DUPLICATE_DASHBOARD, "n_clicks"),
         State(ids.EDITOR_BASE, "data"),
@@ -144,6 +150,16 @@ def export(clicks: int | None, draft: dict[str, Any], base: dict[str, Any]) -> d
     return dcc.send_string(
         json.dumps(document, indent=2), f"{base['slug']}.json", type="application/json"
     )
+
+
+def export_saved(clicks: int | None, slug: str) -> dict[str, Any]:
+    """The saved dashboard as a JSON file (current schema version)."""
+    if not clicks:
+        raise PreventUpdate
+    with database.transaction() as session:
+        dashboard = dashboards.get_dashboard(session, slug)
+    document = dump_spec(parse_spec(dashboard.spec))
+    return dcc.send_string(json.dumps(document, indent=2), f"{slug}.json", type="application/json")
 
 
 def duplicate(_clicks: int | None, base: dict[str, Any]) -> str:

@@ -69,9 +69,9 @@ def view_actions(dashboard: Dashboard, can_edit: bool) -> list[html.Component]:
     """Links from view mode: edit (for editors), history, and the JSON export."""
     actions = [
         html.A("History", href=f"/d/{dashboard.slug}/history", className="button"),
-        html.A("Export JSON", href=f"/api/v1/dashboards/{dashboard.slug}/export",
-               className="button", download=f"{dashboard.slug}.json"),
-    ]  # fmt: skip
+        html.Button("Export JSON", id=ids.VIEW_EXPORT, className="button"),
+        dcc.Download(id=ids.VIEW_EXPORT_DOWNLOAD),
+    ]
     if can_edit:
         actions.insert(0, html.A("Edit", href=f"/d/{dashboard.slug}/edit", className="button",
                                  id="edit-link"))  # fmt: skip
