@@ -7,7 +7,20 @@ from dash import Dash
 
 def register_all(app: Dash) -> None:
     """Register every callback module on ``app``."""
-    from callbacks import inspect, panels, router, theme, view
+    from callbacks import (
+        editor,
+        editor_actions,
+        history,
+        inspect,
+        manage,
+        panel_editor,
+        panels,
+        router,
+        theme,
+        view,
+    )
 
-    for module in (router, view, panels, inspect, theme):
+    modules = (router, view, panels, inspect, theme, editor, editor_actions, panel_editor,
+               history, manage)  # fmt: skip
+    for module in modules:
         module.register(app)

@@ -7,17 +7,20 @@ import re
 from dash import Dash, Input, Output, State, html
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashapp.auth import allowed, current_username
 from dashapp.extensions import database
 from dashapp.spec import SpecError, parse_spec
 from dashapp.view_state import default_view, parse_view
 from db import dashboards
-from db.cached import variable_values
+from db.cached import catalog, variable_values
 from layouts import ids
 from layouts.dashboard import dashboard_page
+from layouts.history import history_page
 from layouts.home import dashboard_list
-from layouts.shell import error_page, not_found
+from layouts.manage import create_page, deleted_section, import_page
+from layouts.shell import error_page, forbidden, not_found
 
-DASHBOARD_PATH = re.compile(r"^/d/([a-z0-9][a-z0-9-]*)/?$")
+DASHBOARD_PATH = re.compile(r"^/d/([a-z0-9][a-z0-9-]*)(/edit|/history)?/?$")
 
 
 def register(app: Dash) -> None:
@@ -30,24 +33,54 @@ def register(app: Dash) -> None:
 
 
 def render_page(pathname: str | None, search: str | None) -> html.Div:
-    """The page for ``pathname``; the query string carries the view (range, variables)."""
+    """The page for ``pathname``; a dashboard's query string carries its view."""
     path = pathname or "/"
     try:
         if path == "/":
+            return _home()
+        if path in ("/new", "/import"):
+            if not allowed("editor"):
+                return forbidden("editor", current_username())
+            if path == "/import":
+                return import_page()
             with database.transaction() as session:
-                return dashboard_list(dashboards.list_dashboards(session))
+                return create_page(dashboards.list_dashboards(session))
         match = DASHBOARD_PATH.match(path)
         if not match:
             return not_found(path)
-        with database.transaction() as session:
-            dashboard = dashboards.get_dashboard(session, match.group(1))
-        spec = parse_spec(dashboard.spec)
-        choices = {v.name: variable_values(v.key, v.metric) for v in spec.variables}
+        return _dashboard(match.group(1), match.group(2), search)
     except dashboards.DashboardNotFound:
         return not_found(path)
     except SpecError as error:
         return error_page(f"This dashboard's spec is invalid: {error}")
     except SQLAlchemyError:
         return error_page("The database is unreachable right now; try again in a moment.")
-    view = parse_view(search, default_view(spec))
-    return dashboard_page(dashboard, spec, view, choices)
+
+
+def _home() -> html.Div:
+    with database.transaction() as session:
+        listed = dashboards.list_dashboards(session)
+        deleted = dashboards.list_deleted(session) if allowed("admin") else []
+    return dashboard_list(listed, can_edit=allowed("editor"), extra=deleted_section(deleted))
+
+
+def _dashboard(slug: str, mode: str | None, search: str | None) -> html.Div:
+    with database.transaction() as session:
+        dashboard = dashboards.get_dashboard(session, slug)
+        versions = dashboards.list_versions(session, slug) if mode == "/history" else []
+    if mode == "/history":
+        return history_page(dashboard, versions, allowed("editor"))
+    editing = mode == "/edit"
+    if editing and not allowed("editor"):
+        return forbidden("editor", current_username())
+    spec = parse_spec(dashboard.spec)
+    choices = {v.name: variable_values(v.key, v.metric) for v in spec.variables}
+    return dashboard_page(
+        dashboard,
+        spec,
+        parse_view(search, default_view(spec)),
+        choices,
+        can_edit=allowed("editor"),
+        editing=editing,
+        metrics=catalog()["metrics"] if editing else None,
+    )

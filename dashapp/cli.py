@@ -114,8 +114,16 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens_group)
 
 
-def main() -> None:
-    """Entry point of the ``dashapp`` console script."""
+def _create_app() -> Flask:
+    """The app for a command; configuration problems read as messages, not tracebacks."""
     from dashapp import create_app
 
-    FlaskGroup(create_app=create_app, add_version_option=False, help=__doc__)()
+    try:
+        return create_app()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def main() -> None:
+    """Entry point of the ``dashapp`` console script."""
+    FlaskGroup(create_app=_create_app, add_version_option=False, help=__doc__)()

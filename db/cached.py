@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import is_dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from dashapp.extensions import cache, database
@@ -53,7 +53,7 @@ def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], comput
     key = f"{kind}:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     hit = cache.get(key)
     if hit is not None:
-        return replace(hit, cached=True) if is_dataclass(hit) else hit
+        return replace(hit, cached=True) if hasattr(hit, "cached") else hit
     if metric:
         with database.transaction(database.statement_timeout_ms) as session:
             rollups.refresh(session, metric, limit=REFRESH_LIMIT)
@@ -118,6 +118,12 @@ def variable_values(key: str, metric: str | None) -> list[str]:
         (key, metric),
         lambda session: metrics.label_values(session, key, metric),
     )
+
+
+def catalog() -> dict[str, Any]:
+    """The query pickers' choices (see :func:`db.metrics.catalog_summary`), as a dict."""
+    summary = _through_cache("c", None, (), metrics.catalog_summary)
+    return {"metrics": summary.metrics, "sources": summary.sources, "labels": summary.labels}
 
 
 def _variables(variables: Mapping[str, Sequence[str]] | None) -> tuple[Any, ...]:

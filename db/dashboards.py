@@ -206,7 +206,61 @@ def delete_dashboard(session: Session, slug: str, expected_version: int | None =
     if expected_version is not None and row.version != expected_version:
         raise VersionConflict(slug, expected_version, row.version)
     row.deleted_at = utcnow()
-    row.slug = f"{row.slug}--deleted-{row.id}"[:100]
+    row.slug = f"{row.slug[:80]}{DELETED_MARK}{row.id}"  # frees the slug; fits in 100
+
+
+DELETED_MARK = "--deleted-"
+
+
+@dataclass(frozen=True)
+class DeletedDashboard:
+    """A soft-deleted dashboard an admin may bring back."""
+
+    id: int
+    slug: str
+    title: str
+    version: int
+    deleted_at: datetime
+
+
+def unique_slug(session: Session, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``... whichever no dashboard uses yet."""
+    base = check_slug(wanted)[:90]
+    candidate, number = base, 1
+    while session.scalar(select(DashboardRow.id).where(DashboardRow.slug == candidate)):
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def list_deleted(session: Session) -> list[DeletedDashboard]:
+    """Soft-deleted dashboards, most recently deleted first."""
+    rows = session.scalars(
+        select(DashboardRow)
+        .where(DashboardRow.deleted_at.is_not(None))
+        .order_by(DashboardRow.deleted_at.desc())
+    )
+    return [
+        DeletedDashboard(
+            row.id, row.slug.split(DELETED_MARK)[0], row.title, row.version, row.deleted_at
+        )
+        for row in rows
+    ]
+
+
+def undelete(session: Session, dashboard_id: int, author: str | None) -> Dashboard:
+    """Bring a deleted dashboard back (under its old slug if still free) as a new version."""
+    row = session.get(DashboardRow, dashboard_id)
+    if row is None or row.deleted_at is None:
+        raise DashboardNotFound(str(dashboard_id))
+    row.slug = unique_slug(session, row.slug.split(DELETED_MARK)[0])
+    row.deleted_at = None
+    row.version += 1
+    row.updated_at = utcnow()
+    row.updated_by = author
+    session.flush()
+    _record_version(session, row, author, "Restored after deletion")
+    return _to_dashboard(row)
 
 
 def list_versions(session: Session, slug: str) -> list[DashboardVersion]:

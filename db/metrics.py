@@ -265,6 +265,30 @@ def label_values(session: Session, key: str, metric: str | None = None) -> list[
     return [value for (value,) in session.execute(statement.limit(1000))]
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """What the query pickers offer: metric names, sources, and label keys per metric."""
+
+    metrics: list[str]
+    sources: list[str]
+    labels: dict[str, list[str]]
+
+
+def catalog_summary(session: Session, limit: int = 50_000) -> Catalog:
+    """Metric names, sources and each metric's label keys, from the first ``limit`` series."""
+    names: set[str] = set()
+    sources: set[str] = set()
+    keys: dict[str, set[str]] = {}
+    rows = session.execute(select(SeriesRow.name, SeriesRow.source, SeriesRow.labels).limit(limit))
+    for name, source, labels in rows:
+        names.add(name)
+        sources.add(source)
+        keys.setdefault(name, set()).update(labels or {})
+    return Catalog(
+        sorted(names), sorted(sources)[:1000], {name: sorted(k) for name, k in keys.items()}
+    )
+
+
 def get_series(session: Session, series_id: int) -> SeriesInfo | None:
     """One series by id, with its newest point; None if there is no such series."""
     row = session.execute(

@@ -6,10 +6,11 @@ from dataclasses import asdict
 
 from dash import dcc, html
 
-from dashapp.spec import DashboardSpec
+from dashapp.spec import DashboardSpec, dump_spec
 from dashapp.view_state import ALL_CHOICE, ViewState, default_view, refresh_interval_ms
 from db.dashboards import Dashboard
 from layouts import ids
+from layouts.editor import editor_extras
 from layouts.panels import panel_grid
 from layouts.timepicker import time_controls
 
@@ -19,11 +20,16 @@ def dashboard_page(
     spec: DashboardSpec,
     view: ViewState,
     variable_choices: dict[str, list[str]],
+    *,
+    can_edit: bool = False,
+    editing: bool = False,
+    metrics: list[str] | None = None,
 ) -> html.Div:
-    """A dashboard in view mode, showing ``view`` (from the URL or the spec's defaults)."""
+    """A dashboard showing ``view`` (from the URL or the spec's defaults), in view or edit mode."""
     interval = refresh_interval_ms(view.refresh)
+    extras = editor_extras(dashboard, dump_spec(spec), metrics or []) if editing else []
     return html.Div(
-        className="dashboard",
+        className="dashboard editing" if editing else "dashboard",
         children=[
             # The view's own Location: its callback lives wholly inside this page.
             dcc.Location(id=ids.VIEW_URL, refresh="callback-nav"),
@@ -44,17 +50,32 @@ def dashboard_page(
                                 className="tags",
                                 children=[html.Span(t, className="tag") for t in spec.tags],
                             ),
+                            *([] if editing else view_actions(dashboard, can_edit)),
                         ],
                     ),
                     time_controls(view),
                 ],
             ),
+            *extras,
             variable_bar(spec, view, variable_choices),
-            panel_grid(spec),
+            panel_grid(spec, editable=editing),
             inspect_modal(),
             fullscreen_modal(),
         ],
     )
+
+
+def view_actions(dashboard: Dashboard, can_edit: bool) -> list[html.Component]:
+    """Links from view mode: edit (for editors), history, and the JSON export."""
+    actions = [
+        html.A("History", href=f"/d/{dashboard.slug}/history", className="button"),
+        html.Button("Export JSON", id=ids.VIEW_EXPORT, className="button"),
+        dcc.Download(id=ids.VIEW_EXPORT_DOWNLOAD),
+    ]
+    if can_edit:
+        actions.insert(0, html.A("Edit", href=f"/d/{dashboard.slug}/edit", className="button",
+                                 id="edit-link"))  # fmt: skip
+    return actions
 
 
 def variable_bar(

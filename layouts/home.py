@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from dash import dcc, html
 
 from db.dashboards import DashboardSummary
 
 
-def dashboard_list(dashboards: Sequence[DashboardSummary]) -> html.Div:
-    """Cards linking to each dashboard, or a hint when there is none yet."""
+def dashboard_list(
+    dashboards: Sequence[DashboardSummary], can_edit: bool = False, extra: Any = None
+) -> html.Div:
+    """Cards linking to each dashboard (or a hint when there is none), with the editors'
+    New and Import buttons and, for admins, the deleted dashboards."""
+    actions = (
+        [
+            dcc.Link("New dashboard", href="/new", className="button primary", id="new-dashboard"),
+            dcc.Link("Import", href="/import", className="button", id="import-dashboard"),
+        ]
+        if can_edit
+        else []
+    )
+    header = html.Div(className="toolbar", children=[html.H1("Dashboards"), *actions])
     if not dashboards:
-        return html.Div(
+        body: Any = html.Div(
             className="empty-state",
             children=[
-                html.H1("No dashboards yet"),
-                html.P("Run `dashapp seed-demo` or create one through POST /api/v1/dashboards."),
+                html.H2("No dashboards yet"),
+                html.P("Create one, import a JSON file, or run `dashapp seed-demo`."),
             ],
         )
-    return html.Div(
-        className="home",
-        children=[
-            html.H1("Dashboards"),
-            html.Ul(
-                className="dashboard-list",
-                children=[_card(d) for d in dashboards],
-            ),
-        ],
-    )
+    else:
+        body = html.Ul(className="dashboard-list", children=[_card(d) for d in dashboards])
+    return html.Div(className="home", children=[header, body, extra])
 
 
 def _card(dashboard: DashboardSummary) -> html.Li:

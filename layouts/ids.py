@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Shell
 URL = "url"
 PAGE = "page"
@@ -86,3 +88,84 @@ def variable(name: str) -> dict[str, str]:
 def grid_item(panel_id: str) -> str:
     """Id of a panel's grid cell; the grid keys children by string id."""
     return f"panel-{panel_id}"
+
+
+# Editor
+EDITOR_BASE = "editor-base"
+EDITOR_DRAFT = "editor-draft"
+EDITOR_DIRTY = "editor-dirty"
+UNLOAD_GUARD = "unload-guard"
+EDITOR_BANNER = "editor-banner"
+DRAFTS = "drafts"
+PANEL_GRID = "panel-grid"
+EDIT_GRID = "edit-grid"  # its own id, so editor callbacks never see the view page's grid
+ADD_PANEL_TYPE = "add-panel-type"
+ADD_PANEL = "add-panel"
+SAVE = "save"
+SAVE_MESSAGE = "save-message"
+SAVE_COPY = "save-copy"
+DISCARD = "discard-draft"
+RELOAD_LATEST = "reload-latest"
+EXPORT = "export-json"
+VIEW_EXPORT = "view-export"
+VIEW_EXPORT_DOWNLOAD = "view-export-download"
+EXPORT_DOWNLOAD = "export-download"
+DUPLICATE_DASHBOARD = "duplicate-dashboard"
+DELETE_DASHBOARD = "delete-dashboard"
+DELETE_CONFIRM = "delete-confirm"
+SETTING = "setting"
+VARIABLE_FIELD = "variable-field"
+VARIABLE_ADD = "variable-add"
+VARIABLE_REMOVE = "variable-remove"
+PANEL_EDIT = "panel-edit"
+PANEL_DUPLICATE = "panel-duplicate"
+PANEL_REMOVE = "panel-remove"
+
+# Panel editor
+EDITING_PANEL = "editing-panel"
+PE_MODAL = "pe-modal"
+PE_FORM = "pe-form"
+PE_FIELD = "pe-field"
+PE_OPTION = "pe-option"
+PE_OPTIONS = "pe-options"
+PE_QUERY = "pe-query"
+PE_QUERIES = "pe-queries"
+PE_QUERY_ADD = "pe-query-add"
+PE_QUERY_REMOVE = "pe-query-remove"
+PE_ERROR = "pe-error"
+PE_PREVIEW = "pe-preview"
+PE_APPLY = "pe-apply"
+PE_CANCEL = "pe-cancel"
+
+# History, create, import
+HISTORY_A = "history-a"
+HISTORY_B = "history-b"
+HISTORY_DIFF = "history-diff"
+HISTORY_RESTORE = "history-restore"
+HISTORY_MESSAGE = "history-message"
+CREATE_TITLE = "create-title"
+CREATE_SLUG = "create-slug"
+CREATE_TEMPLATE = "create-template"
+CREATE_SUBMIT = "create-submit"
+CREATE_ERROR = "create-error"
+IMPORT_UPLOAD = "import-upload"
+IMPORT_TEXT = "import-text"
+IMPORT_SUBMIT = "import-submit"
+IMPORT_ERRORS = "import-errors"
+UNDELETE = "undelete"
+HOME_MESSAGE = "home-message"
+
+
+def setting(name: str) -> dict[str, str]:
+    """Id of one dashboard-settings field in the editor."""
+    return {"type": SETTING, "name": name}
+
+
+def form_part(kind: str, name: str) -> dict[str, str]:
+    """Id of a panel-editor field, option or error slot."""
+    return {"type": kind, "name": name}
+
+
+def query_part(index: int, name: str) -> dict[str, Any]:
+    """Id of one field of the panel editor's ``index``-th query."""
+    return {"type": PE_QUERY, "index": index, "name": name}

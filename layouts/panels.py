@@ -22,12 +22,42 @@ GRAPH_CONFIG = {
 STATIC_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}
 
 
-def panel_frame(panel: Any) -> html.Div:
+def panel_frame(panel: Any, editing: bool = False) -> html.Div:
     """One panel in the grid: a titled card whose body a callback fills with data."""
+    header = _edit_header(panel) if editing else _header(panel)
     return html.Div(
         id=ids.grid_item(panel.id),
         className=f"panel panel-{panel.type}",
-        children=[_header(panel), html.Div(className="panel-body", children=_body(panel))],
+        children=[header, html.Div(className="panel-body", children=_body(panel))],
+    )
+
+
+def _edit_header(panel: Any) -> html.Div:
+    """In edit mode the title is the drag handle and the actions edit the panel."""
+
+    def action(label: str, kind: str, title: str) -> html.Button:
+        return html.Button(
+            label, id=ids.panel_part(kind, panel.id), className="panel-action", title=title
+        )
+
+    note = (
+        []
+        if isinstance(panel, TextPanel)
+        else [
+            html.Span(
+                id=ids.panel_part(ids.PANEL_NOTE, panel.id, _key(panel)), className="panel-note"
+            )
+        ]
+    )
+    return html.Div(
+        className="panel-header editing",
+        children=[
+            html.Span(panel.title or "(untitled)", className="panel-title", title="Drag to move"),
+            *note,
+            action("Edit", ids.PANEL_EDIT, "Edit this panel"),
+            action("Duplicate", ids.PANEL_DUPLICATE, "Duplicate this panel"),
+            action("Remove", ids.PANEL_REMOVE, "Remove this panel"),
+        ],
     )
 
 
@@ -108,6 +138,11 @@ def _body(panel: Any) -> list[Any]:
     return parts
 
 
+def grid_children(spec: DashboardSpec, editing: bool = False) -> list[html.Div]:
+    """The grid's panels."""
+    return [panel_frame(panel, editing) for panel in spec.panels]
+
+
 def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:
     """The grid's layout prop: one ``{i, x, y, w, h}`` item per panel."""
     return [
@@ -119,7 +154,7 @@ def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:
 def panel_grid(spec: DashboardSpec, editable: bool = False) -> dash_snap_grid.Grid:
     """Every panel on the 24-column grid; dragging and resizing only when ``editable``."""
     return dash_snap_grid.Grid(
-        id="panel-grid",
+        id=ids.EDIT_GRID if editable else ids.PANEL_GRID,
         cols=24,
         rowHeight=ROW_HEIGHT,
         margin=[GRID_MARGIN, GRID_MARGIN],
@@ -130,5 +165,5 @@ def panel_grid(spec: DashboardSpec, editable: bool = False) -> dash_snap_grid.Gr
         compactType="vertical",
         draggableHandle=".panel-title",
         draggableCancel=".panel-action",
-        children=[panel_frame(panel) for panel in spec.panels],
+        children=grid_children(spec, editable),
     )

@@ -73,6 +73,17 @@ def not_found(path: str) -> html.Div:
     )
 
 
+def forbidden(role: str, username: str | None) -> html.Div:
+    """Explain that this page needs a role the visitor does not have."""
+    if username is None:
+        hint: object = html.A("Log in", href="/login")
+        text = f"This page needs an account with the {role} role."
+    else:
+        hint = dcc.Link("Back to the dashboards", href="/")
+        text = f"{username}, this page needs the {role} role; ask an admin for it."
+    return html.Div(className="empty-state", children=[html.H1("Not allowed"), html.P(text), hint])
+
+
 def error_page(message: str) -> html.Div:
     """A page-level error (for example the database is unreachable)."""
     return html.Div(

@@ -240,3 +240,16 @@ def test_seed_reaches_now(seeded: Flask) -> None:
         latest = metrics.last_points(session, [s.id for s in metrics.list_series(session)])
     newest = max(p.ts for p in latest.values())
     assert datetime.now(UTC) - newest < timedelta(seconds=30)
+
+
+def test_export_gives_the_saved_spec_as_json(seeded: Flask) -> None:
+    import json
+
+    from callbacks.editor_actions import export_saved
+    from dashapp.spec import parse_spec
+
+    with seeded.test_request_context():
+        download = export_saved(1, "service-health")
+    assert download["filename"] == "service-health.json"
+    exported = parse_spec(json.loads(download["content"]))
+    assert exported == parse_spec(dashboard_spec())

@@ -123,7 +123,10 @@ def test_home_lists_dashboards_with_links_and_tags() -> None:
     assert (link.children, link.href) == ("Ops", "/d/ops")
     assert find(page, lambda c: getattr(c, "className", "") == "tag").children == "web"
     empty = dashboard_list([])
-    assert find(empty, lambda c: isinstance(c, html.H1)).children == "No dashboards yet"
+    assert find(empty, lambda c: isinstance(c, html.H2)).children == "No dashboards yet"
+    assert find(empty, lambda c: getattr(c, "id", None) == "new-dashboard") is None
+    editor_home = dashboard_list([summary], can_edit=True)
+    assert find(editor_home, lambda c: getattr(c, "id", None) == "new-dashboard").href == "/new"
 
 
 def test_timeseries_figure_styles_units_and_thresholds() -> None:

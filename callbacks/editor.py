@@ -1,0 +1,294 @@
+"""Edit mode: one callback owns the draft, the grid and the browser copy of the draft.
+
+Every change (drag, resize, add, duplicate, remove, panel editor Apply, settings,
+variables, discard, reload) goes through :func:`edit`, which applies a pure function
+from :mod:`dashapp.editing`. The draft lives in memory and in localStorage until it is
+saved, so a reload or a closed tab loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashapp import editing, forms
+from dashapp.extensions import database
+from dashapp.spec import SpecError, dump_spec, parse_spec
+from db import dashboards
+from db.cached import catalog
+from layouts import ids
+from layouts.editor import variable_rows
+from layouts.panels import grid_children, grid_layout
+
+BANNER_ACTION = "banner-action"
+VARIABLE_FIELDS = {"type": ids.VARIABLE_FIELD, "index": ALL, "name": ALL}
+
+
+def register(app: Dash) -> None:
+    """Wire the editor's reducer, its field checks and the leave-page warning."""
+    app.callback(
+        output=dict(
+            draft=Output(ids.EDITOR_DRAFT, "data"),
+            grid=Output(ids.EDIT_GRID, "children"),
+            layout=Output(ids.EDIT_GRID, "layout"),
+            drafts=Output(ids.DRAFTS, "data"),
+            banner=Output(ids.EDITOR_BANNER, "children"),
+            dirty=Output(ids.EDITOR_DIRTY, "data"),
+            open_panel=Output(ids.EDITING_PANEL, "data"),
+            rows=Output("variable-rows", "children"),
+            base=Output(ids.EDITOR_BASE, "data", allow_duplicate=True),
+        ),
+        inputs=dict(
+            base=Input(ids.EDITOR_BASE, "data"),
+            layout=Input(ids.EDIT_GRID, "layout"),
+            add=Input(ids.ADD_PANEL, "n_clicks"),
+            # Edit-mode panel actions all use the chart key: no MATCH callback reads them.
+            duplicate=Input({"type": ids.PANEL_DUPLICATE, ids.CHART_KEY: ALL}, "n_clicks"),
+            remove=Input({"type": ids.PANEL_REMOVE, ids.CHART_KEY: ALL}, "n_clicks"),
+            apply=Input(ids.PE_APPLY, "n_clicks"),
+            settings=Input({"type": ids.SETTING, "name": ALL}, "value"),
+            variable_fields=Input(VARIABLE_FIELDS, "value"),
+            variable_add=Input(ids.VARIABLE_ADD, "n_clicks"),
+            variable_remove=Input({"type": ids.VARIABLE_REMOVE, "index": ALL}, "n_clicks"),
+            discard=Input(ids.DISCARD, "n_clicks"),
+            banner_action=Input({"type": BANNER_ACTION, "action": ALL}, "n_clicks"),
+        ),
+        state=dict(
+            draft=State(ids.EDITOR_DRAFT, "data"),
+            drafts=State(ids.DRAFTS, "data"),
+            add_type=State(ids.ADD_PANEL_TYPE, "value"),
+            editing_panel=State(ids.EDITING_PANEL, "data"),
+            form_fields=State({"type": ids.PE_FIELD, "name": ALL}, "value"),
+            form_options=State({"type": ids.PE_OPTION, "name": ALL}, "value"),
+            form_queries=State({"type": ids.PE_QUERY, "index": ALL, "name": ALL}, "value"),
+        ),
+        prevent_initial_call="initial_duplicate",
+    )(edit)
+    app.callback(
+        Output({"type": "setting-error", "name": ALL}, "children"),
+        Output({"type": "variable-error", "index": ALL}, "children"),
+        Input(ids.EDITOR_DRAFT, "data"),
+    )(check_draft)
+    app.clientside_callback(
+        # Warn before leaving the page with unsaved changes (the browser shows its own text).
+        """function (dirty) {
+            window.onbeforeunload = dirty ? function (e) { e.preventDefault(); return ''; } : null;
+            return dirty;
+        }""",
+        Output(ids.UNLOAD_GUARD, "data"),
+        Input(ids.EDITOR_DIRTY, "data"),
+    )
+
+
+def _grouped(name: str) -> list[dict[str, Any]]:
+    """The ``{"id", "value", ...}`` items of an ALL-pattern argument of this callback."""
+    return list(ctx.args_grouping[name])
+
+
+def values_by_name(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{name: value}`` from the states of an ALL pattern keyed by ``name``."""
+    return {item["id"]["name"]: item.get("value") for item in states}
+
+
+def queries_from_states(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The panel editor's queries, in order, from its ALL-pattern states."""
+    queries: dict[int, dict[str, Any]] = {}
+    for item in states:
+        queries.setdefault(item["id"]["index"], {})[item["id"]["name"]] = item.get("value")
+    return [queries[i] for i in sorted(queries)]
+
+
+def edit(**args: Any) -> dict[str, Any]:
+    """Apply the change that fired to the draft; publish the draft wherever it shows."""
+    base, trigger = args["base"], ctx.triggered_id
+    slug, saved = base["slug"], base["spec"]
+    drafts = dict(args["drafts"] or {})
+    draft = args["draft"] or saved
+    out: dict[str, Any] = dict.fromkeys(("banner", "open_panel", "base"), no_update)
+    regrid = False
+    kind = trigger.get("type") if isinstance(trigger, dict) else trigger
+    if kind is None:  # the page opened: pick up an unsaved draft left in this browser
+        draft, regrid, out["banner"] = _load(base, drafts.get(slug), draft)
+    elif kind == ids.EDITOR_BASE:  # just saved: the saved spec is the draft now
+        regrid = editing.positions(draft) != editing.positions(saved)
+        draft = saved
+    elif kind == ids.EDIT_GRID:
+        moved = editing.apply_layout(draft, args["layout"] or [])
+        if editing.positions(moved) == editing.positions(draft):
+            raise PreventUpdate
+        draft = moved
+    elif kind == ids.ADD_PANEL:
+        draft, out["open_panel"] = editing.add_panel(draft, args["add_type"] or "timeseries")
+        regrid = True
+    elif kind == ids.PANEL_DUPLICATE and _clicked():
+        draft, _ = editing.duplicate_panel(draft, _panel_of(trigger))
+        regrid = True
+    elif kind == ids.PANEL_REMOVE and _clicked():
+        draft, regrid = editing.remove_panel(draft, _panel_of(trigger)), True
+    elif kind == ids.PE_APPLY:
+        panel = _panel_from_editor(draft, args["editing_panel"])
+        if panel is None:
+            raise PreventUpdate  # the form already shows what is wrong
+        draft, out["open_panel"], regrid = editing.replace_panel(draft, panel), None, True
+    elif kind == ids.SETTING:
+        values = values_by_name(_grouped("settings"))
+        draft = editing.set_settings(
+            draft, title=values.get("title"), description=values.get("description"),
+            tags=values.get("tags"), time_from=values.get("time_from"),
+            time_to=values.get("time_to"), refresh=values.get("refresh"),
+        )  # fmt: skip
+    elif kind in (ids.VARIABLE_FIELD, ids.VARIABLE_ADD, ids.VARIABLE_REMOVE):
+        draft = _edit_variables(draft, kind, trigger)
+    elif kind == ids.DISCARD or (kind == BANNER_ACTION and _action() == "discard"):
+        draft, regrid, out["banner"] = saved, True, _note("Changes discarded.")
+    elif kind == BANNER_ACTION and _action() == "reload":
+        base = out["base"] = _latest(slug)
+        draft, regrid, out["banner"] = base["spec"], True, _note("Loaded the latest version.")
+    else:
+        raise PreventUpdate
+    dirty = draft != base["spec"]
+    if out["banner"] is no_update and kind not in (None, ids.EDITOR_BASE):  # a save writes its own
+        out["banner"] = _note("Unsaved changes: save to keep them.", "warning") if dirty else ""
+    out.update(
+        draft=draft, dirty=dirty, drafts=_remember(drafts, slug, draft, base["version"], dirty)
+    )
+    out.update(dict.fromkeys(("grid", "layout", "rows"), no_update))
+    spec = _lenient(draft) if regrid else None
+    if spec is not None:
+        out["grid"], out["layout"] = grid_children(spec, editing=True), grid_layout(spec)
+    if regrid or kind in (ids.VARIABLE_ADD, ids.VARIABLE_REMOVE):
+        out["rows"] = variable_rows(draft, catalog()["metrics"])
+    return out
+
+
+def _action() -> str | None:
+    """The banner button that was clicked (``discard``, ``reload``, ``copy``)."""
+    return ctx.triggered_id.get("action") if _clicked() else None
+
+
+def _clicked() -> bool:
+    return bool(ctx.triggered and ctx.triggered[0]["value"])
+
+
+def _panel_of(trigger: dict[str, Any]) -> str:
+    return trigger[ids.CHART_KEY]
+
+
+def _load(
+    base: dict[str, Any], stored: dict[str, Any] | None, current: dict[str, Any]
+) -> tuple[dict[str, Any], bool, Any]:
+    """On opening or after a save: the browser's unsaved draft if any, else the saved spec."""
+    if stored and stored.get("spec") != base["spec"]:
+        when = stored.get("saved_at", "earlier")
+        note = f"Restored your unsaved changes from {when}."
+        if stored.get("base_version") != base["version"]:
+            note += (
+                f" They were made on version {stored.get('base_version')}; "
+                f"version {base['version']} has been saved since: review before saving."
+            )
+        return stored["spec"], True, _note(note, "warning", discard=True)
+    return base["spec"], current != base["spec"], ""
+
+
+def _remember(
+    drafts: dict[str, Any], slug: str, draft: dict[str, Any], version: int, dirty: bool
+) -> dict[str, Any]:
+    """The browser's drafts with this dashboard's updated (or dropped when clean)."""
+    drafts = {k: v for k, v in drafts.items() if k != slug}
+    if dirty:
+        saved_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        drafts[slug] = {"spec": draft, "base_version": version, "saved_at": saved_at}
+    return drafts
+
+
+def _panel_from_editor(draft: dict[str, Any], panel_id: str | None) -> dict[str, Any] | None:
+    if panel_id is None:
+        return None
+    base = next((p for p in draft.get("panels", []) if p["id"] == panel_id), None)
+    if base is None:
+        return None
+    general = values_by_name(_grouped("form_fields"))
+    options = values_by_name(_grouped("form_options"))
+    queries = queries_from_states(_grouped("form_queries"))
+    document = forms.panel_from_form(base, general, options, queries)
+    validated, errors = forms.validate_panel(document)
+    if errors:
+        return None
+    return validated.model_dump(mode="json", by_alias=True)
+
+
+def _edit_variables(draft: dict[str, Any], kind: str, trigger: Any) -> dict[str, Any]:
+    rows: dict[int, dict[str, Any]] = {}
+    for item in _grouped("variable_fields"):
+        rows.setdefault(item["id"]["index"], {})[item["id"]["name"]] = item.get("value")
+    variables = []
+    for index in sorted(rows):
+        row = rows[index]
+        flags = row.get("flags") or []
+        variable = {
+            "name": row.get("name") or "", "label": row.get("label") or "",
+            "metric": row.get("metric") or None, "key": row.get("key") or "source",
+            "multi": "multi" in flags, "include_all": "include_all" in flags,
+        }  # fmt: skip
+        if not (kind == ids.VARIABLE_REMOVE and _clicked() and trigger["index"] == index):
+            variables.append(variable)
+    if kind == ids.VARIABLE_ADD:
+        variables.append({"name": f"var{len(variables) + 1}", "key": "source"})
+    return editing.set_variables(draft, variables)
+
+
+def _lenient(draft: dict[str, Any]) -> Any:
+    try:
+        return parse_spec(draft)
+    except SpecError:
+        return None
+
+
+def _latest(slug: str) -> dict[str, Any]:
+    with database.transaction() as session:
+        dashboard = dashboards.get_dashboard(session, slug)
+    return {
+        "slug": slug,
+        "version": dashboard.version,
+        "spec": dump_spec(parse_spec(dashboard.spec)),
+    }
+
+
+def banner_button(label: str, action: str) -> html.Button:
+    """A button inside the banner (``discard``, ``reload`` or ``copy``)."""
+    return html.Button(label, id={"type": BANNER_ACTION, "action": action}, className="button")
+
+
+def _note(text: str, kind: str = "info", discard: bool = False) -> html.Div:
+    children: list[Any] = [html.Span(text)]
+    if discard:
+        children.append(banner_button("Discard them", "discard"))
+    return html.Div(className=f"banner {kind}", children=children)
+
+
+def check_draft(draft: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+    """Errors of the dashboard settings and variables, shown next to their fields."""
+    settings_ids = [item["id"]["name"] for item in ctx.outputs_list[0]]
+    variable_ids = [item["id"]["index"] for item in ctx.outputs_list[1]]
+    errors: dict[str, str] = {}
+    try:
+        parse_spec(draft or {})
+    except SpecError as error:
+        for item in error.errors:
+            errors.setdefault(_setting_key(item["field"]), item["message"])
+    return (
+        [errors.get(name, "") for name in settings_ids],
+        [errors.get(f"variable:{index}", "") for index in variable_ids],
+    )
+
+
+def _setting_key(field: str) -> str:
+    parts = field.split(".")
+    if parts[0] == "variables" and len(parts) > 1:
+        return f"variable:{parts[1]}"
+    if parts[0] == "time" and len(parts) > 1:
+        return {"from": "time_from", "to": "time_to"}.get(parts[1], parts[1])
+    return parts[0]

@@ -1,0 +1,169 @@
+"""The panel editor: open it on a panel, reshape its form, and preview every change live.
+
+Invalid settings are shown next to their field and the preview says why it cannot
+draw; Apply (in :mod:`callbacks.editor`) refuses a panel that does not validate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks.editor import queries_from_states, values_by_name
+from callbacks.panels import PanelProblem, guard_query, parse_panel
+from dashapp import forms
+from dashapp.panel_data import load_panel
+from db.cached import catalog
+from layouts import ids
+from layouts.figures import render_figure
+from layouts.panel_editor import option_controls, panel_form, query_controls
+from layouts.panels import GRAPH_CONFIG
+from layouts.tables import table_rows
+
+OPEN, CLOSED = "modal", "modal hidden"
+FORM_FIELDS = {"type": ids.PE_FIELD, "name": ALL}
+FORM_OPTIONS = {"type": ids.PE_OPTION, "name": ALL}
+FORM_QUERIES = {"type": ids.PE_QUERY, "index": ALL, "name": ALL}
+
+
+def register(app: Dash) -> None:
+    """Wire opening, closing, the type and query controls, and the live preview."""
+    app.callback(
+        Output(ids.EDITING_PANEL, "data", allow_duplicate=True),
+        Input({"type": ids.PANEL_EDIT, ids.CHART_KEY: ALL}, "n_clicks"),
+        Input(ids.PE_CANCEL, "n_clicks"),
+        prevent_initial_call=True,
+    )(choose_panel)
+    app.callback(
+        Output(ids.PE_MODAL, "className"),
+        Output(ids.PE_FORM, "children"),
+        Input(ids.EDITING_PANEL, "data"),
+        State(ids.EDITOR_DRAFT, "data"),
+        prevent_initial_call=True,
+    )(open_form)
+    app.callback(
+        Output(ids.PE_OPTIONS, "children"),
+        Output("pe-query-section", "hidden"),
+        Input(ids.form_part(ids.PE_FIELD, "type"), "value"),
+        State(ids.EDITING_PANEL, "data"),
+        State(ids.EDITOR_DRAFT, "data"),
+        prevent_initial_call=True,
+    )(change_type)
+    app.callback(
+        Output(ids.PE_QUERIES, "children"),
+        Input(ids.PE_QUERY_ADD, "n_clicks"),
+        Input({"type": ids.PE_QUERY_REMOVE, "index": ALL}, "n_clicks"),
+        State(FORM_QUERIES, "value"),
+        prevent_initial_call=True,
+    )(edit_queries)
+    app.callback(
+        Output({"type": ids.PE_ERROR, "name": ALL}, "children"),
+        Output(ids.PE_PREVIEW, "children"),
+        Input(FORM_FIELDS, "value"),
+        Input(FORM_OPTIONS, "value"),
+        Input(FORM_QUERIES, "value"),
+        State(ids.EDITING_PANEL, "data"),
+        State(ids.EDITOR_DRAFT, "data"),
+        State(ids.TIME_RANGE, "data"),
+        State(ids.VIEWPORT, "data"),
+    )(preview)
+
+
+def choose_panel(*_clicks: Any) -> str | None:
+    """Edit buttons open the editor on their panel; Cancel closes it."""
+    trigger = ctx.triggered_id
+    if not ctx.triggered[0]["value"]:
+        raise PreventUpdate  # rendered, not clicked
+    return None if trigger == ids.PE_CANCEL else trigger[ids.CHART_KEY]
+
+
+def _draft_panel(draft: dict[str, Any] | None, panel_id: str | None) -> dict[str, Any] | None:
+    return next((p for p in (draft or {}).get("panels", []) if p["id"] == panel_id), None)
+
+
+def open_form(panel_id: str | None, draft: dict[str, Any]) -> tuple[str, Any]:
+    """Show the form for the chosen panel, or hide the editor."""
+    panel = _draft_panel(draft, panel_id)
+    if panel is None:
+        return CLOSED, []
+    return OPEN, panel_form(panel, catalog())
+
+
+def change_type(
+    panel_type: str, panel_id: str | None, draft: dict[str, Any]
+) -> tuple[list[Any], bool]:
+    """A new type brings its own options (the panel's own, if it already had that type)."""
+    panel = _draft_panel(draft, panel_id) or {}
+    options = panel.get("options", {}) if panel.get("type") == panel_type else {}
+    return option_controls({"type": panel_type, "options": options}), panel_type == "text"
+
+
+def edit_queries(_add: int | None, _remove: list[int | None], _values: list[Any]) -> list[Any]:
+    """Add an empty query, or drop the one whose Remove was clicked."""
+    queries = queries_from_states(ctx.states_list[0])
+    trigger = ctx.triggered_id
+    if trigger == ids.PE_QUERY_ADD:
+        queries.append(forms.query_values({"metric": None}))
+    elif isinstance(trigger, dict) and ctx.triggered[0]["value"]:
+        del queries[trigger["index"]]
+    else:
+        raise PreventUpdate
+    return query_controls(queries, catalog())
+
+
+def preview(
+    _fields: list[Any],
+    _options: list[Any],
+    _queries: list[Any],
+    panel_id: str | None,
+    draft: dict[str, Any],
+    time_range: dict[str, str],
+    viewport: int | None,
+) -> tuple[list[str], Any]:
+    """Validate the form as it is and draw the panel it describes (nothing is saved)."""
+    base = _draft_panel(draft, panel_id)
+    slots = [item["id"]["name"] for item in ctx.outputs_list[0]]
+    if base is None:
+        return [""] * len(slots), no_update
+    document = forms.panel_from_form(
+        base,
+        values_by_name(ctx.inputs_list[0]),
+        values_by_name(ctx.inputs_list[1]),
+        queries_from_states(ctx.inputs_list[2]),
+    )
+    panel, errors = forms.validate_panel(document)
+    messages = [errors.get(slot, "") for slot in slots]
+    if panel is None:
+        shown = {slot for slot in slots if errors.get(slot)}
+        hidden = [f"{key}: {message}" for key, message in errors.items() if key not in shown]
+        return messages, html.Div(
+            className="panel-message error",
+            children=[
+                "Fix the highlighted fields to see a preview.",
+                *[html.Div(h) for h in hidden],
+            ],
+        )
+    return messages, _draw(panel, time_range, viewport)
+
+
+def _draw(panel: Any, time_range: dict[str, str], viewport: int | None) -> Any:
+    if panel.type == "text":
+        return dcc.Markdown(panel.options.content, dangerously_allow_html=False)
+    try:
+        _, window = parse_panel(panel.model_dump(mode="json", by_alias=True), time_range)
+        data = guard_query(lambda: load_panel(panel, window, {}, viewport))
+    except PanelProblem as problem:
+        return html.Div(str(problem), className="panel-message error")
+    if data.empty:
+        return html.Div("No data in this time range", className="panel-message info")
+    if panel.type == "table":
+        rows = table_rows(panel, data.results)
+        return html.Table(
+            className="facts",
+            children=[html.Tr([html.Td(r["series"]), html.Td(f"{r['last']:.4g}")]) for r in rows],
+        )
+    return dcc.Graph(
+        figure=render_figure(panel, data), config=GRAPH_CONFIG, className="preview-graph"
+    )
