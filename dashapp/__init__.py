@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     database.init_app(app, settings.database_url, settings.statement_timeout_ms)
     init_cache(app, settings, app.config.get("CACHE_KEY_PREFIX", "dashapp:"))
-    app.register_blueprint(api.blueprint)
+    api.init_app(app)
     init_auth(app)
     csrf.exempt(api.blueprint)  # the API authenticates with tokens, not cookies
     cli.init_app(app)

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from tqdm import tqdm
 
+from dashapp.cli_tokens import tokens_group
 from dashapp.extensions import database
 from dashapp.settings import current_settings
 from db import migrate
@@ -110,6 +111,7 @@ def init_app(app: Flask) -> None:
     )  # fmt: skip
     for command in commands:
         app.cli.add_command(command)
+    app.cli.add_command(tokens_group)
 
 
 def _create_app() -> Flask:

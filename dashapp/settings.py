@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     admin_password: str | None = None
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
+    api_rate_limit: str = "100/second"
+    cors_origins: str = ""
 
     @property
     def is_dev(self) -> bool:

@@ -34,7 +34,10 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 6h, 7d)")
     amount, unit = match.groups()
-    return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+    try:
+        return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+    except OverflowError:
+        raise ValueError(f"duration too long: {text!r}") from None
 
 
 def format_duration(value: timedelta) -> str:
@@ -48,7 +51,17 @@ def format_duration(value: timedelta) -> str:
 
 
 def parse_time(text: str | int | float, now: datetime) -> datetime:
-    """Resolve ``now``, ``now-6h``, an ISO 8601 string or epoch milliseconds to a UTC datetime."""
+    """Resolve ``now``, ``now-6h``, an ISO 8601 string or epoch milliseconds to a UTC datetime.
+
+    Raises ValueError for anything else, including times outside what datetime can hold.
+    """
+    try:
+        return _parse_time(text, now)
+    except (OverflowError, OSError):
+        raise ValueError(f"time out of range: {text!r}") from None
+
+
+def _parse_time(text: str | int | float, now: datetime) -> datetime:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return datetime.fromtimestamp(float(text) / 1000, tz=UTC)
     value = str(text).strip()

@@ -19,7 +19,8 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from dashapp import create_app
-from db import migrate
+from dashapp.extensions import database
+from db import migrate, tokens
 from db.models import Base
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -115,6 +116,13 @@ def make_app(database_url: str, **config: object) -> Flask:
         **config,
     }
     return create_app(settings)
+
+
+def bearer(app: Flask, *scopes: str, name: str = "test") -> dict[str, str]:
+    """Headers carrying a new token with ``scopes`` on ``app``'s database."""
+    with app.app_context(), database.transaction() as session:
+        token = tokens.create_token(session, name, list(scopes)).token
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from dashapp.extensions import database
 from dashapp.seed import seed_demo
-from tests.conftest import empty_tables, make_app
+from tests.conftest import bearer, empty_tables, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -174,6 +174,7 @@ def test_auto_refresh_appends_new_points(dash_duo: DashComposite, demo_app: Flas
         "/api/v1/metrics",
         json={"name": "cpu.usage", "source": "web-1", "value": 12.3456,
               "labels": {"region": "eu"}, "timestamp": datetime.now(UTC).timestamp()},
+        headers=bearer(demo_app, "ingest"),
     )  # fmt: skip
     assert response.status_code == 201
     found = wait_for(

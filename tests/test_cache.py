@@ -12,7 +12,7 @@ from dashapp.extensions import cache
 from dashapp.spec import Query
 from dashapp.timerange import TimeRange
 from db.cached import panel_query
-from tests.conftest import make_app
+from tests.conftest import bearer, make_app
 
 
 def ingest(app: Flask, value: float, when: datetime) -> None:
@@ -20,6 +20,7 @@ def ingest(app: Flask, value: float, when: datetime) -> None:
     response = client.post(
         "/api/v1/metrics",
         json={"name": "cpu", "source": "h", "value": value, "timestamp": when.timestamp()},
+        headers=bearer(app, "ingest"),
     )
     assert response.status_code == 201
 

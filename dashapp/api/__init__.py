@@ -1,9 +1,22 @@
-"""The REST API blueprint, mounted at ``/api/v1``."""
+"""The REST API blueprint, mounted at ``/api/v1``, and its docs page at ``/api/docs``."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from dashapp.api import errors, metrics  # noqa: E402,F401  (routes register on import)
+from dashapp.api import dashboards, errors, health, metrics, query  # noqa: E402,F401
+
+
+def init_app(app: Flask) -> None:
+    """Register the API, its docs, problem responses, rate limits and CORS on ``app``."""
+    from dashapp.api.limits import init_cors, init_limiter
+    from dashapp.settings import Settings
+
+    settings: Settings = app.extensions["dashapp.settings"]
+    app.register_blueprint(blueprint)
+    app.register_blueprint(health.docs_blueprint)
+    errors.init_app(app)
+    init_limiter(app, settings)
+    init_cors(app, settings)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json
+from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dashapp.api import blueprint
 
 PROBLEM_TYPE = "application/problem+json"
+API_PREFIX = "/api/"
 
 
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response:
@@ -18,12 +19,40 @@ def problem(status: int, title: str, detail: str = "", **extra: Any) -> Response
     body = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
-    body.update(extra)
+    body.update({k: v for k, v in extra.items() if v is not None})
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
 
 
-@blueprint.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> Response:
+class ApiError(Exception):
+    """Raise from a route to answer with a problem: status, title, detail, field errors."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.errors, self.headers, self.extra = errors, headers or {}, extra
+
+    def response(self) -> Response:
+        """The problem+json response for this error."""
+        answer = problem(self.status, self.title, self.detail, errors=self.errors, **self.extra)
+        answer.headers.update(self.headers)
+        return answer
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    return error.response()
+
+
+def _http_problem(error: HTTPException) -> Response:
     response = problem(error.code or 500, error.name, error.description or "")
     for header in ("Retry-After", "WWW-Authenticate", "Allow"):
         value = error.get_response().headers.get(header)
@@ -32,8 +61,31 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
+@blueprint.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    return _http_problem(error)
+
+
 @blueprint.errorhandler(OperationalError)
 def _database_down(error: OperationalError) -> Response:
     response = problem(503, "Service Unavailable", "the database is unreachable; retry later")
     response.headers["Retry-After"] = "5"
     return response
+
+
+@blueprint.get("/<path:unknown>")
+def _unknown_path(unknown: str) -> Response:
+    # Without this, the Dash page catch-all would answer unknown API paths with HTML.
+    return problem(404, "Not Found", f"no API resource at /api/v1/{unknown}")
+
+
+def init_app(app: Flask) -> None:
+    """Answer routing errors (404, 405) under ``/api/`` with problems too, not HTML."""
+
+    def routing_error(error: HTTPException) -> Response | HTTPException:
+        if request.path.startswith(API_PREFIX):
+            return _http_problem(error)
+        return error
+
+    for status in (404, 405):
+        app.register_error_handler(status, routing_error)

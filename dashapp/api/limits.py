@@ -1,0 +1,81 @@
+"""Rate limits (Flask-Limiter) and CORS for the API.
+
+Limits count per token, else per client address, in Redis when ``REDIS_URL`` is set
+so every worker and host shares them. A dead Redis must not take the API down: short
+socket timeouts, no retries, and Flask-Limiter's in-memory fallback until it is back.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_cors import CORS
+from flask_limiter import Limiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from dashapp.api.auth import rate_limit_key
+from dashapp.settings import Settings
+
+API_PREFIX = "/api/v1/"
+UNLIMITED_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi_document"})
+EXTENSION_KEY = "dashapp.limiter"
+
+
+def _exempt() -> bool:
+    return (
+        not request.path.startswith(API_PREFIX)
+        or request.method == "OPTIONS"
+        or request.endpoint in UNLIMITED_ENDPOINTS
+    )
+
+
+def init_limiter(app: Flask, settings: Settings) -> Limiter:
+    """A Limiter for ``app`` (one per app: its storage is per app) applying API_RATE_LIMIT.
+
+    One budget per client across all API routes (an application limit), not one per route.
+    """
+    options: dict = {}
+    if settings.redis_url:
+        timeout = settings.redis_socket_timeout
+        options = {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "retry": Retry(NoBackoff(), 0),
+            "health_check_interval": 0,
+        }
+    limiter = Limiter(
+        rate_limit_key,
+        application_limits=[settings.api_rate_limit],
+        application_limits_exempt_when=_exempt,
+        storage_uri=settings.redis_url or "memory://",
+        storage_options=options,
+        strategy="fixed-window",
+        headers_enabled=True,
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        key_prefix=app.config.get("CACHE_KEY_PREFIX", "dashapp:") + "limits",
+    )
+    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = limiter
+    return limiter
+
+
+def init_cors(app: Flask, settings: Settings) -> None:
+    """Allow browsers on ``CORS_ORIGINS`` (comma-separated, or ``*``) to call the API."""
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    if not origins:
+        return
+    CORS(
+        app,
+        resources={r"/api/v1/*": {"origins": "*" if origins == ["*"] else origins}},
+        allow_headers=["Authorization", "Content-Type", "Content-Encoding", "If-Match"],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
+        max_age=600,
+    )

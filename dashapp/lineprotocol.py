@@ -1,0 +1,165 @@
+"""InfluxDB line protocol -> dashapp points.
+
+``cpu,host=web-1,region=eu usage_idle=97.5,usage_user=1.2 1700000000000000000``
+becomes one point per numeric field: metric ``measurement.field`` (``cpu.usage_idle``),
+source from the ``source`` tag (else ``host``, else ``default``), the other tags as
+labels. Integers (``12i``, ``12u``), floats and booleans (as 1/0) are stored; string
+fields are skipped. Timestamps are integers in the request's precision (default ns);
+a line without one gets the server time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dashapp.ingest import MAX_ERRORS, IngestError
+
+DEFAULT_SOURCE = "default"
+PRECISIONS = {"n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s"}
+_TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
+_FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
+
+
+class LineError(ValueError):
+    """A line could not be parsed; the message says why."""
+
+
+def _split(text: str, separator: str, *, quotes: bool = False, limit: int = -1) -> list[str]:
+    """Split on ``separator`` where it is neither escaped nor (with ``quotes``) quoted."""
+    if "\\" not in text and not (quotes and '"' in text):
+        return text.split(separator, limit) if limit >= 0 else text.split(separator)
+    parts, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            current.append(char)
+            escaped = True
+        elif quotes and char == '"':
+            quoted = not quoted
+            current.append(char)
+        elif char == separator and not quoted and (limit < 0 or len(parts) < limit):
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise LineError("unterminated string field")
+    parts.append("".join(current))
+    return parts
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out, escaped = [], False
+    for char in text:
+        if escaped:
+            if char not in ',= "\\':
+                out.append("\\")
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            out.append(char)
+    if escaped:
+        out.append("\\")
+    return "".join(out)
+
+
+def _field_value(raw: str) -> float | None:
+    """The numeric value of a field, None for a string field; LineError if malformed."""
+    if not raw:
+        raise LineError("a field has no value")
+    if raw[0] == '"':
+        return None
+    if raw in _TRUE:
+        return 1.0
+    if raw in _FALSE:
+        return 0.0
+    if raw[-1] in "iu":
+        try:
+            return float(int(raw[:-1]))
+        except ValueError:
+            raise LineError(f"not an integer: {raw!r}") from None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise LineError(f"not a number: {raw!r}") from None
+    if not math.isfinite(value):
+        raise LineError(f"not a finite number: {raw!r}")
+    return value
+
+
+def parse_line(line: str) -> list[dict[str, Any]]:
+    """The points of one line (without validating names: the ingest models do that)."""
+    sections = _split(line, " ", quotes=True)
+    sections = [part for part in sections if part != ""]
+    if len(sections) not in (2, 3):
+        raise LineError("expected 'measurement[,tags] fields [timestamp]'")
+    series, fields = _split(sections[0], ","), _split(sections[1], ",", quotes=True)
+    measurement = _unescape(series[0])
+    if not measurement:
+        raise LineError("the measurement is empty")
+    tags: dict[str, str] = {}
+    for tag in series[1:]:
+        pair = _split(tag, "=", limit=1)
+        if len(pair) != 2 or not pair[0]:
+            raise LineError(f"tag {tag!r} is not key=value")
+        tags[_unescape(pair[0])] = _unescape(pair[1])
+    source = tags.pop("source", None) or tags.pop("host", None) or DEFAULT_SOURCE
+    timestamp = None
+    if len(sections) == 3:
+        try:
+            timestamp = int(sections[2])
+        except ValueError:
+            raise LineError(f"the timestamp {sections[2]!r} is not an integer") from None
+    points = []
+    for field in fields:
+        pair = _split(field, "=", limit=1)
+        if len(pair) != 2 or not pair[0]:
+            raise LineError(f"field {field!r} is not key=value")
+        value = _field_value(pair[1])
+        if value is None:
+            continue
+        point: dict[str, Any] = {
+            "name": f"{measurement}.{_unescape(pair[0])}",
+            "source": source,
+            "value": value,
+            "timestamp": timestamp,
+        }
+        if tags:
+            point["labels"] = tags
+        points.append(point)
+    return points
+
+
+def parse(text: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """Points of a line-protocol body, with the line number of each; IngestError if bad."""
+    points: list[dict[str, Any]] = []
+    lines: list[int] = []
+    errors: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            found = parse_line(line)
+        except LineError as error:
+            errors.append({"index": None, "line": number, "field": "(line)", "message": str(error)})
+            if len(errors) >= MAX_ERRORS:
+                break
+            continue
+        points += found
+        lines += [number] * len(found)
+    if errors:
+        raise IngestError(errors, status=400)
+    return points, lines
+
+
+def precision(value: str) -> str:
+    """dashapp's precision name for an InfluxDB one (``n`` -> ``ns``, ``u`` -> ``us``)."""
+    return PRECISIONS[value]
