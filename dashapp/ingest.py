@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
 from flask import current_app
-from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from dashapp.extensions import database
@@ -40,6 +40,9 @@ MetricName = Annotated[
 SourceName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LabelName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 LabelValue = Annotated[str, StringConstraints(max_length=200)]
+MAX_MAGNITUDE = 1e300
+"""Larger values would let sums of a few of them overflow a double in aggregations."""
+Value = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 
 class PointIn(TypedDict):
@@ -49,7 +52,7 @@ class PointIn(TypedDict):
 
     name: MetricName
     source: SourceName
-    value: float
+    value: Value
     timestamp: NotRequired[int | float | str | None]
     labels: NotRequired[dict[LabelName, LabelValue]]
 

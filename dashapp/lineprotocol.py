@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dashapp.ingest import MAX_ERRORS, IngestError
+from dashapp.ingest import MAX_ERRORS, MAX_MAGNITUDE, IngestError
 
 DEFAULT_SOURCE = "default"
 PRECISIONS = {"n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s"}
@@ -89,8 +89,8 @@ def _field_value(raw: str) -> float | None:
         value = float(raw)
     except ValueError:
         raise LineError(f"not a number: {raw!r}") from None
-    if not math.isfinite(value):
-        raise LineError(f"not a finite number: {raw!r}")
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise LineError(f"not a finite number within ±1e300: {raw!r}")
     return value
 
 

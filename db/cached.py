@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from dashapp.extensions import cache, database
 from dashapp.spec import Query
 from dashapp.timerange import TimeRange, aligned_range
@@ -55,8 +57,11 @@ def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], comput
     if hit is not None:
         return replace(hit, cached=True) if hasattr(hit, "cached") else hit
     if metric:
-        with database.transaction(database.statement_timeout_ms) as session:
-            rollups.refresh(session, metric, limit=REFRESH_LIMIT)
+        try:
+            with database.transaction(database.statement_timeout_ms) as session:
+                rollups.refresh(session, metric, limit=REFRESH_LIMIT)
+        except DBAPIError as error:  # e.g. a sum of huge old values overflows
+            log.warning("rollup refresh for %s failed, reading raw points: %s", metric, error)
     with database.read_session() as session:
         result = compute(session)
     cache.set(key, result)

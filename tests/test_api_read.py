@@ -8,8 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from dashapp.extensions import database
 from dashapp.spec import Query
 from dashapp.timerange import TimeRange
+from db import metrics
 from db.cached import panel_query
 from tests.conftest import bearer
 
@@ -190,12 +192,29 @@ def test_a_query_past_the_statement_timeout_is_503(postgresql_database: str) -> 
     app.extensions["dashapp.db"].engine.dispose()
 
 
-def test_an_overflowing_aggregation_is_422(client: FlaskClient, app: Flask) -> None:
-    huge = [{"name": "big", "source": "s", "value": 1.5e308, "timestamp": 1_700_000_000 + i}
-            for i in range(3)]  # fmt: skip
-    assert (
-        client.post("/api/v1/metrics", json=huge, headers=bearer(app, "ingest")).status_code == 201
-    )
+def test_values_that_would_overflow_a_sum_are_refused(client: FlaskClient, app: Flask) -> None:
+    huge = [{"name": "big", "source": "s", "value": 1.5e308, "timestamp": 1_700_000_000}]
+    response = client.post("/api/v1/metrics", json=huge, headers=bearer(app, "ingest"))
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "value"
+    line = client.post("/api/v1/write", data="big v=1.5e308", headers=bearer(app, "ingest"))
+    assert line.status_code in (400, 422) and "1e300" in line.get_data(as_text=True)
+
+
+def test_an_overflowing_aggregation_of_older_data_is_422(client: FlaskClient, app: Flask) -> None:
+    """Points stored before the ingest limit (or written around it) still get a clear error."""
+    with app.app_context(), database.transaction() as session:
+        ids = metrics.resolve_series(session, [metrics.series_key("big", "s", {})])
+        start = datetime(2023, 11, 14, 22, tzinfo=UTC)
+        metrics.write_points(
+            session,
+            [
+                (sid, start + timedelta(seconds=i), 1.5e308)
+                for sid in ids.values()
+                for i in range(3)
+            ],
+        )
     window = "&start=2023-11-14T00:00:00Z&end=2023-11-15T00:00:00Z&max_points=1"
     summed = client.get(f"/api/v1/query?metric=big&agg=sum{window}")
     assert summed.status_code == 422 and "double precision" in summed.json["detail"]
+    biggest = client.get(f"/api/v1/query?metric=big&agg=max{window}")
+    assert biggest.status_code == 200, biggest.json
