@@ -182,3 +182,29 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
             component = json.dumps(json.loads(component), sort_keys=True, separators=(",", ":"))
         normalised[f"{component}.{prop}"] = value
     return normalised
+
+
+API_WRITES = [
+    ("post", "/api/v1/metrics", {"json": {"name": "m", "source": "s", "value": 1}}),
+    ("post", "/api/v1/write", {"data": "m v=1"}),
+    ("post", "/api/v1/dashboards", {"json": {"slug": "new", "spec": {"title": "New"}}}),
+    ("put", "/api/v1/dashboards/ops", {"json": {"version": 1, "spec": {"title": "X"}}}),
+    ("delete", "/api/v1/dashboards/ops", {"headers": {"If-Match": "1"}}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), API_WRITES)
+@pytest.mark.parametrize("role", [None, "viewer", "editor", "admin"])
+def test_api_writes_need_a_token_whatever_the_session(
+    world: Flask, role: str | None, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """The REST API authenticates with tokens only: a browser session, even an admin's,
+    cannot write through it (so it needs no CSRF defence)."""
+    client, token = _client(world, role)
+    headers = {**body.get("headers", {}), "X-CSRFToken": token}
+    response = getattr(client, method)(path, **{**body, "headers": headers})
+    assert response.status_code == 401, (role, path, response.status_code)
+    assert response.mimetype == "application/problem+json"
+    with world.app_context(), database.transaction() as session:
+        assert [d.slug for d in dashboards.list_dashboards(session)] == ["ops"]
+        assert dashboards.get_dashboard(session, "ops").version == 1
