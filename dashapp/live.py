@@ -19,7 +19,7 @@ from dashapp.spec import Query, TimeseriesPanel
 from dashapp.timerange import TimeRange, aligned_range, format_duration
 from db.cached import panel_query
 from db.query import QueryResult, bucket_step
-from layouts.theme import epoch_ms
+from layouts.theme import compact, epoch_ms
 
 GROWTH_BEFORE_REDRAW = 0.5
 TAIL_MAX_POINTS = 1_000_000  # with the interval forced to the step, this never binds
@@ -82,7 +82,7 @@ def tail_patch(
                 del target["x"][position]
                 del target["y"][position]
             target["x"].extend(epoch_ms(new_x))
-            target["y"].extend(new_y)
+            target["y"].extend(compact(new_y))
             boundary = window.end - step
             traces.append(
                 {

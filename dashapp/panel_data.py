@@ -60,6 +60,8 @@ def max_points(panel: Any, viewport_px: int | None = None) -> int:
     width = panel_width_px(panel.grid.w, viewport_px)
     if isinstance(panel, HeatmapPanel):
         return max(10, width // 6)  # a heatmap cell needs a few pixels
+    if isinstance(panel, TimeseriesPanel) and panel.options.style == "bars":
+        return max(10, width // 4)  # a bar needs a few pixels and a gap
     return width
 
 

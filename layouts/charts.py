@@ -9,7 +9,7 @@ from dashapp.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
 from db.histogram import Histogram
 from db.query import QueryResult, Series
 from layouts.stats import reduce_values
-from layouts.theme import PALETTE, base_layout, epoch_ms, hex_color
+from layouts.theme import PALETTE, base_layout, compact, epoch_ms, hex_color
 from layouts.units import axis_format, format_value, hover_format
 
 WEBGL_THRESHOLD = 40_000
@@ -60,7 +60,7 @@ def timeseries_figure(
 def _time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, Any]:
     trace: dict[str, Any] = {
         "x": epoch_ms(series.timestamps),
-        "y": series.values,
+        "y": compact(series.values),
         "name": series.name,
         "hovertemplate": f"{hover_format(unit)}<extra>{series.name}</extra>",
     }

@@ -19,6 +19,17 @@ GRAPH_CONFIG = {
     "responsive": True,
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
 }
+# Drawn until the data arrives: no axes or grid, so a dozen of them cost little.
+PLACEHOLDER_FIGURE = {
+    "data": [],
+    "layout": {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+    },
+}
 STATIC_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}
 
 
@@ -119,6 +130,7 @@ def _body(panel: Any) -> list[Any]:
     else:
         content = dcc.Graph(
             id=ids.panel_graph(panel.id),
+            figure=PLACEHOLDER_FIGURE,
             config=GRAPH_CONFIG
             if panel.type in ("timeseries", "bar", "heatmap")
             else STATIC_CONFIG,

@@ -8,7 +8,15 @@ from typing import Any
 
 from dashapp.spec import GaugePanel, StatPanel, Threshold
 from db.query import QueryResult, Series
-from layouts.theme import PALETTE, base_layout, colors, epoch_ms, hex_color, transparent
+from layouts.theme import (
+    PALETTE,
+    base_layout,
+    colors,
+    compact,
+    epoch_ms,
+    hex_color,
+    transparent,
+)
 from layouts.units import format_value
 
 
@@ -94,7 +102,7 @@ def stat_figure(
                 "type": "scatter",
                 "mode": "lines",
                 "x": epoch_ms(series.timestamps),
-                "y": series.values,
+                "y": compact(series.values),
                 "fill": "tozeroy",
                 "line": {"color": color, "width": 1.5},
                 "fillcolor": transparent(color),
