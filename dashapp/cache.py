@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -37,14 +38,19 @@ class GuardedRedisCache(RedisCache):
         return time.monotonic() >= self._paused_until
 
     def _guard(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(super(), name)
+        return self._protect(lambda: method(*args, **kwargs), self._miss(name, args))
+
+    def _protect(self, call: Callable[[], Any], miss: Any) -> Any:
+        """``call()``, or ``miss`` while Redis is paused or when it fails (which pauses it)."""
         if not self.available:
-            return self._miss(name, args)
+            return miss
         try:
-            return getattr(super(), name)(*args, **kwargs)
+            return call()
         except Exception as error:  # redis.ConnectionError, TimeoutError, ...
             self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
             log.warning("cache unavailable for %ss: %s", PAUSE_AFTER_FAILURE_SECONDS, error)
-            return self._miss(name, args)
+            return miss
 
     @staticmethod
     def _miss(name: str, args: tuple[Any, ...]) -> Any:
@@ -78,6 +84,17 @@ class GuardedRedisCache(RedisCache):
 
     def inc(self, key: str, delta: int = 1) -> Any:
         return self._guard("inc", key, delta)
+
+    def inc_many(self, keys: list[str]) -> Any:
+        """Increment several counters in one round trip (a pipeline)."""
+
+        def pipelined() -> Any:
+            pipe = self._write_client.pipeline(transaction=False)
+            for key in keys:
+                pipe.incr(self._get_prefix() + key)
+            return pipe.execute()
+
+        return self._protect(pipelined, None)
 
     def clear(self) -> Any:
         return self._guard("clear")

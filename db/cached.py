@@ -39,8 +39,13 @@ def data_generation(metric: str) -> int:
 
 def mark_written(metrics_written: Iterable[str]) -> None:
     """Invalidate cached query results for these metric names (called after ingest commits)."""
-    for metric in {*metrics_written, "*catalog*"}:
-        cache.cache.inc(_generation_key(metric))
+    keys = [_generation_key(metric) for metric in {*metrics_written, "*catalog*"}]
+    backend = cache.cache
+    if hasattr(backend, "inc_many"):  # Redis: one round trip
+        backend.inc_many(keys)
+    else:
+        for key in keys:
+            backend.inc(key)
 
 
 def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], compute: Any) -> Any:
