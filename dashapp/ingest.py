@@ -328,7 +328,8 @@ def write(rows: Sequence[tuple[metrics.SeriesKey, datetime, float]]) -> IngestRe
         points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
         metrics.write_points(session, points)
     id_cache.remember(created)
-    mark_written(name for name, _, _ in distinct)
+    # Series this process had not seen may be new to the catalog (pickers, variables).
+    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing))
     return IngestResult(accepted=len(rows), series=len(distinct))
 
 

@@ -24,6 +24,7 @@ from db.histogram import Histogram, histogram
 from db.query import QueryResult, bucket_step, query
 
 log = logging.getLogger(__name__)
+CATALOG = "*catalog*"  # the generation of the series catalog itself
 REFRESH_LIMIT = 2000
 """Series-hours a query refreshes before reading; any left over are read from raw points."""
 
@@ -37,9 +38,11 @@ def data_generation(metric: str) -> int:
     return int(cache.get(_generation_key(metric)) or 0)
 
 
-def mark_written(metrics_written: Iterable[str]) -> None:
-    """Invalidate cached query results for these metric names (called after ingest commits)."""
-    keys = [_generation_key(metric) for metric in {*metrics_written, "*catalog*"}]
+def mark_written(metrics_written: Iterable[str], catalog_changed: bool = True) -> None:
+    """Invalidate cached results for these metric names (called after writes commit), and
+    the catalog's (picker choices, variable values) when series may have been added."""
+    names = {*metrics_written, CATALOG} if catalog_changed else set(metrics_written)
+    keys = [_generation_key(metric) for metric in names]
     backend = cache.cache
     if hasattr(backend, "inc_many"):  # Redis: one round trip
         backend.inc_many(keys)
@@ -55,7 +58,7 @@ def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], comput
     :data:`REFRESH_LIMIT` and the statement timeout), then ``compute(session)`` runs
     in a read transaction bounded by the statement timeout.
     """
-    generation = data_generation(metric) if metric else data_generation("*catalog*")
+    generation = data_generation(metric or CATALOG)
     fingerprint = repr((kind, parts, generation))
     key = f"{kind}:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     hit = cache.get(key)

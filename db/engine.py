@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,13 @@ EXTENSION_KEY = "dashapp.db"
 def canonical_json(value: Any) -> str:
     """Serialise JSON with sorted keys, so equal documents are equal strings (SQLite uniques)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """``INSERT`` with ``on_conflict_*`` for the session's dialect (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def build_engine(url: str) -> Engine:

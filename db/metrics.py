@@ -11,15 +11,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
-from typing import Any
 
 import psycopg
-from sqlalchemy import and_, func, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from db import rollups
-from db.engine import canonical_json
+from db.engine import canonical_json, dialect_insert
 from db.models import PointRow, SeriesRow
 from db.types import utcnow
 
@@ -47,23 +45,17 @@ def series_key(name: str, source: str, labels: Mapping[str, str]) -> SeriesKey:
     return (name, source, canonical_json(dict(labels)))
 
 
-def _insert(session: Session, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def resolve_series(session: Session, keys: Collection[SeriesKey]) -> dict[SeriesKey, int]:
     """Ids of the series named by ``keys``, creating those that do not exist yet."""
     if not keys:
         return {}
     now = utcnow()
-    rows = [
+    rows = [  # sorted: concurrent batches lock the unique index in the same order
         {"name": name, "source": source, "labels": json.loads(labels), "created_at": now}
-        for name, source, labels in keys
+        for name, source, labels in sorted(keys)
     ]
     table = SeriesRow.__table__
-    statement = _insert(session, table).on_conflict_do_nothing(
+    statement = dialect_insert(session, table).on_conflict_do_nothing(
         index_elements=["name", "source", "labels"]
     )
     session.execute(statement, rows)
@@ -93,15 +85,12 @@ def write_points(session: Session, points: Iterable[PointTuple]) -> int:
     unique = {(sid, ts): value for sid, ts, value in points}
     if not unique:
         return 0
+    sids, stamps = zip(*unique, strict=True)
     if session.get_bind().dialect.name == "postgresql":
-        sids, stamps = zip(*unique, strict=True)
-        if _copy_upsert(session, _binary_copy(sids, stamps, unique.values())):
-            rollups.mark_pending_from_staging(session)
-        else:
-            _queue_rollup_hours(session, _touched_hours(sids, stamps))
+        _copy_upsert(session, _binary_copy(sids, stamps, unique.values()))
     else:
         table = PointRow.__table__
-        statement = _insert(session, table)
+        statement = dialect_insert(session, table)
         statement = statement.on_conflict_do_update(
             index_elements=["series_id", "ts"], set_={"value": statement.excluded.value}
         )
@@ -109,7 +98,7 @@ def write_points(session: Session, points: Iterable[PointTuple]) -> int:
             statement,
             [{"series_id": s, "ts": t, "value": v} for (s, t), v in unique.items()],
         )
-        rollups.mark_pending(session, unique)
+    rollups.mark_pending(session, sids, stamps)
     return len(unique)
 
 
@@ -151,7 +140,7 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _copy_upsert(session: Session, payload: bytes) -> bool:
+def _copy_upsert(session: Session, payload: bytes) -> None:
     """COPY straight into ``metric_points``; if any point exists already, upsert instead.
 
     New points (the common case) then cost what a raw COPY costs: an
@@ -159,10 +148,8 @@ def _copy_upsert(session: Session, payload: bytes) -> bool:
     here, because PostgreSQL inserts such rows one by one with a speculative index
     check while COPY inserts in batches. A retried batch hits the unique key, rolls
     back to the savepoint and takes the staged upsert, so last write still wins.
-    Returns whether the staging table was used (it then holds the batch).
     """
     raw = session.connection().connection.driver_connection
-    staged = False
     with raw.cursor() as cursor:
         cursor.execute("SAVEPOINT dashapp_copy")
         try:
@@ -174,40 +161,7 @@ def _copy_upsert(session: Session, payload: bytes) -> bool:
             with cursor.copy(_COPY_INTO.format("dashapp_points_staging")) as copy:
                 copy.write(payload)
             cursor.execute(_STAGING_UPSERT)
-            staged = True
         cursor.execute("RELEASE SAVEPOINT dashapp_copy")
-    return staged
-
-
-def _touched_hours(sids: Sequence[int], stamps: Sequence[datetime]) -> set[tuple[int, datetime]]:
-    """(series id, start of hour) of every point, for the rollup queue (few per batch)."""
-    hour_of = {
-        ts: _aware(ts).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        for ts in set(stamps)
-    }
-    hours = set(hour_of.values())
-    if len(hours) == 1:  # the usual batch: recent points, all in one hour
-        (hour,) = hours
-        return {(sid, hour) for sid in set(sids)}
-    return set(zip(sids, map(hour_of.__getitem__, stamps), strict=True))
-
-
-_QUEUE_HOURS = text(
-    "INSERT INTO rollup_pending (series_id, hour) "
-    "SELECT * FROM unnest(CAST(:sids AS bigint[]), CAST(:hours AS timestamptz[])) "
-    "ON CONFLICT DO NOTHING"
-)
-
-
-def _queue_rollup_hours(session: Session, pairs: set[tuple[int, datetime]]) -> None:
-    """PostgreSQL: what ``rollups.mark_pending`` does, as one statement over two arrays.
-
-    ``executemany`` of ~100 rows per batch took 13 % of an ingest worker's time in the
-    benchmark. Sorted, so concurrent batches take the row locks in the same order.
-    """
-    if pairs:
-        sids, hours = zip(*sorted(pairs), strict=True)
-        session.execute(_QUEUE_HOURS, {"sids": list(sids), "hours": list(hours)})
 
 
 def find_series(session: Session, metric: str) -> list[SeriesInfo]:

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dashapp.timerange import TimeRange, floor_time
+from db.engine import dialect_insert
 from db.models import PointRow, RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
 
@@ -26,36 +26,48 @@ LEVELS = (timedelta(hours=1), timedelta(minutes=1))
 """Rollup bucket widths, coarsest first; each is built from the next finer one."""
 RANGES_PER_STATEMENT = 200
 
-_PENDING_FROM_STAGING = (
+_QUEUE_HOURS = text(
     "INSERT INTO rollup_pending (series_id, hour) "
-    "SELECT DISTINCT series_id, date_bin(INTERVAL '1 hour', ts, TIMESTAMPTZ 'epoch') "
-    "FROM dashapp_points_staging ON CONFLICT DO NOTHING"
+    "SELECT * FROM unnest(CAST(:sids AS bigint[]), CAST(:hours AS timestamptz[])) "
+    # DO UPDATE, not DO NOTHING: it locks a pending row that a refresh is deleting, so the
+    # refresh commits first and this insert queues the hour again for the points it adds.
+    "ON CONFLICT (series_id, hour) DO UPDATE SET hour = EXCLUDED.hour"
 )
 
 
-def _insert(session: Session, table: Any) -> Any:
+def touched_hours(sids: Sequence[int], stamps: Sequence[datetime]) -> set[tuple[int, datetime]]:
+    """(series id, start of hour) of every point, for the rollup queue (few per batch)."""
+    hour_of = {
+        ts: (ts if ts.tzinfo else ts.replace(tzinfo=UTC))
+        .astimezone(UTC)
+        .replace(minute=0, second=0, microsecond=0)
+        for ts in set(stamps)
+    }
+    hours = set(hour_of.values())
+    if len(hours) == 1:  # the usual batch: recent points, all in one hour
+        (hour,) = hours
+        return {(sid, hour) for sid in set(sids)}
+    return set(zip(sids, map(hour_of.__getitem__, stamps), strict=True))
+
+
+def mark_pending(session: Session, sids: Sequence[int], stamps: Sequence[datetime]) -> None:
+    """Queue the hours of these points for a rollup refresh (sorted: stable lock order).
+
+    On PostgreSQL one statement over two arrays (``executemany`` of ~100 rows per batch
+    took 13 % of an ingest worker's time).
+    """
+    pairs = sorted(touched_hours(sids, stamps))
+    if not pairs:
+        return
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
-def mark_pending(session: Session, points: Iterable[tuple[int, datetime]]) -> None:
-    """Queue the hours of these (series id, timestamp) pairs for a rollup refresh."""
-    hour_seconds = int(HOUR.total_seconds())
-    hours = {(sid, int(ts.timestamp()) // hour_seconds) for sid, ts in points}
-    if hours:
-        session.execute(
-            _insert(session, RollupPendingRow.__table__).on_conflict_do_nothing(),
-            [
-                {"series_id": sid, "hour": datetime.fromtimestamp(hour * hour_seconds, UTC)}
-                for sid, hour in hours
-            ],
-        )
-
-
-def mark_pending_from_staging(session: Session) -> None:
-    """PostgreSQL: queue the hours of the points in the ingest staging table."""
-    session.execute(text(_PENDING_FROM_STAGING))
+        ids, hours = zip(*pairs, strict=True)
+        session.execute(_QUEUE_HOURS, {"sids": list(ids), "hours": list(hours)})
+        return
+    statement = dialect_insert(session, RollupPendingRow.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["series_id", "hour"], set_={"hour": statement.excluded.hour}
+    )
+    session.execute(statement, [{"series_id": sid, "hour": hour} for sid, hour in pairs])
 
 
 def level_for(step: timedelta, agg: str) -> timedelta | None:
@@ -235,7 +247,7 @@ def _rebuild(session: Session, level: timedelta, spans: list[Span]) -> None:
         "increase": func.sum(c.increase + between),
     }
     aggregated = select(*columns.values()).group_by(c.sid, c.t)
-    statement = _insert(session, RollupRow.__table__).from_select(list(columns), aggregated)
+    statement = dialect_insert(session, RollupRow.__table__).from_select(list(columns), aggregated)
     statement = statement.on_conflict_do_update(
         index_elements=["series_id", "level", "bucket"],
         set_={name: statement.excluded[name] for name in SHAPE},

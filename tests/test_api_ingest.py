@@ -306,13 +306,3 @@ def test_gc_pause_nests_and_is_bounded(monkeypatch) -> None:
     with ingest.gc_paused(), ingest.gc_paused():
         pass
     assert collected == [1] and gc.isenabled()
-
-
-def test_touched_hours_for_the_rollup_queue() -> None:
-    from db.metrics import _touched_hours
-
-    t = datetime(2026, 1, 1, 10, 59, 59, tzinfo=UTC)
-    ten, eleven = datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 1, 11, tzinfo=UTC)
-    assert _touched_hours((1, 2, 1), (t, t, t - timedelta(minutes=5))) == {(1, ten), (2, ten)}
-    later = t + timedelta(seconds=1)
-    assert _touched_hours((1, 2, 1), (t, later, later)) == {(1, ten), (2, eleven), (1, eleven)}

@@ -115,3 +115,15 @@ def test_refresh_limit_leaves_the_rest_pending(stored: list[int]) -> None:
     with database.transaction() as session:
         assert rollups.refresh(session, "cpu") == 3 * HOURS - 5
         assert rollups.refresh(session) == HOURS  # the counter's hours
+
+
+def test_touched_hours_for_the_rollup_queue() -> None:
+    t = datetime(2026, 1, 1, 10, 59, 59, tzinfo=UTC)
+    ten, eleven = datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 1, 11, tzinfo=UTC)
+    assert rollups.touched_hours((1, 2, 1), (t, t, t - timedelta(minutes=5))) == {
+        (1, ten), (2, ten),
+    }  # fmt: skip
+    later = t + timedelta(seconds=1)
+    assert rollups.touched_hours((1, 2, 1), (t, later, later)) == {
+        (1, ten), (2, eleven), (1, eleven),
+    }  # fmt: skip

@@ -1,0 +1,58 @@
+"""Rollups under concurrency, on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from dashapp.extensions import database
+from db import metrics, rollups
+from db.models import RollupRow
+from tests.conftest import empty_tables, make_app
+
+T0 = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(postgresql_database: str) -> Iterator[Flask]:
+    empty_tables(postgresql_database)
+    application = make_app(postgresql_database)
+    with application.app_context():
+        yield application
+    application.extensions["dashapp.db"].engine.dispose()
+
+
+def test_a_write_racing_a_refresh_is_never_lost(app: Flask) -> None:
+    """An ingest adds a point to an hour already queued; a refresh starts before the ingest
+    commits. The ingest's queue entry locks the hour, so the refresh waits and then rolls
+    up the new point too. (PostgreSQL only: SQLite runs one writer at a time.)"""
+    key = metrics.series_key("race", "h", {})
+    with database.transaction() as session:
+        sid = metrics.resolve_series(session, [key])[key]
+        metrics.write_points(session, [(sid, T0, 1.0)])  # (sid, T0's hour) is now queued
+    writer = Session(database.engine)
+    writer.begin()
+    metrics.write_points(writer, [(sid, T0 + timedelta(minutes=5), 100.0)])  # not committed
+    refreshed: list[int] = []
+
+    def refresh() -> None:
+        with app.app_context(), database.transaction() as session:
+            refreshed.append(rollups.refresh(session))
+
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    refresher.join(timeout=1.0)
+    assert refresher.is_alive()  # waiting for the ingest's lock on the queued hour
+    writer.commit()
+    writer.close()
+    refresher.join(timeout=10)
+    assert refreshed == [1]
+    with database.transaction() as session:
+        row = session.get(RollupRow, (sid, 3600, T0))
+        assert rollups.refresh(session) == 0
+    assert (row.count, row.sum) == (2, 101.0)
