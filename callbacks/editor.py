@@ -104,14 +104,17 @@ def queries_from_states(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def edit(**args: Any) -> dict[str, Any]:
     """Apply the change that fired to the draft; publish the draft wherever it shows."""
     base, trigger = args["base"], ctx.triggered_id
-    slug, saved = base["slug"], base["spec"]
+    slug, saved, key = base["slug"], base["spec"], str(base["id"])
     drafts = dict(args["drafts"] or {})
     draft = args["draft"] or saved
     out: dict[str, Any] = dict.fromkeys(("banner", "open_panel", "base"), no_update)
     regrid = False
     kind = trigger.get("type") if isinstance(trigger, dict) else trigger
     if kind is None:  # the page opened: pick up an unsaved draft left in this browser
-        draft, regrid, out["banner"] = _load(base, drafts.get(slug), draft)
+        draft, regrid, out["banner"], made_on = _load(base, drafts.get(key), draft)
+        if made_on != base["version"]:
+            # Saving it must meet the newer version as a conflict, not overwrite it.
+            base = out["base"] = {**base, "version": made_on}
     elif kind == ids.EDITOR_BASE:  # just saved: the saved spec is the draft now
         regrid = editing.positions(draft) != editing.positions(saved)
         draft = saved
@@ -153,7 +156,7 @@ def edit(**args: Any) -> dict[str, Any]:
     if out["banner"] is no_update and kind not in (None, ids.EDITOR_BASE):  # a save writes its own
         out["banner"] = _note("Unsaved changes: save to keep them.", "warning") if dirty else ""
     out.update(
-        draft=draft, dirty=dirty, drafts=_remember(drafts, slug, draft, base["version"], dirty)
+        draft=draft, dirty=dirty, drafts=_remember(drafts, key, draft, base["version"], dirty)
     )
     out.update(dict.fromkeys(("grid", "layout", "rows"), no_update))
     spec = _lenient(draft) if regrid else None
@@ -179,29 +182,38 @@ def _panel_of(trigger: dict[str, Any]) -> str:
 
 def _load(
     base: dict[str, Any], stored: dict[str, Any] | None, current: dict[str, Any]
-) -> tuple[dict[str, Any], bool, Any]:
-    """On opening or after a save: the browser's unsaved draft if any, else the saved spec."""
+) -> tuple[dict[str, Any], bool, Any, int]:
+    """On opening: the browser's unsaved draft if any, else the saved spec.
+
+    Returns (draft, redraw the grid?, banner, the version the draft was made on).
+    """
     if stored and stored.get("spec") != base["spec"]:
-        when = stored.get("saved_at", "earlier")
-        note = f"Restored your unsaved changes from {when}."
-        if stored.get("base_version") != base["version"]:
+        made_on = stored.get("base_version", base["version"])
+        note = f"Restored your unsaved changes from {stored.get('saved_at', 'earlier')}."
+        if made_on != base["version"]:
             note += (
-                f" They were made on version {stored.get('base_version')}; "
-                f"version {base['version']} has been saved since: review before saving."
+                f" They were made on version {made_on}; version {base['version']} has been "
+                "saved since, so saving will ask whether to reload it or save yours as a copy."
             )
-        return stored["spec"], True, _note(note, "warning", discard=True)
-    return base["spec"], current != base["spec"], ""
+        return stored["spec"], True, _note(note, "warning", discard=True), made_on
+    return base["spec"], current != base["spec"], "", base["version"]
 
 
 def _remember(
-    drafts: dict[str, Any], slug: str, draft: dict[str, Any], version: int, dirty: bool
+    drafts: dict[str, Any], key: str, draft: dict[str, Any], version: int, dirty: bool
 ) -> dict[str, Any]:
-    """The browser's drafts with this dashboard's updated (or dropped when clean)."""
-    drafts = {k: v for k, v in drafts.items() if k != slug}
+    """The browser's drafts (keyed by dashboard id) with this one updated, or dropped when
+    clean."""
+    drafts = forget(drafts, key)
     if dirty:
         saved_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        drafts[slug] = {"spec": draft, "base_version": version, "saved_at": saved_at}
+        drafts[key] = {"spec": draft, "base_version": version, "saved_at": saved_at}
     return drafts
+
+
+def forget(drafts: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """The browser's drafts without dashboard ``key``'s."""
+    return {k: v for k, v in (drafts or {}).items() if k != key}
 
 
 def _panel_from_editor(draft: dict[str, Any], panel_id: str | None) -> dict[str, Any] | None:
@@ -224,19 +236,10 @@ def _edit_variables(draft: dict[str, Any], kind: str, trigger: Any) -> dict[str,
     rows: dict[int, dict[str, Any]] = {}
     for item in _grouped("variable_fields"):
         rows.setdefault(item["id"]["index"], {})[item["id"]["name"]] = item.get("value")
-    variables = []
-    for index in sorted(rows):
-        row = rows[index]
-        flags = row.get("flags") or []
-        variable = {
-            "name": row.get("name") or "", "label": row.get("label") or "",
-            "metric": row.get("metric") or None, "key": row.get("key") or "source",
-            "multi": "multi" in flags, "include_all": "include_all" in flags,
-        }  # fmt: skip
-        if not (kind == ids.VARIABLE_REMOVE and _clicked() and trigger["index"] == index):
-            variables.append(variable)
-    if kind == ids.VARIABLE_ADD:
-        variables.append({"name": f"var{len(variables) + 1}", "key": "source"})
+    remove = trigger["index"] if kind == ids.VARIABLE_REMOVE and _clicked() else None
+    variables = forms.variables_from_rows(
+        rows, draft.get("variables", []), remove=remove, add=kind == ids.VARIABLE_ADD
+    )
     return editing.set_variables(draft, variables)
 
 
@@ -250,11 +253,13 @@ def _lenient(draft: dict[str, Any]) -> Any:
 def _latest(slug: str) -> dict[str, Any]:
     with database.transaction() as session:
         dashboard = dashboards.get_dashboard(session, slug)
-    return {
-        "slug": slug,
-        "version": dashboard.version,
-        "spec": dump_spec(parse_spec(dashboard.spec)),
-    }
+    return editor_base(dashboard)
+
+
+def editor_base(dashboard: dashboards.Dashboard) -> dict[str, Any]:
+    """What the editor keeps of the saved dashboard: id, slug, version and spec."""
+    spec = dump_spec(parse_spec(dashboard.spec))
+    return {"id": dashboard.id, "slug": dashboard.slug, "version": dashboard.version, "spec": spec}
 
 
 def banner_button(label: str, action: str) -> html.Button:

@@ -12,7 +12,7 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.editor import BANNER_ACTION, banner_button
+from callbacks.editor import BANNER_ACTION, banner_button, editor_base, forget
 from dashapp.auth import current_username, require_role
 from dashapp.editing import copy_title
 from dashapp.extensions import database
@@ -29,6 +29,7 @@ def register(app: Dash) -> None:
             banner=Output(ids.EDITOR_BANNER, "children", allow_duplicate=True),
             message=Output(ids.SAVE_MESSAGE, "value"),
             path=Output(ids.URL, "pathname", allow_duplicate=True),
+            drafts=Output(ids.DRAFTS, "data", allow_duplicate=True),
         ),
         inputs=dict(
             save=Input(ids.SAVE, "n_clicks"),
@@ -39,6 +40,7 @@ def register(app: Dash) -> None:
             base=State(ids.EDITOR_BASE, "data"),
             message=State(ids.SAVE_MESSAGE, "value"),
             slug=State(ids.setting("slug"), "value"),
+            drafts=State(ids.DRAFTS, "data"),
         ),
         prevent_initial_call=True,
     )(save)
@@ -68,8 +70,10 @@ def register(app: Dash) -> None:
     )(lambda clicks: bool(clicks))
     app.callback(
         Output(ids.URL, "pathname", allow_duplicate=True),
+        Output(ids.DRAFTS, "data", allow_duplicate=True),
         Input(ids.DELETE_CONFIRM, "submit_n_clicks"),
         State(ids.EDITOR_BASE, "data"),
+        State(ids.DRAFTS, "data"),
         prevent_initial_call=True,
     )(delete)
 
@@ -81,6 +85,7 @@ def save(
     base: dict[str, Any],
     message: str | None,
     slug: str | None,
+    drafts: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Store the draft as a new version; on a stale version, offer reload or a copy."""
     trigger = ctx.triggered_id
@@ -88,7 +93,7 @@ def save(
     if not ctx.triggered[0]["value"] or (isinstance(trigger, dict) and not as_copy):
         raise PreventUpdate
     require_role("editor")
-    unchanged = {"base": no_update, "message": no_update, "path": no_update}
+    unchanged = {"base": no_update, "message": no_update, "path": no_update, "drafts": no_update}
     try:
         spec = parse_spec(draft)
     except SpecError as error:
@@ -104,7 +109,9 @@ def save(
                 copy_slug = dashboards.unique_slug(session, f"{base['slug']}-copy")
                 copied = spec.model_copy(update={"title": copy_title(spec.title)})
                 dashboards.create_dashboard(session, copy_slug, copied, author, message or "Copy")
-                return {**unchanged, "banner": no_update, "path": f"/d/{copy_slug}/edit"}
+                # The changes live on in the copy: the original has no unsaved draft left.
+                return {**unchanged, "banner": no_update, "path": f"/d/{copy_slug}/edit",
+                        "drafts": forget(drafts, str(base["id"]))}  # fmt: skip
             saved = dashboards.update_dashboard(
                 session, base["slug"], spec, base["version"], author, message or "",
                 new_slug=new_slug if new_slug != base["slug"] else None,
@@ -115,10 +122,9 @@ def save(
         return {**unchanged, "banner": _error(f"Not saved: the slug {new_slug!r} is taken.")}
     except ValueError as error:  # a malformed slug
         return {**unchanged, "banner": _error(f"Not saved: {error}.")}
-    new_base = {"slug": saved.slug, "version": saved.version, "spec": dump_spec(spec)}
     note = html.Div(f"Saved version {saved.version}.", className="banner info")
     path = f"/d/{saved.slug}/edit" if saved.slug != base["slug"] else no_update
-    return {"base": new_base, "banner": note, "message": "", "path": path}
+    return {**unchanged, "base": editor_base(saved), "banner": note, "message": "", "path": path}
 
 
 def _error(text: str) -> html.Div:
@@ -177,11 +183,13 @@ def duplicate(_clicks: int | None, base: dict[str, Any]) -> str:
     return f"/d/{slug}/edit"
 
 
-def delete(confirmed: int | None, base: dict[str, Any]) -> str:
-    """Soft-delete (admins can restore it) and go back to the list."""
+def delete(
+    confirmed: int | None, base: dict[str, Any], drafts: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
+    """Soft-delete (admins can restore it), forget its draft, and go back to the list."""
     if not confirmed:
         raise PreventUpdate
     require_role("editor")
     with database.transaction() as session:
         dashboards.delete_dashboard(session, base["slug"])
-    return "/"
+    return "/", forget(drafts, str(base["id"]))

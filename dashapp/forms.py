@@ -226,3 +226,34 @@ def validate_panel(document: dict[str, Any]) -> tuple[Any | None, dict[str, str]
         for detail in error.errors(include_url=False):
             errors.setdefault(form_key(tuple(detail["loc"])), detail["msg"])
         return None, errors
+
+
+def variables_from_rows(
+    rows: dict[int, dict[str, Any]],
+    existing: list[dict[str, Any]],
+    remove: int | None = None,
+    add: bool = False,
+) -> list[dict[str, Any]]:
+    """The dashboard's variables from the editor's rows (``flags`` is the multi/All
+    checklist); what the rows do not show (such as ``default``) is kept from ``existing``."""
+    variables = []
+    for index in sorted(rows):
+        if index == remove:
+            continue
+        row = rows[index]
+        flags = row.get("flags") or []
+        before = existing[index] if index < len(existing) else {}
+        variables.append(
+            {
+                **before,
+                "name": row.get("name") or "",
+                "label": row.get("label") or "",
+                "metric": row.get("metric") or None,
+                "key": row.get("key") or "source",
+                "multi": "multi" in flags,
+                "include_all": "include_all" in flags,
+            }
+        )
+    if add:
+        variables.append({"name": f"var{len(variables) + 1}", "key": "source"})
+    return variables

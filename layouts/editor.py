@@ -17,7 +17,8 @@ VARIABLE_COLUMNS = ("name", "label", "metric", "key")
 
 def editor_stores(dashboard: Dashboard, document: dict[str, Any]) -> list[Any]:
     """The saved state, the working draft (in memory and in the browser) and flags."""
-    base = {"slug": dashboard.slug, "version": dashboard.version, "spec": document}
+    base = {"id": dashboard.id, "slug": dashboard.slug, "version": dashboard.version,
+            "spec": document}  # fmt: skip
     return [
         dcc.Store(id=ids.EDITOR_BASE, data=base),
         dcc.Store(id=ids.EDITOR_DRAFT, data=document),
@@ -195,7 +196,7 @@ def variable_rows(document: dict[str, Any], metrics: list[str]) -> list[Any]:
                         className="button danger",
                     ),
                     html.Div(
-                        id=ids.form_part(ids.PE_ERROR, f"variable:{index}"), className="field-error"
+                        id={"type": "variable-error", "index": index}, className="field-error"
                     ),
                 ],
             )

@@ -170,6 +170,23 @@ def test_an_unsaved_draft_survives_a_reload(dash_duo: DashComposite, editor_app:
     assert wait_for(lambda: not dash_duo.driver.find_elements(By.ID, "panel-timeseries"))
 
 
+def test_a_draft_made_on_an_older_version_meets_the_conflict(
+    dash_duo: DashComposite, editor_app: Flask
+) -> None:
+    start_logged_in(dash_duo, editor_app, "/d/ops/edit")
+    wait_for(lambda: element(dash_duo, "add-panel")).click()
+    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    assert wait_for(lambda: "Unsaved" in banner(dash_duo))
+    with editor_app.app_context(), database.transaction() as session:  # someone else saves
+        dashboards.update_dashboard(session, "ops", parse_spec({"title": "Ops (theirs)"}), 1, "ann")
+    dash_duo.driver.execute_script("window.onbeforeunload = null;")
+    dash_duo.driver.refresh()
+    assert wait_for(lambda: "version 2 has been saved since" in banner(dash_duo)), banner(dash_duo)
+    element(dash_duo, "save").click()
+    assert wait_for(lambda: "someone saved version 2" in banner(dash_duo)), banner(dash_duo)
+    assert stored(editor_app, "ops").title == "Ops (theirs)"
+
+
 def test_a_second_editor_gets_a_conflict_and_can_save_a_copy(
     dash_duo: DashComposite, editor_app: Flask
 ) -> None:

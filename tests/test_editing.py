@@ -112,3 +112,15 @@ def test_diff_names_what_changed() -> None:
     assert (unit.before, unit.after) == ("percent", "short")
     assert summarize(changes) == "1 added, 1 removed, 2 fields changed"
     assert diff_specs(DEMO, DEMO) == [] and summarize([]) == "no differences"
+
+
+def test_variable_rows_keep_what_the_rows_do_not_show() -> None:
+    existing = [{"name": "host", "key": "source", "default": ["web-1"], "metric": "cpu"}]
+    rows = {0: {"name": "host", "label": "Host", "metric": "cpu", "key": "source",
+                "flags": ["multi"]}}  # fmt: skip
+    (variable,) = forms.variables_from_rows(rows, existing)
+    assert variable["default"] == ["web-1"] and variable["label"] == "Host"
+    assert (variable["multi"], variable["include_all"]) == (True, False)
+    assert forms.variables_from_rows(rows, existing, remove=0) == []
+    added = forms.variables_from_rows(rows, existing, add=True)
+    assert added[1] == {"name": "var2", "key": "source"}

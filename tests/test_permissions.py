@@ -13,9 +13,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from callbacks.editor import editor_base
 from dashapp.auth import hash_password
 from dashapp.extensions import database
-from dashapp.spec import dump_spec, parse_spec
+from dashapp.spec import parse_spec
 from db import dashboards, users
 from tests.test_auth import PASSWORD, log_in
 
@@ -96,8 +97,7 @@ def call(
 
 def base_of(app: Flask) -> dict[str, Any]:
     with app.app_context(), database.transaction() as session:
-        current = dashboards.get_dashboard(session, "ops")
-    return {"slug": "ops", "version": current.version, "spec": dump_spec(parse_spec(current.spec))}
+        return editor_base(dashboards.get_dashboard(session, "ops"))
 
 
 # action: (an input of its callback, the role it needs)
