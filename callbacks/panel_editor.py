@@ -159,7 +159,7 @@ def _draw(panel: Any, time_range: dict[str, str], viewport: int | None) -> Any:
     if data.empty:
         return html.Div("No data in this time range", className="panel-message info")
     if panel.type == "table":
-        rows = table_rows(panel, data.results)
+        rows = table_rows(panel, data.reductions)
         return html.Table(
             className="facts",
             children=[html.Tr([html.Td(r["series"]), html.Td(f"{r['last']:.4g}")]) for r in rows],

@@ -118,7 +118,7 @@ def update_table(
         return [], _message(str(problem), problem.kind), ""
     if data.empty:
         return [], _message("No data in this time range", "info"), ""
-    return table_rows(panel, data.results), None, _hidden_note(data)
+    return table_rows(panel, data.reductions), None, _hidden_note(data)
 
 
 def parse_panel(

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dashapp.reductions import VALUE_AGGREGATIONS, Reduction, from_buckets, from_summary
 from dashapp.spec import (
     GRID_COLUMNS,
+    BarPanel,
     GaugePanel,
     HeatmapPanel,
+    Query,
     StatPanel,
+    TablePanel,
     TextPanel,
     TimeseriesPanel,
 )
 from dashapp.timerange import TimeRange
-from db.cached import panel_histogram, panel_query
+from db.cached import panel_histogram, panel_query, panel_summary
 from db.histogram import Histogram
-from db.query import QueryResult
+from db.query import QueryResult, SummaryResult
 
 DEFAULT_VIEWPORT_PX = 1600
 SPARKLINE_POINTS = 120
@@ -26,11 +30,15 @@ GAUGE_POINTS = 60
 
 @dataclass(frozen=True)
 class PanelData:
-    """Query results for one panel, plus the previous period (stats) or a histogram."""
+    """Query results for one panel; per-series reductions (stat, gauge, bar, table), with
+    the previous period's for stats; or a histogram (heatmap)."""
 
     results: list[QueryResult]
     previous: list[QueryResult] = field(default_factory=list)
     histogram: Histogram | None = None
+    reductions: list[Reduction] = field(default_factory=list)
+    previous_reductions: list[Reduction] = field(default_factory=list)
+    summaries: list[SummaryResult] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -81,15 +89,11 @@ def load_panel(
             spec, time_range, points, panel.options.buckets, variables=variables
         )
         return PanelData([], histogram=histogram)
-    if isinstance(panel, StatPanel | GaugePanel):
-        spec = panel.queries[0]
-        results = [panel_query(spec, time_range, points, variables=variables, series_limit=1)]
-        previous = []
-        if isinstance(panel, StatPanel) and panel.options.show_change:
-            before = TimeRange(time_range.start - time_range.span, time_range.start)
-            previous = [panel_query(spec, before, points, variables=variables, series_limit=1)]
-        return PanelData(results, previous)
     limit = getattr(panel.options, "series_limit", 20)
+    if isinstance(panel, StatPanel | GaugePanel):
+        return _reduced(panel, panel.queries[:1], time_range, points, variables, 1)
+    if isinstance(panel, BarPanel | TablePanel):
+        return _reduced(panel, panel.queries, time_range, points, variables, limit)
     prefer_m4 = isinstance(panel, TimeseriesPanel) and panel.options.style in ("line", "points")
     results = [
         panel_query(
@@ -98,3 +102,44 @@ def load_panel(
         for spec in panel.queries
     ]
     return PanelData(results)
+
+
+def _reduced(
+    panel: Any,
+    specs: Sequence[Query],
+    time_range: TimeRange,
+    points: int,
+    variables: Mapping[str, Sequence[str]] | None,
+    limit: int,
+) -> PanelData:
+    """Buckets (for sparklines), and one exact reduction per series where the aggregation
+    allows it; stats also get the previous period's."""
+    results = [
+        panel_query(spec, time_range, points, variables=variables, series_limit=limit)
+        for spec in specs
+    ]
+    summaries, reductions = [], []
+    for spec, result in zip(specs, results, strict=True):
+        summary, reduced = _reductions(spec, time_range, result, variables, limit)
+        summaries += summary
+        reductions += reduced
+    data = PanelData(results, summaries=summaries, reductions=reductions)
+    if not (isinstance(panel, StatPanel) and panel.options.show_change):
+        return data
+    before = TimeRange(time_range.start - time_range.span, time_range.start)
+    previous = [panel_query(specs[0], before, points, variables=variables, series_limit=limit)]
+    _, earlier = _reductions(specs[0], before, previous[0], variables, limit)
+    return replace(data, previous=previous, previous_reductions=earlier)
+
+
+def _reductions(
+    spec: Query,
+    time_range: TimeRange,
+    buckets: QueryResult,
+    variables: Mapping[str, Sequence[str]] | None,
+    limit: int,
+) -> tuple[list[SummaryResult], list[Reduction]]:
+    if spec.agg not in VALUE_AGGREGATIONS:
+        return [], from_buckets(buckets)
+    summary = panel_summary(spec, time_range, variables=variables, series_limit=limit)
+    return [summary], from_summary(summary)

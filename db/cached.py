@@ -21,7 +21,14 @@ from dashapp.spec import Query
 from dashapp.timerange import TimeRange, aligned_range
 from db import metrics, rollups
 from db.histogram import Histogram, histogram
-from db.query import QueryResult, bucket_step, query
+from db.query import (
+    QueryResult,
+    SummaryResult,
+    bucket_step,
+    query,
+    summarize,
+    summary_unit,
+)
 
 log = logging.getLogger(__name__)
 CATALOG = "*catalog*"  # the generation of the series catalog itself
@@ -100,6 +107,28 @@ def panel_query(
             variables=dict(chosen),
             series_limit=series_limit,
             prefer_m4=prefer_m4,
+        ),
+    )
+
+
+def panel_summary(
+    spec: Query,
+    time_range: TimeRange,
+    *,
+    variables: Mapping[str, Sequence[str]] | None = None,
+    series_limit: int = 20,
+) -> SummaryResult:
+    """Exact per-series statistics over a range through the cache (see
+    :func:`db.query.summarize`)."""
+    unit = summary_unit(time_range.span)
+    window = aligned_range(time_range, unit) if unit else time_range
+    chosen = _variables(variables)
+    return _through_cache(
+        "s",
+        spec.metric,
+        (spec, window, chosen, series_limit),
+        lambda session: summarize(
+            session, spec, window, variables=dict(chosen), series_limit=series_limit
         ),
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dashapp.reductions import Reduction
 from dashapp.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
 from db.histogram import Histogram
 from db.query import QueryResult, Series
-from layouts.stats import reduce_values
 from layouts.theme import PALETTE, base_layout, compact, epoch_ms, hex_color
 from layouts.units import axis_format, format_value, hover_format
 
@@ -113,13 +113,13 @@ def threshold_shapes(
 
 
 def bar_figure(
-    panel: BarPanel, results: Sequence[QueryResult], theme: str = "light"
+    panel: BarPanel, reductions: Sequence[Reduction], theme: str = "light"
 ) -> dict[str, Any]:
     """One bar per series (or group), each series reduced over the range."""
     options = panel.options
-    series = all_series(results)[: options.series_limit]
+    series = list(reductions)[: options.series_limit]
     names = [s.name for s in series]
-    values = [reduce_values(s.values, options.reduce) for s in series]
+    values = [s.value(options.reduce) for s in series]
     labels = [format_value(v, options.unit) for v in values]
     horizontal = options.orientation == "horizontal"
     trace = {

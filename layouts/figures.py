@@ -21,12 +21,15 @@ def render_figure(
     if isinstance(panel, TimeseriesPanel):
         return timeseries_figure(panel, data.results, theme)
     if isinstance(panel, StatPanel):
-        previous = data.previous[0] if data.previous else None
-        return stat_figure(panel, data.results[0], previous, theme, now)
+        how = panel.options.reduce
+        value = data.reductions[0].value(how) if data.reductions else None
+        before = data.previous_reductions[0].value(how) if data.previous_reductions else None
+        return stat_figure(panel, data.results[0], value, before, theme, now)
     if isinstance(panel, GaugePanel):
-        return gauge_figure(panel, data.results[0], theme)
+        value = data.reductions[0].value(panel.options.reduce) if data.reductions else None
+        return gauge_figure(panel, value, theme)
     if isinstance(panel, BarPanel):
-        return bar_figure(panel, data.results, theme)
+        return bar_figure(panel, data.reductions, theme)
     if isinstance(panel, HeatmapPanel) and data.histogram is not None:
         return heatmap_figure(panel, data.histogram, theme)
     return empty_figure(theme)

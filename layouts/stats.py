@@ -20,22 +20,6 @@ from layouts.theme import (
 from layouts.units import format_value
 
 
-def reduce_values(values: Sequence[float | None], how: str) -> float | None:
-    """Reduce a series to one number: last, avg, max, min or sum of its non-null values."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    if how == "last":
-        return present[-1]
-    if how == "avg":
-        return sum(present) / len(present)
-    if how == "max":
-        return max(present)
-    if how == "min":
-        return min(present)
-    return sum(present)
-
-
 def threshold_color(value: float | None, thresholds: Sequence[Threshold], default: str) -> str:
     """Colour of the highest threshold at or below ``value``."""
     color = default
@@ -69,19 +53,18 @@ def _first(result: QueryResult | None) -> Series | None:
 def stat_figure(
     panel: StatPanel,
     current: QueryResult,
-    previous: QueryResult | None,
+    value: float | None,
+    before: float | None,
     theme: str = "light",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A big number (reduced over the range), a sparkline, the change vs the previous period.
+    """A big number (``value``, the range reduced), a sparkline of ``current``, and the
+    change from ``before`` (the previous period's value).
 
     A stale value (no data for ``stale_after`` intervals) is greyed out and says so.
     """
     options = panel.options
     series = _first(current)
-    value = reduce_values(series.values, options.reduce) if series else None
-    before_series = _first(previous)
-    before = reduce_values(before_series.values, options.reduce) if before_series else None
     stale = now is not None and is_stale(current, options.stale_after, now)
     color = (
         colors(theme)["muted"] if stale else threshold_color(value, options.thresholds, PALETTE[0])
@@ -134,11 +117,9 @@ def _small_line(text: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def gauge_figure(panel: GaugePanel, current: QueryResult, theme: str = "light") -> dict[str, Any]:
-    """A dial from min to max, coloured by thresholds (bands on the dial's track)."""
+def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -> dict[str, Any]:
+    """A dial from min to max showing ``value``, coloured by thresholds (bands on its track)."""
     options = panel.options
-    series = _first(current)
-    value = reduce_values(series.values, options.reduce) if series else None
     color = threshold_color(value, options.thresholds, PALETTE[0])
     ordered = sorted(options.thresholds, key=lambda t: t.value)
     steps = [

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dashapp.reductions import Reduction
 from dashapp.spec import TablePanel
-from db.query import QueryResult
-from layouts.charts import all_series
-from layouts.stats import reduce_values
 
 STATISTICS = ("last", "min", "max", "avg")
 # d3-format expressions (dash-ag-grid evaluates them in the browser) printing each unit.
@@ -49,9 +47,9 @@ def table_columns(panel: TablePanel) -> list[dict[str, Any]]:
     return columns
 
 
-def table_rows(panel: TablePanel, results: Sequence[QueryResult]) -> list[dict[str, Any]]:
-    """One row per series, each statistic computed over the panel's bucketed values."""
+def table_rows(panel: TablePanel, reductions: Sequence[Reduction]) -> list[dict[str, Any]]:
+    """One row per series: its last, min, max and average over the range."""
     return [
-        {"series": series.name, **{name: reduce_values(series.values, name) for name in STATISTICS}}
-        for series in all_series(results)[: panel.options.series_limit]
+        {"series": r.name, **{name: r.value(name) for name in STATISTICS}}
+        for r in list(reductions)[: panel.options.series_limit]
     ]

@@ -10,6 +10,7 @@ from dash import dcc, html
 from dashapp.demo import dashboard_spec
 from dashapp.export import panel_csv
 from dashapp.panel_data import PanelData
+from dashapp.reductions import from_buckets
 from dashapp.spec import parse_spec
 from dashapp.view_state import ViewState
 from db.dashboards import Dashboard, DashboardSummary
@@ -174,7 +175,7 @@ def test_stat_figure_shows_value_change_and_threshold_colour() -> None:
     cpu = parse_spec(
         {"title": "T", "panels": [{"id": "s", "type": "stat", "options": options}]}
     ).panels[0]
-    figure = stat_figure(cpu, result(line("cpu", [50, 75])), result(line("cpu", [60])))
+    figure = stat_figure(cpu, result(line("cpu", [50, 75])), 75.0, 60.0)
     big, change = figure["layout"]["annotations"]
     assert big["text"] == "<b>75%</b>" and big["font"]["color"] == "#f59e0b"
     assert change["text"] == "▲ 25.0% vs previous period"
@@ -184,19 +185,19 @@ def test_stat_figure_shows_value_change_and_threshold_colour() -> None:
 def test_stat_says_stale_when_data_stopped() -> None:
     panel = PANELS["latency-now"]
     current = result(line("lat", [80.0, 90.0]))  # last bucket at T0 + 1 min
-    fresh = stat_figure(panel, current, None, now=T0 + timedelta(minutes=3))
-    stale = stat_figure(panel, current, None, now=T0 + timedelta(minutes=30))
+    fresh = stat_figure(panel, current, 90.0, None, now=T0 + timedelta(minutes=3))
+    stale = stat_figure(panel, current, 90.0, None, now=T0 + timedelta(minutes=30))
     assert "stale" not in str(fresh["layout"]["annotations"])
     assert stale["layout"]["annotations"][1]["text"] == "stale: no recent data"
 
 
 def test_stat_without_data_prints_a_dash() -> None:
-    figure = stat_figure(PANELS["latency-now"], result(), None)
+    figure = stat_figure(PANELS["latency-now"], result(), None, None)
     assert figure["layout"]["annotations"][0]["text"] == f"<b>{NO_VALUE}</b>"
 
 
 def test_gauge_figure_bounds_value_and_threshold_steps() -> None:
-    figure = gauge_figure(PANELS["cpu-gauge"], result(line("cpu", [40.0, 95.0])))
+    figure = gauge_figure(PANELS["cpu-gauge"], 95.0)
     indicator = figure["data"][0]
     assert indicator["type"] == "indicator" and indicator["value"] == 95.0
     assert indicator["gauge"]["axis"]["range"] == [0, 100]
@@ -205,7 +206,8 @@ def test_gauge_figure_bounds_value_and_threshold_steps() -> None:
 
 
 def test_bar_figure_reduces_each_series() -> None:
-    figure = bar_figure(PANELS["rps-by-host"], [result(line("web-1", [1, 3]), line("web-2", [5]))])
+    reductions = from_buckets(result(line("web-1", [1, 3]), line("web-2", [5])))
+    figure = bar_figure(PANELS["rps-by-host"], reductions)
     bars = figure["data"][0]
     assert bars["x"] == ["web-1", "web-2"] and bars["y"] == [2.0, 5.0]
     assert bars["text"] == ["2 req/s", "5 req/s"]
@@ -213,7 +215,7 @@ def test_bar_figure_reduces_each_series() -> None:
 
 def test_table_rows_and_columns() -> None:
     panel = PANELS["latency-table"]
-    rows = table_rows(panel, [result(line("web-1", [10, 30, None, 20]))])
+    rows = table_rows(panel, from_buckets(result(line("web-1", [10, 30, None, 20]))))
     assert rows == [{"series": "web-1", "last": 20, "min": 10, "max": 30, "avg": 20.0}]
     columns = table_columns(panel)
     assert [c["field"] for c in columns] == ["series", "last", "min", "max", "avg"]
@@ -232,10 +234,13 @@ def test_heatmap_figure_puts_counts_on_value_bins() -> None:
 
 
 def test_render_figure_dispatches_on_panel_type() -> None:
-    data = PanelData([result(line("a", [1.0]))], [result(line("a", [1.0]))])
-    assert render_figure(PANELS["rps"], data)["layout"]["annotations"]
+    buckets = result(line("a", [1.0, 3.0]))
+    data = PanelData([buckets], reductions=from_buckets(buckets))
+    stat = render_figure(PANELS["rps"], data)  # reduce avg
+    assert stat["layout"]["annotations"][0]["text"] == "<b>2 req/s</b>"
     assert render_figure(PANELS["cpu"], data)["data"][0]["name"] == "a"
-    assert render_figure(PANELS["cpu-gauge"], data)["data"][0]["type"] == "indicator"
+    gauge = render_figure(PANELS["cpu-gauge"], data)["data"][0]  # reduce last
+    assert (gauge["type"], gauge["value"]) == ("indicator", 3.0)
     assert render_figure(PANELS["rps-by-host"], data)["data"][0]["type"] == "bar"
 
 

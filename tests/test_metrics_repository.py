@@ -199,3 +199,25 @@ def test_empty_ranges_and_unknown_metrics_return_no_series() -> None:
     assert run(Query(metric="nope"), T0, T0 + timedelta(hours=1)).series == []
     later = T0 + timedelta(days=1)
     assert run(Query(metric="cpu"), later, later + timedelta(hours=1)).series == []
+
+
+def test_summaries_are_exact_whatever_the_width() -> None:
+    # Six hours of 10 s points at 1.0 with one spike of 100: bucket averages hide it.
+    points = [(T0 + timedelta(seconds=10 * i), 1.0) for i in range(2160)]
+    points[1000] = (points[1000][0], 100.0)
+    store({("lat", "web-1", ()): points, ("lat", "web-2", ()): every(10, 6, lambda i: 5.0)})
+    window = TimeRange(T0, T0 + timedelta(hours=6))
+    with database.transaction() as session:
+        summary = engine.summarize(session, Query(metric="lat", group_by=["source"]), window)
+        buckets = engine.query(session, Query(metric="lat", group_by=["source"]), window, 50)
+    web1, web2 = summary.summaries
+    assert (web1.name, web1.count, web1.min, web1.max, web1.last) == (
+        "web-1",
+        2160,
+        1.0,
+        100.0,
+        1.0,
+    )
+    assert web1.avg == pytest.approx((2159 + 100) / 2160) and web1.sum == pytest.approx(2259)
+    assert (web2.count, web2.max, web2.last_ts) == (6, 5.0, T0 + timedelta(seconds=50))
+    assert max(buckets.series[0].values) < 10  # what reducing the buckets would have said

@@ -127,3 +127,20 @@ def test_touched_hours_for_the_rollup_queue() -> None:
     assert rollups.touched_hours((1, 2, 1), (t, later, later)) == {
         (1, ten), (2, eleven), (1, eleven),
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("hours", [3, 1])
+def test_summaries_from_rollups_match_raw_points(stored: list[int], hours: int) -> None:
+    window = TimeRange(T0, T0 + timedelta(hours=hours))
+    spec = Query(metric="cpu", group_by=["dc"])
+    with database.transaction() as session:
+        raw = engine.summarize(session, spec, window)
+        assert refresh_all() == 4 * HOURS
+        rolled = engine.summarize(session, spec, window)
+    assert raw.source == "points"
+    assert rolled.source == ("rollups (60 s)" if hours >= 2 else "points")
+    for fast, slow in zip(rolled.summaries, raw.summaries, strict=True):
+        assert (fast.name, fast.count, fast.min, fast.max, fast.last, fast.last_ts) == (
+            slow.name, slow.count, slow.min, slow.max, slow.last, slow.last_ts,
+        )  # fmt: skip
+        assert fast.sum == pytest.approx(slow.sum, rel=1e-9)
