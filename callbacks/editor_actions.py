@@ -14,7 +14,6 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.editor import BANNER_ACTION, banner_button, editor_base, forget
 from dashapp.auth import current_username, require_role
-from dashapp.editing import copy_title
 from dashapp.extensions import database
 from dashapp.spec import SpecError, dump_spec, parse_spec
 from db import dashboards
@@ -106,11 +105,11 @@ def save(
     try:
         with database.transaction() as session:
             if as_copy:
-                copy_slug = dashboards.unique_slug(session, f"{base['slug']}-copy")
-                copied = spec.model_copy(update={"title": copy_title(spec.title)})
-                dashboards.create_dashboard(session, copy_slug, copied, author, message or "Copy")
+                copy = dashboards.copy_dashboard(
+                    session, base["slug"], spec, author, message or "Copy"
+                )
                 # The changes live on in the copy: the original has no unsaved draft left.
-                return {**unchanged, "banner": no_update, "path": f"/d/{copy_slug}/edit",
+                return {**unchanged, "banner": no_update, "path": f"/d/{copy.slug}/edit",
                         "drafts": forget(drafts, str(base["id"]))}  # fmt: skip
             saved = dashboards.update_dashboard(
                 session, base["slug"], spec, base["version"], author, message or "",
@@ -173,14 +172,12 @@ def duplicate(_clicks: int | None, base: dict[str, Any]) -> str:
     if not _clicks:
         raise PreventUpdate
     require_role("editor")
-    spec = parse_spec(base["spec"])
     with database.transaction() as session:
-        slug = dashboards.unique_slug(session, f"{base['slug']}-copy")
-        copied = spec.model_copy(update={"title": copy_title(spec.title)})
-        dashboards.create_dashboard(
-            session, slug, copied, current_username(), f"Copy of {base['slug']}"
-        )
-    return f"/d/{slug}/edit"
+        copy = dashboards.copy_dashboard(
+            session, base["slug"], parse_spec(base["spec"]), current_username(),
+            f"Copy of {base['slug']}",
+        )  # fmt: skip
+    return f"/d/{copy.slug}/edit"
 
 
 def delete(

@@ -19,6 +19,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -26,6 +27,7 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
+from limits import parse as parse_limit
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashapp.extensions import database
@@ -138,13 +140,15 @@ def login() -> Response | str:
     """The login form; a successful POST starts a session and goes where the user was going."""
     error = None
     next_path = _safe_next(request.values.get("next"))
-    if request.method == "POST":
+    status = 200
+    if request.method == "POST" and not _login_allowed():
+        error, status = "Too many attempts from your address: try again in a minute.", 429
+    elif request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(next_path)
-        error = "Wrong username or password."
-    status = 401 if error else 200
+        error, status = "Wrong username or password.", 401
     return render_template("login.html", error=error, next=next_path), status  # type: ignore[return-value]
 
 
@@ -153,6 +157,16 @@ def logout() -> Response:
     """End the session."""
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+def _login_allowed() -> bool:
+    """False past LOGIN_RATE_LIMIT attempts per client address (guessing takes time)."""
+    limiter = current_app.extensions["dashapp.limiter"]
+    allowed = parse_limit(current_settings().login_rate_limit)
+    try:
+        return limiter.limiter.hit(allowed, "login", request.remote_addr or "unknown")
+    except Exception:  # the limit store is down: logging in still works
+        return True
 
 
 def _gate() -> Response | None:
@@ -169,7 +183,7 @@ def _gate() -> Response | None:
 def _csrf_cookie(response: Response) -> Response:
     """Give pages the token Dash echoes back in ``X-CSRFToken`` on every callback."""
     if response.mimetype == "text/html":
-        secure = current_settings().secure_cookies
+        secure = current_settings().cookies_secure
         response.set_cookie(CSRF_COOKIE, generate_csrf(), samesite="Lax", secure=secure)
     return response
 
@@ -178,8 +192,8 @@ def init_auth(app: Flask) -> None:
     """Sessions, CSRF protection, the login routes and the anonymous-view gate."""
     settings = app.extensions["dashapp.settings"]
     app.config.update(
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
-        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SECURE=settings.cookies_secure,
+        REMEMBER_COOKIE_SECURE=settings.cookies_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,

@@ -126,14 +126,6 @@ def generate(
                 yield name, host.name, labels, stamp, round(totals[host.name, name], 3)
 
 
-def points_count(start: datetime, end: datetime) -> int:
-    """How many points :func:`generate` yields for the range."""
-    step = STEP.total_seconds()
-    first = math.ceil(start.timestamp() / step) * step
-    steps = max(0, math.ceil((end.timestamp() - first) / step))
-    return steps * len(HOSTS) * (len(METRICS) + len(RATES))
-
-
 ABOUT = """**Service health** is dashapp's demo: four hosts serving HTTP traffic,
 with metrics pushed every 10 s by `dashapp demo-feed`.
 

@@ -143,8 +143,3 @@ def set_variables(document: Mapping[str, Any], variables: Sequence[Mapping[str, 
     updated = copy.deepcopy(dict(document))
     updated["variables"] = [dict(v) for v in variables]
     return updated
-
-
-def copy_title(title: str) -> str:
-    """The title of a duplicated dashboard."""
-    return f"{title} (copy)"

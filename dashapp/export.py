@@ -24,5 +24,11 @@ def panel_csv(data: PanelData) -> str:
     for result in data.results:
         for series in result.series:
             for moment, value in zip(series.timestamps, series.values, strict=True):
-                writer.writerow([moment.isoformat(), series.name, "" if value is None else value])
+                name = _cell(series.name)
+                writer.writerow([moment.isoformat(), name, "" if value is None else value])
     return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (series names come from clients)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

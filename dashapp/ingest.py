@@ -333,11 +333,6 @@ def write(rows: Sequence[tuple[metrics.SeriesKey, datetime, float]]) -> IngestRe
     return IngestResult(accepted=len(rows), series=len(distinct))
 
 
-def ingest_json(document: Any, precision: Precision | None = None) -> IngestResult:
-    """Validate and store decoded JSON points (atomic: all or nothing)."""
-    return write(prepare(parse_points(document), precision))
-
-
 def ingest(points: Sequence[PointIn], precision: Precision | None = None) -> IngestResult:
     """Store validated points (atomic: all or nothing)."""
     return write(prepare(points, precision))

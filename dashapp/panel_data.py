@@ -24,6 +24,7 @@ from db.histogram import Histogram
 from db.query import QueryResult, SummaryResult
 
 DEFAULT_VIEWPORT_PX = 1600
+MAX_VIEWPORT_PX = 8000
 SPARKLINE_POINTS = 120
 GAUGE_POINTS = 60
 
@@ -55,7 +56,9 @@ class PanelData:
 
 def panel_width_px(grid_w: int, viewport_px: int | None = None) -> int:
     """Drawing width of a panel spanning ``grid_w`` of the 24 columns (minus axes)."""
-    viewport = viewport_px if viewport_px and viewport_px > 200 else DEFAULT_VIEWPORT_PX
+    viewport = DEFAULT_VIEWPORT_PX
+    if viewport_px and viewport_px > 200:  # the browser says; no screen is wider than this
+        viewport = min(int(viewport_px), MAX_VIEWPORT_PX)
     return max(50, int(viewport * grid_w / GRID_COLUMNS) - 70)
 
 

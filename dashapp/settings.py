@@ -28,12 +28,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)
-    secure_cookies: bool = False
+    secure_cookies: bool | None = None  # unset: on in production, off in development
+    login_rate_limit: str = "10/minute"
     admin_password: str | None = None
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Send cookies over HTTPS only: on by default outside development."""
+        return self.secure_cookies if self.secure_cookies is not None else not self.is_dev
 
     @property
     def is_dev(self) -> bool:

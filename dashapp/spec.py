@@ -22,6 +22,7 @@ from pydantic import (
 from dashapp.timerange import check_time, parse_duration
 
 SCHEMA_VERSION = 2
+REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")
 GRID_COLUMNS = 24
 
 Aggregation = Literal["avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90", "p99"]
@@ -58,10 +59,9 @@ class TimeSpec(Model):
     @field_validator("refresh")
     @classmethod
     def _valid_refresh(cls, value: str) -> str:
-        if value in ("", "off"):
-            return "off"
-        if parse_duration(value).total_seconds() < 1:
-            raise ValueError("refresh must be at least 1s")
+        value = value or "off"
+        if value not in REFRESH_CHOICES:
+            raise ValueError(f"refresh must be one of {', '.join(REFRESH_CHOICES)}")
         return value
 
 

@@ -85,11 +85,6 @@ def check_time(text: str) -> None:
     parse_time(text, datetime(2000, 1, 1, tzinfo=UTC))
 
 
-def is_relative(text: str | int | float) -> bool:
-    """True when ``text`` moves with the clock (``now``, ``now-1h``)."""
-    return isinstance(text, str) and bool(_RELATIVE.match(text.strip()))
-
-
 def nice_step(span: timedelta, max_points: int, minimum: timedelta | None = None) -> timedelta:
     """The smallest nice bucket width that keeps ``span`` within ``max_points`` buckets."""
     wanted = span.total_seconds() / max(max_points, 1)

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
-from dashapp.spec import DashboardSpec
+from dashapp.spec import REFRESH_CHOICES, DashboardSpec
 from dashapp.timerange import check_time, format_duration, parse_duration, parse_time
 
 ALL_CHOICE = "*"
-REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def default_view(spec: DashboardSpec) -> ViewState:
     return ViewState(
         time_from=spec.time.from_,
         time_to=spec.time.to,
-        refresh=spec.time.refresh if spec.time.refresh in REFRESH_CHOICES else "off",
+        refresh=spec.time.refresh,
         variables={v.name: list(v.default) for v in spec.variables},
     )
 

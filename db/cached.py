@@ -93,7 +93,8 @@ def panel_query(
     prefer_m4: bool = False,
 ) -> QueryResult:
     """Run a panel query through the cache (see :func:`db.query.query`)."""
-    window = aligned_range(time_range, bucket_step(spec, time_range.span, max_points))
+    step = bucket_step(spec, time_range.span, max_points)
+    window = aligned_range(time_range, step)
     chosen = _variables(variables)
     return _through_cache(
         "q",
@@ -107,6 +108,7 @@ def panel_query(
             variables=dict(chosen),
             series_limit=series_limit,
             prefer_m4=prefer_m4,
+            step=step,
         ),
     )
 
@@ -142,13 +144,16 @@ def panel_histogram(
     variables: Mapping[str, Sequence[str]] | None = None,
 ) -> Histogram:
     """Value distribution over time through the cache (see :func:`db.histogram.histogram`)."""
-    window = aligned_range(time_range, bucket_step(spec, time_range.span, max_points))
+    step = bucket_step(spec, time_range.span, max_points)
+    window = aligned_range(time_range, step)
     chosen = _variables(variables)
     return _through_cache(
         "h",
         spec.metric,
         (spec, window, max_points, bins, chosen),
-        lambda session: histogram(session, spec, window, max_points, bins, variables=dict(chosen)),
+        lambda session: histogram(
+            session, spec, window, max_points, bins, variables=dict(chosen), step=step
+        ),
     )
 
 

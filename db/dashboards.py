@@ -206,7 +206,7 @@ def delete_dashboard(session: Session, slug: str, expected_version: int | None =
     if expected_version is not None and row.version != expected_version:
         raise VersionConflict(slug, expected_version, row.version)
     row.deleted_at = utcnow()
-    row.slug = f"{row.slug[:80]}{DELETED_MARK}{row.id}"  # frees the slug; fits in 100
+    row.slug = f"{row.slug}{DELETED_MARK}{row.id}"  # frees the slug, keeps it whole
 
 
 DELETED_MARK = "--deleted-"
@@ -225,12 +225,30 @@ class DeletedDashboard:
 
 def unique_slug(session: Session, wanted: str) -> str:
     """``wanted``, or ``wanted-2``, ``wanted-3``... whichever no dashboard uses yet."""
-    base = check_slug(wanted)[:90]
-    candidate, number = base, 1
-    while session.scalar(select(DashboardRow.id).where(DashboardRow.slug == candidate)):
+
+    def taken(slug: str) -> bool:
+        return session.scalar(select(DashboardRow.id).where(DashboardRow.slug == slug)) is not None
+
+    if not taken(check_slug(wanted)):
+        return wanted
+    base, number = wanted[:90], 2
+    while taken(f"{base}-{number}"):
         number += 1
-        candidate = f"{base}-{number}"
-    return candidate
+    return f"{base}-{number}"
+
+
+def copy_dashboard(
+    session: Session, slug: str, spec: DashboardSpec, author: str | None, message: str
+) -> Dashboard:
+    """A new dashboard holding ``spec`` as "<title> (copy)", under ``<slug>-copy`` (or
+    ``-copy-2``...)."""
+    copy_slug = unique_slug(session, f"{slug}-copy"[:100])
+    copied = spec.model_copy(update={"title": f"{spec.title} (copy)"[:200]})
+    return create_dashboard(session, copy_slug, copied, author, message)
+
+
+def _original_slug(slug: str) -> str:
+    return slug.rsplit(DELETED_MARK, 1)[0]
 
 
 def list_deleted(session: Session) -> list[DeletedDashboard]:
@@ -241,9 +259,7 @@ def list_deleted(session: Session) -> list[DeletedDashboard]:
         .order_by(DashboardRow.deleted_at.desc())
     )
     return [
-        DeletedDashboard(
-            row.id, row.slug.split(DELETED_MARK)[0], row.title, row.version, row.deleted_at
-        )
+        DeletedDashboard(row.id, _original_slug(row.slug), row.title, row.version, row.deleted_at)
         for row in rows
     ]
 
@@ -253,7 +269,7 @@ def undelete(session: Session, dashboard_id: int, author: str | None) -> Dashboa
     row = session.get(DashboardRow, dashboard_id)
     if row is None or row.deleted_at is None:
         raise DashboardNotFound(str(dashboard_id))
-    row.slug = unique_slug(session, row.slug.split(DELETED_MARK)[0])
+    row.slug = unique_slug(session, _original_slug(row.slug))
     row.deleted_at = None
     row.version += 1
     row.updated_at = utcnow()

@@ -47,6 +47,7 @@ def histogram(
     bins: int,
     *,
     variables: Mapping[str, Sequence[str]] | None = None,
+    step: timedelta | None = None,
 ) -> Histogram:
     """Bin every matching series' samples by value, per time bucket.
 
@@ -59,7 +60,7 @@ def histogram(
         session, spec.model_copy(update={"group_by": []}), variables or {}, 1
     )
     ids = [info.id for _, members in groups for info in members]
-    step = bucket_step(spec, time_range.span, max_points)
+    step = step or bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
     empty = Histogram([], [], [], window.start, window.end, step, len(ids), 0.0)
     if not ids:

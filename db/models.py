@@ -75,7 +75,8 @@ class DashboardRow(Base):
     __tablename__ = "dashboards"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    # Live slugs are at most 100 characters; deleted ones carry a "--deleted-<id>" marker.
+    slug: Mapped[str] = mapped_column(String(140), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     version: Mapped[int] = mapped_column(Integer, default=1)

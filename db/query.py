@@ -121,17 +121,19 @@ def query(
     variables: Mapping[str, Sequence[str]] | None = None,
     series_limit: int = 20,
     prefer_m4: bool = False,
+    step: timedelta | None = None,
 ) -> QueryResult:
     """Run one panel query: bucketed aggregation (or M4) over the matching series.
 
     Without ``group_by`` all matching series are combined into one line; with it, one
     line per distinct group. M4 (first, last, min and max point of every bucket) is
     used for single-series lines when asked for, or when ``prefer_m4`` and the
-    aggregation keeps values' meaning (avg, min, max, last).
+    aggregation keeps values' meaning (avg, min, max, last). ``step`` overrides the
+    bucket width (callers that aligned the range already pass the width they used).
     """
     started = time.perf_counter()
     shown, total = matching_groups(session, spec, variables or {}, series_limit)
-    step = bucket_step(spec, time_range.span, max_points)
+    step = step or bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
     single = all(len(members) == 1 for _, members in shown)
     use_m4 = single and (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -29,9 +30,19 @@ def epoch_ms(moments: Sequence[datetime]) -> list[int]:
 
 
 def compact(values: Sequence[float | None]) -> list[float | None]:
-    """Values rounded to 6 significant digits: more than a chart can show, and about
-    a third less JSON to send and parse than full doubles."""
-    return [None if v is None else float(f"{v:.6g}") for v in values]
+    """Values rounded to six significant digits of the series' spread: more than a chart
+    can show, and about a third less JSON to send and parse than full doubles.
+
+    Digits follow the spread, not the value: a counter near 1e9 moving by 1 keeps them.
+    """
+    present = [abs(v) for v in values if v is not None]
+    if not present:
+        return list(values)
+    largest = max(present)
+    spread = max(v for v in values if v is not None) - min(v for v in values if v is not None)
+    extra = math.ceil(math.log10(largest / spread)) if spread and largest else 0
+    digits = min(17, 6 + max(0, extra) if spread else 15)
+    return [None if v is None else float(f"{v:.{digits}g}") for v in values]
 
 
 def colors(theme: str) -> dict[str, str]:

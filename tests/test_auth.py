@@ -155,3 +155,23 @@ def test_ensure_admin_takes_the_password_from_the_environment(database_url: str)
     assert "ADMIN_PASSWORD" in output and "from-the-environment" not in output
     assert log_in(app.test_client(), "admin", "from-the-environment").status_code == 302
     app.extensions["dashapp.db"].engine.dispose()
+
+
+def test_login_attempts_are_throttled_per_address(database_url: str) -> None:
+    app = make_app(database_url, LOGIN_RATE_LIMIT="3/minute")
+    client = app.test_client()
+    statuses = [log_in(client, "nobody", "guess").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert "Too many attempts" in log_in(client, "nobody", "guess").get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # only POSTs count
+    app.extensions["dashapp.db"].engine.dispose()
+
+
+def test_cookies_are_secure_by_default_in_production(database_url: str) -> None:
+    production = make_app(database_url, DASHAPP_ENV="production")
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+    assert production.config["REMEMBER_COOKIE_SECURE"] is True
+    development = make_app(database_url, DASHAPP_ENV="development")
+    assert development.config["SESSION_COOKIE_SECURE"] is False
+    for app in (production, development):
+        app.extensions["dashapp.db"].engine.dispose()

@@ -82,3 +82,16 @@ def test_a_dead_redis_is_bypassed_after_one_failure(database_url: str) -> None:
     assert options["socket_timeout"] == options["socket_connect_timeout"] == 0.25
     assert options["retry"].get_retries() == 0
     application.extensions["dashapp.db"].engine.dispose()
+
+
+def test_the_bucket_width_is_chosen_once(app: Flask) -> None:
+    """The cache key and the query use the same width, even where aligning the range
+    would tip a recomputed width into the next nice step."""
+    from db.query import bucket_step
+
+    now = datetime(2026, 5, 1, 12, 7, tzinfo=UTC)
+    window = TimeRange(now - timedelta(days=30), now)
+    spec = Query(metric="cpu")
+    with app.app_context():
+        result = panel_query(spec, window, 1440)
+    assert result.step == bucket_step(spec, window.span, 1440) == timedelta(minutes=30)

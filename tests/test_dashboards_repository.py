@@ -90,3 +90,24 @@ def test_delete_hides_the_dashboard_and_frees_the_slug() -> None:
         with pytest.raises(dashboards.DashboardNotFound):
             dashboards.get_dashboard(session, "ops")
         dashboards.create_dashboard(session, "ops", spec("New"), "ann")
+
+
+def test_a_long_slug_survives_delete_and_restore() -> None:
+    slug = "a" * 100
+    with database.transaction() as session:
+        created = dashboards.create_dashboard(session, slug, spec(), "ann")
+    with database.transaction() as session:
+        dashboards.delete_dashboard(session, slug)
+        assert [d.slug for d in dashboards.list_deleted(session)] == [slug]
+    with database.transaction() as session:
+        restored = dashboards.undelete(session, created.id, "admin")
+    assert restored.slug == slug and restored.version == 2
+
+
+def test_copies_get_a_free_slug_and_a_copy_title() -> None:
+    with database.transaction() as session:
+        dashboards.create_dashboard(session, "ops", spec(), "ann")
+        first = dashboards.copy_dashboard(session, "ops", spec(), "bob", "copy")
+        second = dashboards.copy_dashboard(session, "ops", spec(), "bob", "copy")
+    assert (first.slug, first.title) == ("ops-copy", "Ops (copy)")
+    assert second.slug == "ops-copy-2"

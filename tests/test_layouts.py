@@ -262,3 +262,24 @@ def test_units_print_readably() -> None:
     assert format_value(0.25, "seconds") == "250 ms"
     assert format_value(1234, "reqps") == "1.23k req/s"
     assert format_value(None, "percent") == NO_VALUE
+
+
+def test_compact_keeps_the_digits_a_series_needs() -> None:
+    from layouts.theme import compact
+
+    assert compact([1.23456789, 2.0, None]) == [1.234568, 2.0, None]  # 6 digits of the spread
+    counter = [1_000_000_001.0, 1_000_000_002.0, 1_000_000_003.0]
+    assert compact(counter) == counter  # a counter near 1e9 moving by 1 keeps its steps
+    assert compact([123456.789, 123456.789]) == [123456.789, 123456.789]  # flat: kept whole
+
+
+def test_csv_cells_cannot_become_formulas() -> None:
+    data = PanelData([result(line("=HYPERLINK(1)", [1.0]))])
+    assert "'=HYPERLINK(1)" in panel_csv(data)
+
+
+def test_the_viewport_the_browser_reports_is_clamped() -> None:
+    from dashapp.panel_data import max_points
+
+    assert max_points(PANELS["cpu"], 10**7) == max_points(PANELS["cpu"], 8000)
+    assert max_points(PANELS["cpu"], 50) == max_points(PANELS["cpu"], None)

@@ -47,7 +47,7 @@ def test_defaults_fill_a_minimal_spec() -> None:
         ),
         ({"title": "T", "time": {"from": "yesterday"}}, "time.from", "not a time"),
         ({"title": ""}, "title", "at least 1"),
-        ({"title": "T", "time": {"refresh": "0s"}}, "time.refresh", "at least 1s"),
+        ({"title": "T", "time": {"refresh": "7s"}}, "time.refresh", "one of off, 5s"),
     ],
 )
 def test_invalid_specs_name_the_field(document: dict, field: str, words: str) -> None:
