@@ -47,6 +47,24 @@ def test_anonymous_clients_are_limited_by_address(limited_app: Flask) -> None:
     assert other.status_code == 200
 
 
+def test_forged_tokens_count_against_their_address(limited_app: Flask) -> None:
+    """A token's prefix is public: a forged token using it must not spend its owner's
+    budget, and random forged tokens must not slip past the per-address limit."""
+    client = limited_app.test_client()
+    real = bearer(limited_app, "read")
+    prefix = real["Authorization"].split("_")[1]
+    forged = {"Authorization": f"Bearer dsh_{prefix}_{'A' * 43}"}
+    statuses = [client.get("/api/v1/metrics", headers=forged).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    owner = limited_app.test_client()
+    assert (
+        owner.get(
+            "/api/v1/metrics", headers=real, environ_base={"REMOTE_ADDR": "10.0.0.7"}
+        ).status_code
+        == 200
+    )
+
+
 def test_a_dead_redis_still_serves_and_limits_in_memory(database_url: str) -> None:
     app = make_app(database_url, REDIS_URL="redis://127.0.0.1:1/0", API_RATE_LIMIT="3/minute")
     client = app.test_client()

@@ -91,9 +91,15 @@ def actor() -> str | None:
 
 
 def rate_limit_key() -> str:
-    """Rate limits count per token (by its public prefix), else per client address."""
-    presented = bearer_token()
-    parsed = tokens.parse_token(presented) if presented else None
-    if parsed:
-        return "token:" + parsed[0]
+    """Rate limits count per verified token, else per client address.
+
+    Only a verified token gets its own budget: an unknown or forged one (whose prefix
+    may be someone else's, prefixes are public) counts against the address it comes from.
+    """
+    try:
+        info = current_token()
+    except ApiError:
+        info = None
+    if info is not None:
+        return "token:" + info.prefix
     return "addr:" + (request.remote_addr or "unknown")
