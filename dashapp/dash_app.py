@@ -31,5 +31,17 @@ def init_dash(server: Flask) -> Dash:
     )
     app.layout = _shell_for_request
     register_all(app)
+    _finish_setup(app, server)
     server.extensions["dashapp.dash"] = app
     return app
+
+
+def _finish_setup(app: Dash, server: Flask) -> None:
+    """Do Dash's one-time server setup now rather than on the first request.
+
+    Dash sets its "done" flag before it registers the script paths it will serve, so on
+    a fresh threaded worker the first concurrent requests for scripts raced the setup
+    and failed with 500s (a blank page for whoever opened it first).
+    """
+    with server.test_request_context("/"):
+        app._setup_server()
