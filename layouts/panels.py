@@ -139,7 +139,10 @@ def _body(panel: Any) -> list[Any]:
         )
     key = _key(panel)
     parts = [
-        dcc.Loading(type="dot", parent_className="panel-loading", children=content, delay_show=150),
+        html.Div(content, className="panel-content"),
+        # Dash marks a callback's outputs with ``data-dash-is-loading``; the stylesheet turns
+        # that into a spinner on the status overlay (a dcc.Loading per panel cost a dozen
+        # panels about a tenth of their drawing time).
         html.Div(id=ids.panel_status(panel.id, key), className="panel-status"),
         dcc.Store(
             id=ids.panel_spec(panel.id, key), data=panel.model_dump(mode="json", by_alias=True)

@@ -34,7 +34,9 @@ return Array.from(document.querySelectorAll('.panel')).map(function (panel) {
   }
   if (grid) { points += grid.querySelectorAll('[role=row]').length; }
   if (panel.querySelector('.panel-text')) { points += 1; }
-  return {id: panel.id, points: points, names: names,
+  var spinning = !!status && status.hasAttribute('data-dash-is-loading') &&
+                 getComputedStyle(status, '::after').opacity === '1';
+  return {id: panel.id, points: points, names: names, spinning: spinning,
           status: status ? status.innerText : '',
           range: plot && plot.layout && plot.layout.xaxis ? plot.layout.xaxis.range : null};
 });
@@ -189,7 +191,8 @@ def test_auto_refresh_appends_new_points(dash_duo: DashComposite, demo_app: Flas
 
 
 def test_a_failing_panel_does_not_break_the_rest(dash_duo: DashComposite, demo_app: Flask) -> None:
-    demo_app.extensions["dashapp.db"].statement_timeout_ms = 300
+    """A slow panel spins while the others draw, then says it timed out."""
+    demo_app.extensions["dashapp.db"].statement_timeout_ms = 1500
 
     def slow_memory(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         if (
@@ -197,7 +200,7 @@ def test_a_failing_panel_does_not_break_the_rest(dash_duo: DashComposite, demo_a
             and "FROM series" in statement
             and ("memory.used" in str(parameters))
         ):
-            cursor.execute("SELECT pg_sleep(2)")
+            cursor.execute("SELECT pg_sleep(3)")
 
     with demo_app.app_context():
         engine = database.engine
@@ -205,6 +208,8 @@ def test_a_failing_panel_does_not_break_the_rest(dash_duo: DashComposite, demo_a
     try:
         dash_duo.start_server(demo_app.extensions["dashapp.dash"])
         dash_duo.driver.get(f"{dash_duo.server_url}/d/service-health")
+        loading = wait_for(lambda: (s := panels(dash_duo)) and s["panel-memory"]["spinning"] and s)
+        assert loading, panels(dash_duo)
         state = wait_for(
             lambda: (
                 (s := panels(dash_duo))
@@ -217,3 +222,4 @@ def test_a_failing_panel_does_not_break_the_rest(dash_duo: DashComposite, demo_a
         event.remove(engine, "before_cursor_execute", slow_memory)
     assert state, panels(dash_duo)
     assert len([p for p in state.values() if p["points"]]) == 11
+    assert not any(p["spinning"] for p in state.values())

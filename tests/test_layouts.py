@@ -72,7 +72,6 @@ def test_chart_panel_frame_holds_graph_status_spec_and_actions() -> None:
     frame = panel_frame(panel)
     assert frame.id == ids.grid_item("cpu")
     assert find(frame, lambda c: isinstance(c, dcc.Graph)).id == ids.panel_graph("cpu")
-    assert find(frame, lambda c: isinstance(c, dcc.Loading)) is not None
     store = find(frame, lambda c: getattr(c, "id", None) == ids.panel_spec("cpu"))
     assert store.data["queries"][0]["metric"] == "cpu.usage"
     assert find(frame, lambda c: getattr(c, "id", None) == ids.panel_status("cpu")) is not None
