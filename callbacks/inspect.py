@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash_ag_grid as dag
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.panels import PANEL_ADAPTER, PanelProblem, guard_query, parse_panel
@@ -14,7 +13,7 @@ from dashapp.panel_data import load_panel
 from layouts import ids
 from layouts.inspect import inspect_body
 from layouts.panels import GRAPH_CONFIG
-from layouts.tables import GRID_THEME
+from layouts.tables import static_table
 
 OPEN, CLOSED = "modal", "modal hidden"
 
@@ -49,8 +48,8 @@ def register(app: Dash) -> None:
         Input({"type": ids.PANEL_FULLSCREEN, "panel": ALL}, "n_clicks"),
         Input(ids.FULLSCREEN_CLOSE, "n_clicks"),
         State({"type": ids.PANEL_GRAPH, "panel": ALL}, "figure"),
-        State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "rowData"),
-        State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "columnDefs"),
+        State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "children"),
+        State({"type": ids.PANEL_SPEC, ids.TABLE_KEY: ALL}, "data"),
         prevent_initial_call=True,
     )(fullscreen)
 
@@ -107,8 +106,8 @@ def fullscreen(
     _clicks: list[int | None],
     _close: int | None,
     figures: list[dict[str, Any] | None],
-    table_data: list[list[dict[str, Any]] | None],
-    table_columns: list[list[dict[str, Any]] | None],
+    table_bodies: list[Any],
+    table_documents: list[dict[str, Any]],
 ) -> tuple[str, Any]:
     """Show the clicked panel's current chart or table at full size."""
     if ctx.triggered_id == ids.FULLSCREEN_CLOSE:
@@ -120,10 +119,6 @@ def fullscreen(
         return OPEN, dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
     table_ids = [s["id"][ids.TABLE_KEY] for s in ctx.states_list[1]]
     index = table_ids.index(panel_id)
-    return OPEN, dag.AgGrid(
-        rowData=table_data[index] or [],
-        columnDefs=table_columns[index] or [],
-        defaultColDef={"sortable": True, "resizable": True},
-        dashGridOptions={"theme": GRID_THEME},
-        style={"height": "70vh"},
-    )
+    panel = PANEL_ADAPTER.validate_python(table_documents[index])
+    body = html.Tbody(table_bodies[index] or [])
+    return OPEN, html.Div(static_table(panel, body), className="fullscreen-table")

@@ -20,7 +20,7 @@ from layouts import ids
 from layouts.figures import render_figure
 from layouts.panel_editor import option_controls, panel_form, query_controls
 from layouts.panels import GRAPH_CONFIG
-from layouts.tables import table_rows
+from layouts.tables import static_table, table_body, table_rows
 
 OPEN, CLOSED = "modal", "modal hidden"
 FORM_FIELDS = {"type": ids.PE_FIELD, "name": ALL}
@@ -159,11 +159,8 @@ def _draw(panel: Any, time_range: dict[str, str], viewport: int | None) -> Any:
     if data.empty:
         return html.Div("No data in this time range", className="panel-message info")
     if panel.type == "table":
-        rows = table_rows(panel, data.reductions)
-        return html.Table(
-            className="facts",
-            children=[html.Tr([html.Td(r["series"]), html.Td(f"{r['last']:.4g}")]) for r in rows],
-        )
+        body = html.Tbody(table_body(panel, table_rows(panel, data.reductions)))
+        return static_table(panel, body)
     return dcc.Graph(
         figure=render_figure(panel, data), config=GRAPH_CONFIG, className="preview-graph"
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import MATCH, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -22,7 +22,7 @@ from dashapp.timerange import TimeRange, resolve_range
 from db.engine import is_timeout
 from layouts import ids
 from layouts.figures import render_figure
-from layouts.tables import table_rows
+from layouts.tables import header_classes, next_sort, sort_rows, table_body, table_rows
 from layouts.theme import empty_figure
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,17 @@ def register(app: Dash) -> None:
         State(part(ids.PANEL_SPEC), "data"),
         State(part(ids.PANEL_META), "data"),
     )(update_chart)
+    sort_buttons = {"type": ids.PANEL_SORT, ids.TABLE_KEY: MATCH, "column": ALL}
     app.callback(
-        Output(table_part(ids.PANEL_TABLE), "rowData"),
+        Output(table_part(ids.PANEL_TABLE), "children"),
         Output(table_part(ids.PANEL_STATUS), "children"),
         Output(table_part(ids.PANEL_NOTE), "children"),
+        Output(table_part(ids.PANEL_SORT_STATE), "data"),
+        Output(sort_buttons, "className"),
+        Input(sort_buttons, "n_clicks"),
         *VIEW_INPUTS,
         State(table_part(ids.PANEL_SPEC), "data"),
+        State(table_part(ids.PANEL_SORT_STATE), "data"),
     )(update_table)
 
 
@@ -102,6 +107,7 @@ def update_chart(
 
 
 def update_table(
+    _sort_clicks: list[int | None],
     time_range: dict[str, str],
     variables: dict[str, list[str]] | None,
     _ticks: int | None,
@@ -109,16 +115,21 @@ def update_table(
     _theme: str | None,
     viewport: int | None,
     panel_document: dict[str, Any],
-) -> tuple[Any, Any, Any]:
-    """Fill a table panel: one row per series."""
+    sort: dict[str, Any] | None,
+) -> tuple[Any, ...]:
+    """Fill a table panel, one row per series, in the order its header was clicked to."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == ids.PANEL_SORT:
+        sort = next_sort(sort, trigger["column"])
     try:
         panel, window = parse_panel(panel_document, time_range)
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem as problem:
-        return [], _message(str(problem), problem.kind), ""
+        return [], _message(str(problem), problem.kind), "", sort, header_classes(sort)
     if data.empty:
-        return [], _message("No data in this time range", "info"), ""
-    return table_rows(panel, data.reductions), None, _hidden_note(data)
+        return [], _message("No data in this time range", "info"), "", sort, header_classes(sort)
+    rows = sort_rows(table_rows(panel, data.reductions), sort)
+    return table_body(panel, rows), None, _hidden_note(data), sort, header_classes(sort)
 
 
 def parse_panel(

@@ -36,6 +36,8 @@ VARIABLE = "variable"
 # Panels (pattern-matching ids carry the panel id)
 PANEL_GRAPH = "panel-graph"
 PANEL_TABLE = "panel-table"
+PANEL_SORT = "panel-sort"
+PANEL_SORT_STATE = "panel-sort-state"
 PANEL_STATUS = "panel-status"
 PANEL_NOTE = "panel-note"
 PANEL_SPEC = "panel-spec"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash_ag_grid as dag
 import dash_snap_grid
 from dash import dcc, html
 
 from dashapp.spec import DashboardSpec, TablePanel, TextPanel
 from layouts import ids
-from layouts.tables import GRID_THEME, table_columns
+from layouts.tables import UNSORTED, table_frame
 
 ROW_HEIGHT = 30
 GRID_MARGIN = 10
@@ -118,15 +117,7 @@ def _body(panel: Any) -> list[Any]:
             )
         ]
     if isinstance(panel, TablePanel):
-        content: Any = dag.AgGrid(
-            id=ids.panel_part(ids.PANEL_TABLE, panel.id, ids.TABLE_KEY),
-            columnDefs=table_columns(panel),
-            rowData=[],
-            defaultColDef={"sortable": True, "resizable": True},
-            dashGridOptions={"theme": GRID_THEME, "animateRows": False},
-            className="panel-table",
-            style={"height": "100%"},
-        )
+        content: Any = table_frame(panel)
     else:
         content = dcc.Graph(
             id=ids.panel_graph(panel.id),
@@ -150,6 +141,10 @@ def _body(panel: Any) -> list[Any]:
     ]
     if key == ids.CHART_KEY:
         parts.append(dcc.Store(id=ids.panel_part(ids.PANEL_META, panel.id)))
+    else:
+        parts.append(
+            dcc.Store(id=ids.panel_part(ids.PANEL_SORT_STATE, panel.id, key), data=UNSORTED)
+        )
     return parts
 
 

@@ -71,7 +71,8 @@ def _number(value: float, decimals: int | None) -> str:
     if magnitude >= 100 or value == int(value):
         return f"{value:.0f}"
     if magnitude >= 10:
-        return f"{value:.1f}"
+        text = f"{value:.1f}"
+        return f"{value:.0f}" if abs(float(text)) >= 100 else text  # 99.99 -> 100, not 100.0
     return f"{value:.3g}" if magnitude < 1 else f"{value:.2f}".rstrip("0").rstrip(".")
 
 

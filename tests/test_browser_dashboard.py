@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 PANELS_JS = """
 return Array.from(document.querySelectorAll('.panel')).map(function (panel) {
   var plot = panel.querySelector('.js-plotly-plot');
-  var grid = panel.querySelector('.ag-center-cols-container');
+  var rows = panel.querySelectorAll('.data-table tbody tr');
   var status = panel.querySelector('.panel-status');
   var points = 0, names = [];
   if (plot && plot.data) {
@@ -32,7 +32,7 @@ return Array.from(document.querySelectorAll('.panel')).map(function (panel) {
       points += ys.filter(function (v) { return v !== null; }).length;
     });
   }
-  if (grid) { points += grid.querySelectorAll('[role=row]').length; }
+  points += rows.length;
   if (panel.querySelector('.panel-text')) { points += 1; }
   var spinning = !!status && status.hasAttribute('data-dash-is-loading') &&
                  getComputedStyle(status, '::after').opacity === '1';
@@ -188,6 +188,24 @@ def test_auto_refresh_appends_new_points(dash_duo: DashComposite, demo_app: Flas
     )
     assert found
     assert all(p["points"] for p in panels(dash_duo).values())
+
+
+def test_clicking_a_table_header_sorts_the_rows(dash_duo: DashComposite, demo_app: Flask) -> None:
+    open_dashboard(dash_duo, demo_app)
+    table = "#panel-latency-table"
+    max_header = dash_duo.driver.find_elements("css selector", f"{table} .table-sort")[3]
+    assert max_header.text == "Max"
+    max_header.click()
+
+    def maxima() -> list[float]:
+        cells = dash_duo.driver.find_elements("css selector", f"{table} tbody td:nth-child(4)")
+        return [float(cell.text.removesuffix(" ms")) for cell in cells]
+
+    assert wait_for(lambda: "sorted-desc" in (max_header.get_attribute("class") or ""), 10)
+    assert wait_for(lambda: (m := maxima()) and m == sorted(m, reverse=True) and m, 10)
+    max_header.click()
+    assert wait_for(lambda: "sorted-asc" in (max_header.get_attribute("class") or ""), 10)
+    assert wait_for(lambda: (m := maxima()) and m == sorted(m) and m, 10)
 
 
 def test_a_failing_panel_does_not_break_the_rest(dash_duo: DashComposite, demo_app: Flask) -> None:

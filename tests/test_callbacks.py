@@ -66,11 +66,30 @@ def test_every_demo_chart_panel_gets_data(seeded: Flask) -> None:
             values = [v for t in traces for v in (t.get("y") or t.get("z") or [t.get("value")])]
             assert any(v not in (None, []) for v in values), panel["id"]
         with triggered_by(ids.TIME_RANGE, "data"):
-            rows, status, _ = update_table(
-                LAST_HOUR, None, None, None, "light", 1600, PANELS["latency-table"]
-            )
-    assert status is None and [r["series"] for r in rows] == ["api-1", "web-1", "web-2", "web-3"]
-    assert all(r["min"] <= r["avg"] <= r["max"] for r in rows)
+            rows, status, _, sort, classes = update_table(
+                [None] * 5, LAST_HOUR, None, None, None, "light", 1600,
+                PANELS["latency-table"], None,
+            )  # fmt: skip
+    cells = [[cell.children for cell in row.children] for row in rows]
+    assert status is None and [c[0] for c in cells] == ["api-1", "web-1", "web-2", "web-3"]
+    assert all(c.endswith(" ms") for row in cells for c in row[1:])
+    assert sort is None and "sorted" not in " ".join(classes)
+
+
+def test_clicking_a_table_header_sorts_its_rows(seeded: Flask) -> None:
+    button = {"type": ids.PANEL_SORT, "table": "latency-table", "column": "max"}
+    args = (LAST_HOUR, None, None, None, "light", 1600, PANELS["latency-table"])
+    with seeded.test_request_context():
+        with triggered_by(button, "n_clicks"):
+            rows, _, _, sort, classes = update_table([None] * 5, *args, None)
+        with triggered_by(button, "n_clicks", 2):
+            reversed_rows, _, _, again, _ = update_table([None] * 5, *args, sort)
+    assert sort == {"column": "max", "descending": True} and "sorted-desc" in classes[3]
+    assert again == {"column": "max", "descending": False}
+    maxima = [float(row.children[3].children.removesuffix(" ms")) for row in rows]
+    assert len(maxima) == 4 and maxima == sorted(maxima, reverse=True)
+    names = [row.children[0].children for row in rows]
+    assert names == [row.children[0].children for row in reversed_rows][::-1]
 
 
 def test_a_variable_filters_the_panels(seeded: Flask) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import dash_ag_grid as dag
 from dash import dcc, html
 
 from dashapp.demo import dashboard_spec
@@ -24,7 +23,7 @@ from layouts.home import dashboard_list
 from layouts.inspect import inspect_body
 from layouts.panels import grid_layout, panel_frame
 from layouts.stats import gauge_figure, stat_figure
-from layouts.tables import table_columns, table_rows
+from layouts.tables import header_classes, next_sort, sort_rows, table_body, table_rows
 from layouts.units import NO_VALUE, format_value
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -51,6 +50,16 @@ def find(component, predicate):  # type: ignore[no-untyped-def]
             if found is not None:
                 return found
     return None
+
+
+def find_all(component, predicate):  # type: ignore[no-untyped-def]
+    """Every component of a tree that matches, depth first."""
+    found = [component] if predicate(component) else []
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str):
+            found += find_all(child, predicate)
+    return found
 
 
 def test_demo_covers_every_panel_type_in_twelve_panels() -> None:
@@ -81,9 +90,12 @@ def test_chart_panel_frame_holds_graph_status_spec_and_actions() -> None:
 
 def test_table_panel_frame_uses_table_keyed_ids() -> None:
     frame = panel_frame(PANELS["latency-table"])
-    table = find(frame, lambda c: isinstance(c, dag.AgGrid))
-    assert table.id == {"type": ids.PANEL_TABLE, "table": "latency-table"}
-    assert table.defaultColDef["sortable"] is True
+    body = find(frame, lambda c: isinstance(c, html.Tbody))
+    assert body.id == {"type": ids.PANEL_TABLE, "table": "latency-table"}
+    buttons = [b.id for b in find_all(frame, lambda c: isinstance(c, html.Button))]
+    sort_buttons = [b for b in buttons if isinstance(b, dict) and b["type"] == ids.PANEL_SORT]
+    assert [b["column"] for b in sort_buttons] == ["series", "last", "min", "max", "avg"]
+    assert all(b["table"] == "latency-table" for b in sort_buttons)
     assert find(frame, lambda c: isinstance(c, dcc.Graph)) is None
     spec_store = find(
         frame, lambda c: getattr(c, "id", None) == ids.panel_spec("latency-table", "table")
@@ -212,13 +224,30 @@ def test_bar_figure_reduces_each_series() -> None:
     assert bars["text"] == ["2 req/s", "5 req/s"]
 
 
-def test_table_rows_and_columns() -> None:
+def test_table_rows_print_each_statistic_in_the_panel_unit() -> None:
     panel = PANELS["latency-table"]
     rows = table_rows(panel, from_buckets(result(line("web-1", [10, 30, None, 20]))))
     assert rows == [{"series": "web-1", "last": 20, "min": 10, "max": 30, "avg": 20.0}]
-    columns = table_columns(panel)
-    assert [c["field"] for c in columns] == ["series", "last", "min", "max", "avg"]
-    assert "' ms'" in columns[1]["valueFormatter"]["function"]
+    cells = [cell.children for cell in table_body(panel, rows)[0].children]
+    assert cells == ["web-1", "20 ms", "10 ms", "30 ms", "20 ms"]
+
+
+def test_table_sorting_toggles_and_keeps_missing_values_last() -> None:
+    rows = [
+        {"series": "b", "last": 2.0, "min": 1, "max": 9, "avg": 5},
+        {"series": "a", "last": None, "min": 1, "max": 3, "avg": 2},
+        {"series": "c", "last": 7.0, "min": 0, "max": 4, "avg": 1},
+    ]
+    by_last = next_sort(None, "last")
+    assert by_last == {"column": "last", "descending": True}  # numbers: largest first
+    assert [r["series"] for r in sort_rows(rows, by_last)] == ["c", "b", "a"]
+    again = next_sort(by_last, "last")
+    assert [r["series"] for r in sort_rows(rows, again)] == ["b", "c", "a"]
+    by_name = next_sort(again, "series")
+    assert [r["series"] for r in sort_rows(rows, by_name)] == ["a", "b", "c"]
+    assert [r["series"] for r in sort_rows(rows, None)] == ["b", "a", "c"]
+    assert header_classes(by_name)[0].endswith("sorted-asc")
+    assert header_classes(by_last)[1].endswith("sorted-desc")
 
 
 def test_heatmap_figure_puts_counts_on_value_bins() -> None:
@@ -259,6 +288,7 @@ def test_units_print_readably() -> None:
     assert format_value(1536, "bytes") == "1.5 KiB"
     assert format_value(93.21, "percent") == "93.2%"
     assert format_value(0.25, "seconds") == "250 ms"
+    assert format_value(99.989, "ms") == "100 ms"
     assert format_value(1234, "reqps") == "1.23k req/s"
     assert format_value(None, "percent") == NO_VALUE
 
