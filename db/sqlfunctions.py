@@ -14,39 +14,59 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, Interval, literal
+from sqlalchemy import BigInteger, Float, Integer, Interval, literal
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from db.types import Timestamp
 
 
+class BucketStep(TypeDecorator[timedelta]):
+    """A bucket width bound as a parameter: an interval on PostgreSQL, integer
+    microseconds elsewhere (matching :class:`db.types.Timestamp`)."""
+
+    impl = Interval
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Interval())
+        return dialect.type_descriptor(BigInteger())
+
+    def process_bind_param(self, value: timedelta | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return value // timedelta(microseconds=1)
+
+
 class time_bucket(FunctionElement[Any]):
-    """Start of the ``step``-wide bucket holding ``ts``, aligned to the Unix epoch."""
+    """Start of the ``step``-wide bucket holding ``ts``, aligned to the Unix epoch.
+
+    The step is a bound parameter, so statements using it stay in SQLAlchemy's
+    compiled cache instead of being compiled again for every panel query.
+    """
 
     type = Timestamp()
-    inherit_cache = False  # the step is a Python value, not part of the cache key
+    inherit_cache = True
 
     def __init__(self, step: timedelta, ts: ColumnElement[Any]) -> None:
-        self.step = step
-        super().__init__(ts)
+        super().__init__(literal(step, BucketStep()), ts)
 
 
 @compiles(time_bucket, "postgresql")
 def _bucket_postgresql(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
-    (ts,) = element.clauses
-    step = compiler.process(literal(element.step, Interval()), **kw)
-    return f"date_bin({step}, {compiler.process(ts, **kw)}, TIMESTAMPTZ 'epoch')"
+    step, ts = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"date_bin({step}, {ts}, TIMESTAMPTZ 'epoch')"
 
 
 @compiles(time_bucket)
 def _bucket_integer(element: time_bucket, compiler: SQLCompiler, **kw: Any) -> str:
-    (ts,) = element.clauses
-    step_us = element.step // timedelta(microseconds=1)
-    step = compiler.process(literal(step_us), **kw)
-    return f"(({compiler.process(ts, **kw)} / {step}) * {step})"
+    step, ts = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(({ts} / {step}) * {step})"
 
 
 class epoch_seconds(FunctionElement[float]):
@@ -154,25 +174,22 @@ class percentile(FunctionElement[float]):
     """Aggregate: the continuous percentile ``fraction`` (0..1) of ``value``."""
 
     type = Float()
-    inherit_cache = False
+    inherit_cache = True
 
     def __init__(self, fraction: float, value: ColumnElement[Any]) -> None:
-        self.fraction = float(fraction)
-        super().__init__(value)
+        super().__init__(literal(float(fraction), Float()), value)
 
 
 @compiles(percentile, "postgresql")
 def _percentile_postgresql(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
-    fraction = compiler.process(literal(element.fraction, Float()), **kw)
-    (value,) = element.clauses
-    return f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {compiler.process(value, **kw)})"
+    fraction, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {value})"
 
 
 @compiles(percentile)
 def _percentile_sqlite(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
-    fraction = compiler.process(literal(element.fraction, Float()), **kw)
-    (value,) = element.clauses
-    return f"dashapp_percentile({compiler.process(value, **kw)}, {fraction})"
+    fraction, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"dashapp_percentile({value}, {fraction})"
 
 
 class _ExtremeBy:
