@@ -16,7 +16,7 @@ from db.cached import catalog, variable_values
 from layouts import ids
 from layouts.dashboard import dashboard_page
 from layouts.history import history_page
-from layouts.home import dashboard_list
+from layouts.home import dashboard_cards, dashboard_list
 from layouts.manage import create_page, deleted_section, import_page
 from layouts.shell import error_page, forbidden, not_found
 
@@ -30,6 +30,21 @@ def register(app: Dash) -> None:
         Input(ids.URL, "pathname"),
         State(ids.URL, "search"),
     )(render_page)
+    app.callback(
+        Output(ids.HOME_LIST, "children"),
+        Input(ids.HOME_SEARCH, "value"),
+        prevent_initial_call=True,
+    )(filter_dashboards)
+
+
+def filter_dashboards(search: str | None) -> object:
+    """The home page's cards for the dashboards matching the search box."""
+    try:
+        with database.transaction() as session:
+            listed = dashboards.list_dashboards(session, search or "")
+    except SQLAlchemyError:
+        return html.P("The database is unreachable right now; try again in a moment.")
+    return dashboard_cards(listed, search or "")
 
 
 def render_page(pathname: str | None, search: str | None) -> html.Div:

@@ -115,12 +115,13 @@ def _live_row(session: Session, slug: str, *, lock: bool = False) -> DashboardRo
     return row
 
 
-def list_dashboards(session: Session) -> list[DashboardSummary]:
-    """Live dashboards, by title."""
+def list_dashboards(session: Session, search: str = "") -> list[DashboardSummary]:
+    """Live dashboards, by title; with ``search``, those whose title, slug or tags hold
+    every one of its words (any case)."""
     rows = session.scalars(
         select(DashboardRow).where(DashboardRow.deleted_at.is_(None)).order_by(DashboardRow.title)
     )
-    return [
+    summaries = [
         DashboardSummary(
             row.slug,
             row.title,
@@ -132,6 +133,12 @@ def list_dashboards(session: Session) -> list[DashboardSummary]:
         )
         for row in rows
     ]
+    words = search.casefold().split()
+    return [s for s in summaries if all(word in _searchable(s) for word in words)]
+
+
+def _searchable(summary: DashboardSummary) -> str:
+    return " ".join([summary.title, summary.slug, *summary.tags]).casefold()
 
 
 def get_dashboard(session: Session, slug: str) -> Dashboard:

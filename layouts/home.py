@@ -8,6 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from db.dashboards import DashboardSummary
+from layouts import ids
 
 
 def dashboard_list(
@@ -32,9 +33,24 @@ def dashboard_list(
                 html.P("Create one, import a JSON file, or run `dashapp seed-demo`."),
             ],
         )
-    else:
-        body = html.Ul(className="dashboard-list", children=[_card(d) for d in dashboards])
-    return html.Div(className="home", children=[header, body, extra])
+        return html.Div(className="home", children=[header, body, extra])
+    search = dcc.Input(
+        id=ids.HOME_SEARCH,
+        type="search",
+        placeholder="Filter by title or tag",
+        debounce=0.2,
+        autoComplete="off",
+        className="home-search",
+    )
+    body = html.Div(id=ids.HOME_LIST, children=dashboard_cards(dashboards))
+    return html.Div(className="home", children=[header, search, body, extra])
+
+
+def dashboard_cards(dashboards: Sequence[DashboardSummary], search: str = "") -> Any:
+    """The list of dashboard cards, or a line saying nothing matches ``search``."""
+    if not dashboards:
+        return html.P(f"No dashboard matches “{search.strip()}”.", className="muted")
+    return html.Ul(className="dashboard-list", children=[_card(d) for d in dashboards])
 
 
 def _card(dashboard: DashboardSummary) -> html.Li:

@@ -11,6 +11,8 @@ APP_ROOT = "app-root"
 THEME = "theme"
 THEME_TOGGLE = "theme-toggle"
 VIEWPORT = "viewport"
+HOME_SEARCH = "home-search"
+HOME_LIST = "home-list"
 
 # Dashboard view state
 VIEW_URL = "view-url"

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from callbacks.inspect import inspect
 from callbacks.panels import update_chart, update_table
-from callbacks.router import render_page
+from callbacks.router import filter_dashboards, render_page
 from callbacks.view import navigate
 from dashapp.demo import dashboard_spec
 from dashapp.extensions import database
@@ -53,6 +53,16 @@ def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:
     assert host_options == ["*", "api-1", "web-1", "web-2", "web-3"]
     assert find(missing, lambda c: isinstance(c, html.H1)).children == "Not found"
     assert find(odd, lambda c: isinstance(c, html.H1)).children == "Not found"
+
+
+def test_home_search_filters_the_cards(seeded: Flask) -> None:
+    with seeded.test_request_context():
+        home = render_page("/", "")
+        matching = filter_dashboards("  service HEALTH ")
+        nothing = filter_dashboards("billing")
+    assert find(home, lambda c: getattr(c, "id", None) == ids.HOME_SEARCH) is not None
+    assert find(matching, lambda c: isinstance(c, dcc.Link)).href == "/d/service-health"
+    assert nothing.children == "No dashboard matches \u201cbilling\u201d."
 
 
 def test_every_demo_chart_panel_gets_data(seeded: Flask) -> None:

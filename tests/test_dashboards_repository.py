@@ -42,6 +42,24 @@ def test_create_list_get() -> None:
     assert fetched.spec["schema_version"] == 2
 
 
+def test_list_searches_title_slug_and_tags_by_every_word() -> None:
+    with database.transaction() as session:
+        dashboards.create_dashboard(session, "ops", spec("Ops overview"), "ann")
+        dashboards.create_dashboard(session, "checkout-latency", spec("Checkout"), "ann")
+        dashboards.create_dashboard(session, "db", spec("Database health"), "ann")
+    with database.transaction() as session:
+
+        def found(search: str) -> list[str]:
+            return [d.slug for d in dashboards.list_dashboards(session, search)]
+
+        assert found("") == ["checkout-latency", "db", "ops"]  # by title
+        assert found("HEALTH") == ["db"]
+        assert found("latency") == ["checkout-latency"]  # slug
+        assert found("ops") == ["checkout-latency", "db", "ops"]  # every spec() is tagged ops
+        assert found("ops overview") == ["ops"]
+        assert found("nothing") == []
+
+
 def test_slug_is_unique_and_validated() -> None:
     with database.transaction() as session:
         dashboards.create_dashboard(session, "ops", spec(), "ann")
