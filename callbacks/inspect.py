@@ -118,7 +118,7 @@ def fullscreen(
         figure = figures[graph_ids.index(panel_id)] or {}
         return OPEN, dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
     table_ids = [s["id"][ids.TABLE_KEY] for s in ctx.states_list[1]]
-    index = table_ids.index(panel_id)
-    panel = PANEL_ADAPTER.validate_python(table_documents[index])
-    body = html.Tbody(table_bodies[index] or [])
+    document = next(d for d in table_documents if d["id"] == panel_id)
+    panel = PANEL_ADAPTER.validate_python(document)
+    body = html.Tbody(table_bodies[table_ids.index(panel_id)] or [])
     return OPEN, html.Div(static_table(panel, body), className="fullscreen-table")

@@ -48,8 +48,10 @@ def dashboard_list(
 
 def dashboard_cards(dashboards: Sequence[DashboardSummary], search: str = "") -> Any:
     """The list of dashboard cards, or a line saying nothing matches ``search``."""
-    if not dashboards:
+    if not dashboards and search.strip():
         return html.P(f"No dashboard matches “{search.strip()}”.", className="muted")
+    if not dashboards:
+        return html.P("No dashboards yet.", className="muted")
     return html.Ul(className="dashboard-list", children=[_card(d) for d in dashboards])
 
 

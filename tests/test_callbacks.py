@@ -10,7 +10,7 @@ from dash import Patch, dcc, html
 from flask import Flask
 from sqlalchemy import event
 
-from callbacks.inspect import inspect
+from callbacks.inspect import fullscreen, inspect
 from callbacks.panels import update_chart, update_table
 from callbacks.router import filter_dashboards, render_page
 from callbacks.view import navigate
@@ -84,6 +84,34 @@ def test_every_demo_chart_panel_gets_data(seeded: Flask) -> None:
     assert status is None and [c[0] for c in cells] == ["api-1", "web-1", "web-2", "web-3"]
     assert all(c.endswith(" ms") for row in cells for c in row[1:])
     assert sort is None and "sorted" not in " ".join(classes)
+
+
+def test_fullscreen_shows_the_clicked_chart_or_table(seeded: Flask) -> None:
+    with seeded.test_request_context(), triggered_by(ids.TIME_RANGE, "data"):
+        rows, *_ = update_table(
+            [None] * 5, LAST_HOUR, None, None, None, "light", 1600,
+            PANELS["latency-table"], None,
+        )  # fmt: skip
+    chart = {"data": [{"x": [1], "y": [2]}], "layout": {}}
+    states = [
+        [{"id": {"type": ids.PANEL_GRAPH, "panel": "cpu"}, "property": "figure"}],
+        [{"id": {"type": ids.PANEL_TABLE, "table": "latency-table"}, "property": "children"}],
+    ]
+    args = ([chart], [rows], [PANELS["latency-table"]])
+    with triggered_by(
+        {"type": ids.PANEL_FULLSCREEN, "panel": "cpu"}, "n_clicks", 1, states_list=states
+    ):
+        opened, graph = fullscreen([1], None, *args)
+    with triggered_by(
+        {"type": ids.PANEL_FULLSCREEN, "panel": "latency-table"}, "n_clicks", 1, states_list=states
+    ):
+        _, table = fullscreen([1], None, *args)
+    with triggered_by(ids.FULLSCREEN_CLOSE, "n_clicks"):
+        closed, _ = fullscreen([1], 1, *args)
+    assert opened == "modal" and graph.figure == chart and closed == "modal hidden"
+    headers = [th.children for th in find(table, lambda c: isinstance(c, html.Tr)).children]
+    assert headers == ["Series", "Last", "Min", "Max", "Avg"]
+    assert find(table, lambda c: isinstance(c, html.Tbody)).children == rows
 
 
 def test_clicking_a_table_header_sorts_its_rows(seeded: Flask) -> None:

@@ -19,7 +19,7 @@ from layouts import ids
 from layouts.charts import bar_figure, heatmap_figure, threshold_shapes, timeseries_figure
 from layouts.dashboard import dashboard_page
 from layouts.figures import render_figure
-from layouts.home import dashboard_list
+from layouts.home import dashboard_cards, dashboard_list
 from layouts.inspect import inspect_body
 from layouts.panels import grid_layout, panel_frame
 from layouts.stats import gauge_figure, stat_figure
@@ -139,6 +139,8 @@ def test_home_lists_dashboards_with_links_and_tags() -> None:
     assert find(empty, lambda c: getattr(c, "id", None) == "new-dashboard") is None
     editor_home = dashboard_list([summary], can_edit=True)
     assert find(editor_home, lambda c: getattr(c, "id", None) == "new-dashboard").href == "/new"
+    assert dashboard_cards([], "  ").children == "No dashboards yet."
+    assert dashboard_cards([], "billing").children == "No dashboard matches “billing”."
 
 
 def test_timeseries_figure_styles_units_and_thresholds() -> None:
