@@ -50,6 +50,11 @@ def test_create_read_list(client: FlaskClient, admin: dict) -> None:
     assert [(d["slug"], d["title"], d["tags"], d["panel_count"], d["version"]) for d in listed] == [
         ("service-health", "Service health", ["web"], 1, 1)
     ]
+    searched = [d["slug"] for d in client.get("/api/v1/dashboards?q=HEALTH%20web").json["items"]]
+    assert searched == ["service-health"]
+    assert client.get("/api/v1/dashboards?q=billing").json["items"] == []
+    too_long = client.get("/api/v1/dashboards?q=" + "x" * 201)
+    assert too_long.status_code == 400 and too_long.json["errors"][0]["field"] == "q"
 
 
 def test_version_1_specs_are_upgraded_on_import(client: FlaskClient, admin: dict) -> None:

@@ -9,6 +9,7 @@ from flask import Response, jsonify, request, url_for
 from pydantic import BaseModel, ValidationError
 
 from dashapp.api import blueprint
+from dashapp.api.args import parse_args
 from dashapp.api.auth import actor, requires
 from dashapp.api.body import media_type, read_body
 from dashapp.api.errors import ApiError
@@ -16,6 +17,7 @@ from dashapp.api.openapi import documented
 from dashapp.api.schemas import (
     DashboardCreate,
     DashboardList,
+    DashboardListArgs,
     DashboardOut,
     DashboardUpdate,
     VersionList,
@@ -106,12 +108,15 @@ def _conflict(error: dashboards.VersionConflict) -> ApiError:
 
 
 @blueprint.get("/dashboards")
-@documented("List dashboards", tag="dashboards", responses={200: DashboardList})
+@documented(
+    "List dashboards", tag="dashboards", query=DashboardListArgs, responses={200: DashboardList}
+)
 @requires("read")
 def list_dashboards() -> Response:
-    """Every live dashboard, by title."""
+    """Every live dashboard, by title; ``q`` keeps those matching every word."""
+    args = parse_args(DashboardListArgs)
     with database.transaction() as session:
-        items = dashboards.list_dashboards(session)
+        items = dashboards.list_dashboards(session, args.q or "")
     return jsonify(DashboardList(items=[vars(item) for item in items]).model_dump(mode="json"))
 
 

@@ -121,6 +121,14 @@ class CatalogArgs(Args):
     cursor: str | None = Field(default=None, max_length=500, description="from next_cursor")
 
 
+class DashboardListArgs(Args):
+    """Search of the dashboard list (the same as the home page's search box)."""
+
+    q: str | None = Field(
+        default=None, max_length=200, description="words all found in the title, slug or tags"
+    )
+
+
 class SeriesOut(BaseModel):
     """One series of the catalog, with its newest point."""
 
