@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TABLES = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
+_APPS: list[Flask] = []
 
 
 def service_missing(reason: str) -> None:
@@ -115,7 +117,26 @@ def make_app(database_url: str, **config: object) -> Flask:
         "CACHE_KEY_PREFIX": f"dashapp-test-{uuid.uuid4().hex[:8]}:",
         **config,
     }
-    return create_app(settings)
+    application = create_app(settings)
+    _APPS.append(application)
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _close_app_connections() -> Iterator[None]:
+    """After each test (and after its browser and server have stopped), let requests
+    still running return their connections, then close every pool the test's apps hold.
+
+    Disposing a pool while a request holds a connection orphans that connection; the
+    garbage collector later finds it open, a warning that fails some later test.
+    """
+    yield
+    while _APPS:
+        engine = _APPS.pop().extensions["dashapp.db"].engine
+        deadline = time.monotonic() + 15
+        while getattr(engine.pool, "checkedout", lambda: 0)() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        engine.dispose()
 
 
 def bearer(app: Flask, *scopes: str, name: str = "test") -> dict[str, str]:

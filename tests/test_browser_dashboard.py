@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,10 +55,8 @@ def demo_database(postgresql_database: str) -> str:
 
 
 @pytest.fixture
-def demo_app(chromium: str, demo_database: str) -> Iterator[Flask]:
-    app = make_app(demo_database)
-    yield app
-    app.extensions["dashapp.db"].engine.dispose()
+def demo_app(chromium: str, demo_database: str) -> Flask:
+    return make_app(demo_database)  # closed after the browser stops, see conftest
 
 
 def panels(dash_duo: DashComposite) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ PASSWORD = "editor-password"
 
 
 @pytest.fixture
-def editor_app(chromium: str, postgresql_database: str) -> Iterator[Flask]:
+def editor_app(chromium: str, postgresql_database: str) -> Flask:
     """Demo metrics (for the pickers), an "ops" dashboard and an editor called ed."""
     empty_tables(postgresql_database)
     app = make_app(postgresql_database)
@@ -37,8 +37,7 @@ def editor_app(chromium: str, postgresql_database: str) -> Iterator[Flask]:
         with database.transaction() as session:
             users.create_user(session, "ed", hash_password(PASSWORD), "editor")
             dashboards.create_dashboard(session, "ops", parse_spec({"title": "Ops"}), "ann")
-    yield app
-    app.extensions["dashapp.db"].engine.dispose()
+    return app  # closed after the browser stops, see conftest
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
