@@ -49,7 +49,6 @@ def register(app: Dash) -> None:
         Input(ids.FULLSCREEN_CLOSE, "n_clicks"),
         State({"type": ids.PANEL_GRAPH, "panel": ALL}, "figure"),
         State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "children"),
-        State({"type": ids.PANEL_SPEC, ids.TABLE_KEY: ALL}, "data"),
         prevent_initial_call=True,
     )(fullscreen)
 
@@ -107,7 +106,6 @@ def fullscreen(
     _close: int | None,
     figures: list[dict[str, Any] | None],
     table_bodies: list[Any],
-    table_documents: list[dict[str, Any]],
 ) -> tuple[str, Any]:
     """Show the clicked panel's current chart or table at full size."""
     if ctx.triggered_id == ids.FULLSCREEN_CLOSE:
@@ -118,7 +116,5 @@ def fullscreen(
         figure = figures[graph_ids.index(panel_id)] or {}
         return OPEN, dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
     table_ids = [s["id"][ids.TABLE_KEY] for s in ctx.states_list[1]]
-    document = next(d for d in table_documents if d["id"] == panel_id)
-    panel = PANEL_ADAPTER.validate_python(document)
     body = html.Tbody(table_bodies[table_ids.index(panel_id)] or [])
-    return OPEN, html.Div(static_table(panel, body), className="fullscreen-table")
+    return OPEN, html.Div(static_table(body), className="fullscreen-table")

@@ -160,7 +160,7 @@ def _draw(panel: Any, time_range: dict[str, str], viewport: int | None) -> Any:
         return html.Div("No data in this time range", className="panel-message info")
     if panel.type == "table":
         body = html.Tbody(table_body(panel, table_rows(panel, data.reductions)))
-        return static_table(panel, body)
+        return static_table(body)
     return dcc.Graph(
         figure=render_figure(panel, data), config=GRAPH_CONFIG, className="preview-graph"
     )

@@ -121,15 +121,16 @@ def update_table(
     trigger = ctx.triggered_id
     if isinstance(trigger, dict) and trigger.get("type") == ids.PANEL_SORT:
         sort = next_sort(sort, trigger["column"])
+    classes = header_classes(sort)
     try:
         panel, window = parse_panel(panel_document, time_range)
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem as problem:
-        return [], _message(str(problem), problem.kind), "", sort, header_classes(sort)
+        return [], _message(str(problem), problem.kind), "", sort, classes
     if data.empty:
-        return [], _message("No data in this time range", "info"), "", sort, header_classes(sort)
+        return [], _message("No data in this time range", "info"), "", sort, classes
     rows = sort_rows(table_rows(panel, data.reductions), sort)
-    return table_body(panel, rows), None, _hidden_note(data), sort, header_classes(sort)
+    return table_body(panel, rows), None, _hidden_note(data), sort, classes
 
 
 def parse_panel(

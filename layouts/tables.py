@@ -44,7 +44,7 @@ def table_frame(panel: TablePanel) -> html.Div:
     return html.Div(table, className="table-scroll")
 
 
-def static_table(panel: TablePanel, body: Any) -> html.Table:
+def static_table(body: Any) -> html.Table:
     """A table with a plain header around rows from ``table_body`` (full screen, preview)."""
     header = [
         html.Th(column.capitalize(), className=None if column == "series" else "numeric")

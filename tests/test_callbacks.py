@@ -97,7 +97,7 @@ def test_fullscreen_shows_the_clicked_chart_or_table(seeded: Flask) -> None:
         [{"id": {"type": ids.PANEL_GRAPH, "panel": "cpu"}, "property": "figure"}],
         [{"id": {"type": ids.PANEL_TABLE, "table": "latency-table"}, "property": "children"}],
     ]
-    args = ([chart], [rows], [PANELS["latency-table"]])
+    args = ([chart], [rows])
     with triggered_by(
         {"type": ids.PANEL_FULLSCREEN, "panel": "cpu"}, "n_clicks", 1, states_list=states
     ):
