@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashapp import create_app  # noqa: E402
-from dashapp.demo import HOSTS, METRICS, RATES, dashboard_spec  # noqa: E402
+from dashapp.core.demo import HOSTS, METRICS, RATES, dashboard_spec  # noqa: E402
+from dashapp.core.spec import Query, parse_spec  # noqa: E402
+from dashapp.core.timerange import TimeRange  # noqa: E402
 from dashapp.extensions import cache, database  # noqa: E402
-from dashapp.spec import Query, parse_spec  # noqa: E402
-from dashapp.timerange import TimeRange  # noqa: E402
 from db import dashboards, rollups  # noqa: E402
 from db.cached import panel_query  # noqa: E402
 from db.query import query  # noqa: E402

@@ -2,7 +2,7 @@
 
 Every change (drag, resize, add, duplicate, remove, panel editor Apply, settings,
 variables, discard, reload) goes through :func:`edit`, which applies a pure function
-from :mod:`dashapp.editing`. The draft lives in memory and in localStorage until it is
+from :mod:`dashapp.core.editing`. The draft lives in memory and in localStorage until it is
 saved, so a reload or a closed tab loses nothing.
 """
 
@@ -14,9 +14,10 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashapp import editing, forms
+from dashapp.core import editing, forms
+from dashapp.core.records import Dashboard
+from dashapp.core.spec import SpecError, dump_spec, parse_spec
 from dashapp.extensions import database
-from dashapp.spec import SpecError, dump_spec, parse_spec
 from db import dashboards
 from db.cached import catalog
 from layouts import ids
@@ -256,7 +257,7 @@ def _latest(slug: str) -> dict[str, Any]:
     return editor_base(dashboard)
 
 
-def editor_base(dashboard: dashboards.Dashboard) -> dict[str, Any]:
+def editor_base(dashboard: Dashboard) -> dict[str, Any]:
     """What the editor keeps of the saved dashboard: id, slug, version and spec."""
     spec = dump_spec(parse_spec(dashboard.spec))
     return {"id": dashboard.id, "slug": dashboard.slug, "version": dashboard.version, "spec": spec}

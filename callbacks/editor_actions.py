@@ -13,9 +13,11 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.editor import BANNER_ACTION, banner_button, editor_base, forget
-from dashapp.auth import current_username, require_role
+from dashapp.auth import ui_actor
+from dashapp.commands import dashboards as commands
+from dashapp.commands.errors import Conflict, Invalid
+from dashapp.core.spec import SpecError, dump_spec, parse_spec
 from dashapp.extensions import database
-from dashapp.spec import SpecError, dump_spec, parse_spec
 from db import dashboards
 from layouts import ids
 
@@ -91,7 +93,6 @@ def save(
     as_copy = isinstance(trigger, dict) and trigger.get("action") == "copy"
     if not ctx.triggered[0]["value"] or (isinstance(trigger, dict) and not as_copy):
         raise PreventUpdate
-    require_role("editor")
     unchanged = {"base": no_update, "message": no_update, "path": no_update, "drafts": no_update}
     try:
         spec = parse_spec(draft)
@@ -100,26 +101,23 @@ def save(
         note = html.Div(className="banner error",
                         children=["Not saved: fix these first.", html.Ul(problems)])  # fmt: skip
         return {**unchanged, "banner": note}
-    author = current_username()
+    actor = ui_actor()
     new_slug = (slug or base["slug"]).strip()
     try:
-        with database.transaction() as session:
-            if as_copy:
-                copy = dashboards.copy_dashboard(
-                    session, base["slug"], spec, author, message or "Copy"
-                )
-                # The changes live on in the copy: the original has no unsaved draft left.
-                return {**unchanged, "banner": no_update, "path": f"/d/{copy.slug}/edit",
-                        "drafts": forget(drafts, str(base["id"]))}  # fmt: skip
-            saved = dashboards.update_dashboard(
-                session, base["slug"], spec, base["version"], author, message or "",
-                new_slug=new_slug if new_slug != base["slug"] else None,
-            )  # fmt: skip
-    except dashboards.VersionConflict as conflict:
-        return {**unchanged, "banner": _conflict(conflict)}
-    except dashboards.SlugTaken:
+        if as_copy:
+            copy = commands.save_copy(actor, base["slug"], spec, message or "Copy")
+            # The changes live on in the copy: the original has no unsaved draft left.
+            return {**unchanged, "banner": no_update, "path": f"/d/{copy.slug}/edit",
+                    "drafts": forget(drafts, str(base["id"]))}  # fmt: skip
+        saved = commands.save(
+            actor, base["slug"], spec, base["version"], message or "",
+            new_slug=new_slug if new_slug != base["slug"] else None,
+        )  # fmt: skip
+    except Conflict as conflict:
+        if "current_version" in conflict.details:
+            return {**unchanged, "banner": _conflict(conflict)}
         return {**unchanged, "banner": _error(f"Not saved: the slug {new_slug!r} is taken.")}
-    except ValueError as error:  # a malformed slug
+    except Invalid as error:  # a malformed slug
         return {**unchanged, "banner": _error(f"Not saved: {error}.")}
     note = html.Div(f"Saved version {saved.version}.", className="banner info")
     path = f"/d/{saved.slug}/edit" if saved.slug != base["slug"] else no_update
@@ -130,13 +128,14 @@ def _error(text: str) -> html.Div:
     return html.Div(text, className="banner error")
 
 
-def _conflict(conflict: dashboards.VersionConflict) -> html.Div:
+def _conflict(conflict: Conflict) -> html.Div:
     return html.Div(
         className="banner error conflict",
         children=[
             html.Span(
-                f"Not saved: someone saved version {conflict.current} of this dashboard while "
-                f"you were editing version {conflict.expected}. Nothing was overwritten."
+                f"Not saved: someone saved version {conflict.details['current_version']} of this "
+                f"dashboard while you were editing version {conflict.details['expected']}. "
+                "Nothing was overwritten."
             ),
             banner_button("Reload theirs (drop my changes)", "reload"),
             banner_button("Save mine as a copy", "copy"),
@@ -171,12 +170,7 @@ def duplicate(_clicks: int | None, base: dict[str, Any]) -> str:
     """Copy the saved dashboard under a new slug and open the copy in the editor."""
     if not _clicks:
         raise PreventUpdate
-    require_role("editor")
-    with database.transaction() as session:
-        copy = dashboards.copy_dashboard(
-            session, base["slug"], parse_spec(base["spec"]), current_username(),
-            f"Copy of {base['slug']}",
-        )  # fmt: skip
+    copy = commands.duplicate(ui_actor(), base["slug"])
     return f"/d/{copy.slug}/edit"
 
 
@@ -186,7 +180,5 @@ def delete(
     """Soft-delete (admins can restore it), forget its draft, and go back to the list."""
     if not confirmed:
         raise PreventUpdate
-    require_role("editor")
-    with database.transaction() as session:
-        dashboards.delete_dashboard(session, base["slug"])
+    commands.delete(ui_actor(), base["slug"])
     return "/", forget(drafts, str(base["id"]))

@@ -7,10 +7,10 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
-from dashapp.auth import allowed, current_username, require_role
-from dashapp.diff import diff_specs
+from dashapp.auth import allowed, ui_actor
+from dashapp.commands import dashboards as commands
+from dashapp.core.diff import diff_specs
 from dashapp.extensions import database
-from dashapp.spec import parse_spec
 from db import dashboards
 from layouts import ids
 from layouts.history import diff_view, version_table
@@ -47,15 +47,9 @@ def restore(_clicks: list[int | None], slug: str) -> tuple[Any, ...]:
     """Make an old version current again, as a new version (nothing is rewritten)."""
     if not isinstance(ctx.triggered_id, dict) or not ctx.triggered[0]["value"]:
         raise PreventUpdate
-    require_role("editor")
     wanted = ctx.triggered_id["version"]
+    saved = commands.restore(ui_actor(), slug, wanted)
     with database.transaction() as session:
-        current = dashboards.get_dashboard(session, slug)
-        old = dashboards.get_version(session, slug, wanted)
-        saved = dashboards.update_dashboard(
-            session, slug, parse_spec(old.spec), current.version, current_username(),
-            f"Restored version {wanted}",
-        )  # fmt: skip
         versions = dashboards.list_versions(session, slug)
     numbers = [v.version for v in versions]
     note = html.Div(

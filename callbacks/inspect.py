@@ -8,8 +8,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.panels import PANEL_ADAPTER, PanelProblem, guard_query, parse_panel
-from dashapp.export import panel_csv
-from dashapp.panel_data import load_panel
+from dashapp.core.export import panel_csv
+from db.panels import load_panel
 from layouts import ids
 from layouts.inspect import inspect_body
 from layouts.panels import GRAPH_CONFIG

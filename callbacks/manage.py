@@ -9,10 +9,12 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashapp.auth import current_username, require_role
-from dashapp.demo import dashboard_spec
+from dashapp.auth import ui_actor
+from dashapp.commands import dashboards as commands
+from dashapp.commands.errors import Conflict, Invalid
+from dashapp.core.demo import dashboard_spec
+from dashapp.core.spec import SpecError, parse_spec
 from dashapp.extensions import database
-from dashapp.spec import SpecError, parse_spec
 from db import dashboards
 from layouts import ids
 
@@ -63,22 +65,19 @@ def create(
     """Create a dashboard from a template and open it in the editor."""
     if not _clicks:
         raise PreventUpdate
-    require_role("editor")
+    actor = ui_actor()
     title = (title or "").strip()
     if not title:
         return no_update, "Give the dashboard a title."
+    chosen = (slug or "").strip() or None
     try:
         spec = parse_spec(_template(template, title))
-        with database.transaction() as session:
-            chosen = (slug or "").strip() or dashboards.slugify(title)
-            if not slug:
-                chosen = dashboards.unique_slug(session, chosen)
-            dashboards.create_dashboard(session, chosen, spec, current_username(), "Created")
-    except dashboards.SlugTaken:
+        created = commands.create(actor, spec, chosen, "Created", free_slug=chosen is None)
+    except Conflict:
         return no_update, f"The slug {chosen!r} is taken."
-    except (SpecError, ValueError) as error:
+    except (SpecError, Invalid) as error:
         return no_update, str(error)
-    return f"/d/{chosen}/edit", ""
+    return f"/d/{created.slug}/edit", ""
 
 
 def read_upload(contents: str | None) -> str:
@@ -93,19 +92,17 @@ def import_dashboard(_clicks: int | None, text: str | None) -> tuple[Any, Any]:
     """Validate pasted or uploaded JSON (upgrading old versions) and store it as a new dashboard."""
     if not _clicks:
         raise PreventUpdate
-    require_role("editor")
+    actor = ui_actor()
     try:
         document = json.loads(text or "")
     except json.JSONDecodeError as error:
         return no_update, _problems([f"not valid JSON: {error}"])
     try:
-        spec = parse_spec(document)
-    except SpecError as error:
-        return no_update, _problems([f"{e['field']}: {e['message']}" for e in error.errors])
-    with database.transaction() as session:
-        slug = dashboards.unique_slug(session, dashboards.slugify(spec.title))
-        dashboards.create_dashboard(session, slug, spec, current_username(), "Imported")
-    return f"/d/{slug}", ""
+        created = commands.import_document(actor, document)
+    except Invalid as error:
+        problems = error.details.get("errors") or [{"field": "(document)", "message": str(error)}]
+        return no_update, _problems([f"{e['field']}: {e['message']}" for e in problems])
+    return f"/d/{created.slug}", ""
 
 
 def _problems(messages: list[str]) -> html.Div:
@@ -119,7 +116,5 @@ def undelete(_clicks: list[int | None]) -> str:
     """Admins bring a deleted dashboard back."""
     if not isinstance(ctx.triggered_id, dict) or not ctx.triggered[0]["value"]:
         raise PreventUpdate
-    require_role("admin")
-    with database.transaction() as session:
-        restored = dashboards.undelete(session, ctx.triggered_id["dashboard"], current_username())
+    restored = commands.undelete(ui_actor(), ctx.triggered_id["dashboard"])
     return f"/d/{restored.slug}"

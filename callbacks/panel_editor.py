@@ -13,9 +13,9 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.editor import queries_from_states, values_by_name
 from callbacks.panels import PanelProblem, guard_query, parse_panel
-from dashapp import forms
-from dashapp.panel_data import load_panel
+from dashapp.core import forms
 from db.cached import catalog
+from db.panels import load_panel
 from layouts import ids
 from layouts.figures import render_figure
 from layouts.panel_editor import option_controls, panel_form, query_controls

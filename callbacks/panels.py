@@ -15,17 +15,19 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dashapp import live
-from dashapp.panel_data import PanelData, load_panel, max_points
-from dashapp.spec import Panel, TimeseriesPanel
-from dashapp.timerange import TimeRange, resolve_range
+from dashapp.core.panel_data import PanelData, max_points
+from dashapp.core.spec import Panel, TimeseriesPanel
+from dashapp.core.timerange import TimeRange, resolve_range
+from db.cached import panel_query
 from db.engine import is_timeout
-from layouts import ids
+from db.panels import load_panel
+from layouts import ids, live
 from layouts.figures import render_figure
 from layouts.tables import header_classes, next_sort, sort_rows, table_body, table_rows
 from layouts.theme import empty_figure
 
 log = logging.getLogger(__name__)
+TAIL_MAX_POINTS = 1_000_000  # with the interval forced to the step, this never binds
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
 VIEW_INPUTS = (
     Input(ids.TIME_RANGE, "data"),
@@ -92,7 +94,7 @@ def update_chart(
     try:
         panel, window = parse_panel(panel_document, time_range)
         if ctx.triggered_id == ids.AUTO_REFRESH and isinstance(panel, TimeseriesPanel) and meta:
-            patched = guard_query(lambda: live.tail_patch(panel, meta, window, variables))
+            patched = _tail_patch(panel, meta, window, variables)
             if patched is not None:
                 patch, new_meta = patched
                 return patch, no_update, no_update, new_meta
@@ -104,6 +106,32 @@ def update_chart(
     figure = render_figure(panel, data, theme, datetime.now(UTC))
     meta = live.figure_meta(data.results, max_points(panel, viewport))
     return figure, None, _hidden_note(data), meta
+
+
+def _tail_patch(
+    panel: TimeseriesPanel,
+    meta: dict[str, Any],
+    window: TimeRange,
+    variables: dict[str, list[str]] | None,
+) -> Any:
+    """The points that arrived since the chart was drawn, as a Patch (None: redraw)."""
+    plans = live.tail_plans(panel, meta, window)
+    if plans is None:
+        return None
+    tails = guard_query(
+        lambda: [
+            panel_query(
+                plan.query,
+                plan.time_range,
+                TAIL_MAX_POINTS,
+                variables=variables,
+                series_limit=panel.options.series_limit,
+                prefer_m4=panel.options.style in ("line", "points"),
+            )
+            for plan in plans
+        ]
+    )
+    return live.tail_patch(meta, plans, tails)
 
 
 def update_table(

@@ -8,9 +8,9 @@ from dash import Dash, Input, Output, State, html
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashapp.auth import allowed, current_username
+from dashapp.core.spec import SpecError, parse_spec
+from dashapp.core.view_state import default_view, parse_view
 from dashapp.extensions import database
-from dashapp.spec import SpecError, parse_spec
-from dashapp.view_state import default_view, parse_view
 from db import dashboards
 from db.cached import catalog, variable_values
 from layouts import ids

@@ -14,8 +14,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
 
-from dashapp.timerange import resolve_range
-from dashapp.view_state import (
+from dashapp.core.timerange import resolve_range
+from dashapp.core.view_state import (
     ALL_CHOICE,
     ViewState,
     absolute,

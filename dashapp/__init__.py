@@ -20,9 +20,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from dashapp import api, cli
     from dashapp.auth import csrf, init_auth
     from dashapp.cache import init_cache
+    from dashapp.commands.ingest import SeriesIdCache
     from dashapp.dash_app import init_dash
     from dashapp.extensions import database
-    from dashapp.ingest import SeriesIdCache
     from dashapp.settings import load_settings, resolve_secret_key
 
     overrides = dict(config or {})

@@ -2,10 +2,10 @@
 
 Roles rank viewer < editor < admin. With ``ANONYMOUS_VIEW`` on, people who are not
 logged in count as viewers; with it off, every page asks them to log in first.
-Every mutating callback and route calls :func:`require_role` on the server: hiding a
-button is not access control. Cookie-authenticated writes carry a CSRF token (Dash
-sends ``X-CSRFToken`` from the ``_csrf_token`` cookie); API calls with a service
-token are exempt.
+Every write goes through a command (:mod:`dashapp.commands`) that checks the role on
+the server (:func:`ui_actor` says who is asking): hiding a button is not access
+control. Cookie-authenticated writes carry a CSRF token (Dash sends ``X-CSRFToken``
+from the ``_csrf_token`` cookie); API calls with a service token are exempt.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from limits import parse as parse_limit
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashapp.commands.errors import Forbidden, Unauthenticated
+from dashapp.commands.users import hash_password as hash_password  # re-exported
+from dashapp.core.permissions import Actor, Role
 from dashapp.extensions import database
 from dashapp.settings import current_settings
 from db import users
 
-RANK = {"viewer": 1, "editor": 2, "admin": 3}
 CSRF_COOKIE = "_csrf_token"
 # Paths anyone may load, logged in or not (the login page and what it needs).
 PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_favicon.ico", "/api/")
@@ -73,11 +75,6 @@ def _load_user(identity: str) -> SessionUser | None:
     return SessionUser(user.id, user.username, user.role, user.session_version)
 
 
-def hash_password(password: str) -> str:
-    """A salted, slow hash (Werkzeug's scrypt) of a password."""
-    return generate_password_hash(password)
-
-
 def new_password() -> str:
     """A random password for a generated account (shown once)."""
     return secrets.token_urlsafe(12)
@@ -95,18 +92,19 @@ def current_username() -> str | None:
     return current_user.username if current_user and current_user.is_authenticated else None
 
 
-def allowed(role: str) -> bool:
-    """Whether the requester has at least ``role``."""
-    mine = current_role()
-    return mine is not None and RANK[mine] >= RANK[role]
+def ui_actor() -> Actor:
+    """The requester as commands see them: their name and role (anonymous: maybe viewer)."""
+    return Actor.user(current_username(), current_role())  # type: ignore[arg-type]
 
 
-def require_role(role: str) -> None:
-    """Abort with 401 (not logged in) or 403 (logged in, role too low) unless allowed."""
-    if allowed(role):
-        return
-    logged_in = bool(current_user and current_user.is_authenticated)
-    abort(403 if logged_in else 401)
+def allowed(role: Role) -> bool:
+    """Whether the requester has at least ``role`` (what the page offers; commands decide)."""
+    return ui_actor().has(role)
+
+
+def _refused(error: Unauthenticated | Forbidden) -> Response:
+    """A command refused a cookie-authenticated request: 401 or 403, as plain text."""
+    return Response(str(error), status=error.status, mimetype="text/plain")
 
 
 def authenticate(username: str, password: str) -> SessionUser | None:
@@ -203,4 +201,6 @@ def init_auth(app: Flask) -> None:
     csrf.init_app(app)
     app.register_blueprint(blueprint)
     app.before_request(_gate)
+    app.register_error_handler(Unauthenticated, _refused)
+    app.register_error_handler(Forbidden, _refused)
     app.after_request(_csrf_cookie)

@@ -61,7 +61,7 @@ def rollups_command(batch: int) -> None:
 @click.option("--if-empty", is_flag=True, help="Seed only a fresh database (or top up the demo).")
 def seed_demo_command(days: float, if_empty: bool) -> None:
     """Create the "Service health" demo dashboard and fill its metrics up to now."""
-    from dashapp.seed import demo_state, seed_demo
+    from dashapp.commands.seed import demo_state, seed_demo
 
     if if_empty and demo_state() == "absent":
         click.echo("dashboards exist and the demo was removed: not seeding")
@@ -81,7 +81,7 @@ def seed_demo_command(days: float, if_empty: bool) -> None:
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between writes.")
 def demo_feed_command(interval: float) -> None:
     """Keep the demo metrics live: append the newest points every interval."""
-    from dashapp.seed import seed_demo
+    from dashapp.commands.seed import seed_demo
 
     click.echo("feeding demo metrics; Ctrl-C to stop")
     while True:
@@ -103,11 +103,11 @@ def serve_command(workers: int | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach dashapp's commands to ``app.cli``."""
-    from dashapp import cli_users
+    from dashapp import cli_dashboards, cli_users
 
     commands = (
         db_group, rollups_command, seed_demo_command, demo_feed_command, serve_command,
-        cli_users.group,
+        cli_users.group, cli_dashboards.group,
     )  # fmt: skip
     for command in commands:
         app.cli.add_command(command)

@@ -7,8 +7,11 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
+from dashapp.commands import tokens as commands
+from dashapp.commands.errors import Invalid, NotFound
+from dashapp.core.permissions import SCOPES, Actor
+from dashapp.core.timerange import parse_duration
 from dashapp.extensions import database
-from dashapp.timerange import parse_duration
 from db import tokens
 from db.types import utcnow
 
@@ -22,17 +25,16 @@ tokens_group = AppGroup("tokens", help="Service tokens for the REST API.")
     "scopes",
     multiple=True,
     required=True,
-    type=click.Choice(tokens.SCOPES),
-    help="ingest (push points), read (read when ANONYMOUS_VIEW is off), admin (everything).",
+    type=click.Choice(SCOPES),
+    help="ingest (push points), read (viewer), edit (editor: dashboards), admin (everything).",
 )
 @click.option("--expires-in", default=None, help="Lifetime such as 90d or 12h (default: none).")
 def create_command(name: str, scopes: tuple[str, ...], expires_in: str | None) -> None:
     """Create a token and print it (this is the only time it is shown)."""
     try:
         expires_at = utcnow() + parse_duration(expires_in) if expires_in else None
-        with database.transaction() as session:
-            created = tokens.create_token(session, name, list(scopes), expires_at)
-    except ValueError as error:
+        created = commands.create(Actor.cli(), name, list(scopes), expires_at)
+    except (ValueError, Invalid) as error:
         raise click.BadParameter(str(error)) from None
     click.echo(created.token)
     click.echo(
@@ -65,9 +67,9 @@ def list_command() -> None:
 @click.argument("prefix_or_name")
 def revoke_command(prefix_or_name: str) -> None:
     """Revoke a token by its prefix (or every live token with that name)."""
-    with database.transaction() as session:
-        revoked = tokens.revoke_token(session, prefix_or_name)
-    if not revoked:
-        raise click.ClickException(f"no live token with prefix or name {prefix_or_name!r}")
+    try:
+        revoked = commands.revoke(Actor.cli(), prefix_or_name)
+    except NotFound as error:
+        raise click.ClickException(str(error)) from None
     for item in revoked:
         click.echo(f"revoked {item.prefix} ({item.name})")

@@ -7,13 +7,16 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from dashapp.auth import hash_password, new_password
+from dashapp.auth import new_password
+from dashapp.commands import users as commands
+from dashapp.commands.errors import CommandError
+from dashapp.core.permissions import ROLES, Actor
 from dashapp.extensions import database
 from dashapp.settings import current_settings
 from db import users
 
 group = AppGroup("users", help="Create and manage user accounts.")
-ROLE = click.Choice(users.ROLES)
+ROLE = click.Choice(ROLES)
 
 
 def _password(from_stdin: bool) -> str:
@@ -34,9 +37,8 @@ def create(username: str, role: str, password_stdin: bool) -> None:
     """Create an account (the password is prompted for, or read from stdin)."""
     password = _password(password_stdin)
     try:
-        with database.transaction() as session:
-            user = users.create_user(session, username, hash_password(password), role)
-    except (users.UserExists, ValueError) as error:
+        user = commands.create(Actor.cli(), username, password, role)
+    except CommandError as error:
         raise click.ClickException(f"cannot create {username!r}: {error}") from None
     click.echo(f"created {user.username} ({user.role})")
 
@@ -53,10 +55,9 @@ def list_command() -> None:
 
 def _change(action: str, username: str, change) -> None:  # type: ignore[no-untyped-def]
     try:
-        with database.transaction() as session:
-            user = change(session)
-    except users.UserNotFound:
-        raise click.ClickException(f"no user named {username!r}") from None
+        user = change(Actor.cli())
+    except CommandError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"{user.username}: {action}; their open sessions have ended")
 
 
@@ -65,21 +66,21 @@ def _change(action: str, username: str, change) -> None:  # type: ignore[no-unty
 @click.argument("role", type=ROLE)
 def set_role(username: str, role: str) -> None:
     """Change a user's role (ends their sessions)."""
-    _change(f"role is now {role}", username, lambda s: users.set_role(s, username, role))
+    _change(f"role is now {role}", username, lambda actor: commands.set_role(actor, username, role))
 
 
 @group.command("disable")
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable an account (ends its sessions)."""
-    _change("disabled", username, lambda s: users.set_active(s, username, False))
+    _change("disabled", username, lambda actor: commands.set_active(actor, username, False))
 
 
 @group.command("enable")
 @click.argument("username")
 def enable(username: str) -> None:
     """Re-enable a disabled account."""
-    _change("enabled", username, lambda s: users.set_active(s, username, True))
+    _change("enabled", username, lambda actor: commands.set_active(actor, username, True))
 
 
 @group.command("set-password")
@@ -87,19 +88,19 @@ def enable(username: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password(username: str, password_stdin: bool) -> None:
     """Replace a user's password (ends their sessions)."""
-    digest = hash_password(_password(password_stdin))
-    _change("password changed", username, lambda s: users.set_password_hash(s, username, digest))
+    password = _password(password_stdin)
+    _change(
+        "password changed", username, lambda actor: commands.set_password(actor, username, password)
+    )
 
 
 @group.command("ensure-admin")
 def ensure_admin() -> None:
     """On an empty user table, create ``admin`` (password from ADMIN_PASSWORD, or printed once)."""
-    with database.transaction() as session:
-        if users.count_users(session):
-            return
-        given = current_settings().admin_password
-        password = given or new_password()
-        users.create_user(session, "admin", hash_password(password), "admin")
+    given = current_settings().admin_password
+    password = given or new_password()
+    if not commands.ensure_admin(Actor.system(), password):
+        return
     if given:
         click.echo("created user admin with the password in ADMIN_PASSWORD")
     else:

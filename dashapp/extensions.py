@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from flask_caching import Cache
-
+from db.cache import cache
 from db.engine import database
-
-cache = Cache()
 
 __all__ = ["cache", "database"]

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
-from dashapp.extensions import cache, database
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange, aligned_range
-from db import metrics, rollups
-from db.histogram import Histogram, histogram
+from dashapp.core.results import Histogram
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange, aligned_range
+from db import metrics
+from db.cache import cache
+from db.engine import database
+from db.histogram import histogram
 from db.query import (
     QueryResult,
     SummaryResult,
@@ -32,8 +32,6 @@ from db.query import (
 
 log = logging.getLogger(__name__)
 CATALOG = "*catalog*"  # the generation of the series catalog itself
-REFRESH_LIMIT = 2000
-"""Series-hours a query refreshes before reading; any left over are read from raw points."""
 
 
 def _generation_key(metric: str) -> str:
@@ -61,9 +59,9 @@ def mark_written(metrics_written: Iterable[str], catalog_changed: bool = True) -
 def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], compute: Any) -> Any:
     """Return the cached answer for ``parts`` (plus the metric's generation), or compute it.
 
-    On a miss, the metric's pending rollups are refreshed first (bounded by
-    :data:`REFRESH_LIMIT` and the statement timeout), then ``compute(session)`` runs
-    in a read transaction bounded by the statement timeout.
+    On a miss, ``compute(session)`` runs in a read transaction bounded by the statement
+    timeout. Reads never write: hours whose rollups are not refreshed yet (the
+    worker's job) are read from raw points.
     """
     generation = data_generation(metric or CATALOG)
     fingerprint = repr((kind, parts, generation))
@@ -71,12 +69,6 @@ def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], comput
     hit = cache.get(key)
     if hit is not None:
         return replace(hit, cached=True) if hasattr(hit, "cached") else hit
-    if metric:
-        try:
-            with database.transaction(database.statement_timeout_ms) as session:
-                rollups.refresh(session, metric, limit=REFRESH_LIMIT)
-        except DBAPIError as error:  # e.g. a sum of huge old values overflows
-            log.warning("rollup refresh for %s failed, reading raw points: %s", metric, error)
     with database.read_session() as session:
         result = compute(session)
     cache.set(key, result)

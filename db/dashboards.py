@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dashapp.spec import DashboardSpec, dump_spec
+from dashapp.core.records import Dashboard, DashboardSummary, DashboardVersion, DeletedDashboard
+from dashapp.core.spec import DashboardSpec, dump_spec
 from db.models import DashboardRow, DashboardVersionRow
 from db.types import utcnow
 
@@ -39,44 +37,6 @@ class VersionConflict(RuntimeError):
             f"dashboard {slug!r} is at version {current}, not {expected}: "
             "someone else saved it meanwhile"
         )
-
-
-@dataclass(frozen=True)
-class DashboardSummary:
-    """A row of the dashboard list."""
-
-    slug: str
-    title: str
-    tags: list[str]
-    panel_count: int
-    version: int
-    updated_at: datetime
-    updated_by: str | None
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    """A dashboard with its current spec document."""
-
-    id: int
-    slug: str
-    title: str
-    spec: dict[str, Any]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    updated_by: str | None
-
-
-@dataclass(frozen=True)
-class DashboardVersion:
-    """One saved state of a dashboard."""
-
-    version: int
-    spec: dict[str, Any]
-    author: str | None
-    message: str
-    created_at: datetime
 
 
 def slugify(text: str) -> str:
@@ -217,17 +177,6 @@ def delete_dashboard(session: Session, slug: str, expected_version: int | None =
 
 
 DELETED_MARK = "--deleted-"
-
-
-@dataclass(frozen=True)
-class DeletedDashboard:
-    """A soft-deleted dashboard an admin may bring back."""
-
-    id: int
-    slug: str
-    title: str
-    version: int
-    deleted_at: datetime
 
 
 def unique_slug(session: Session, wanted: str) -> str:

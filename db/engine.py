@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -16,14 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashapp.core.keys import canonical_json
 from db.sqlfunctions import register_sqlite_functions
 
 EXTENSION_KEY = "dashapp.db"
-
-
-def canonical_json(value: Any) -> str:
-    """Serialise JSON with sorted keys, so equal documents are equal strings (SQLite uniques)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def dialect_insert(session: Session, table: Any) -> Any:

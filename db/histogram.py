@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange, aligned_range
+from dashapp.core.results import Histogram
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange, aligned_range
 from db import rollups
 from db.query import bucket_step, matching_groups
 from db.sqlfunctions import floor_int
-
-
-@dataclass(frozen=True)
-class Histogram:
-    """How many samples fell in each value bin, per time bucket."""
-
-    times: list[datetime]
-    edges: list[float]
-    counts: list[list[int]]
-    """``counts[bin][time]``, ready for a plotly heatmap's ``z``."""
-    start: datetime
-    end: datetime
-    step: timedelta
-    total_series: int
-    elapsed_ms: float
-    source: str = "points"
-    cached: bool = False
-
-    @property
-    def empty(self) -> bool:
-        """True when no sample fell in the range."""
-        return not self.times
 
 
 def histogram(

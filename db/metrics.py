@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
@@ -16,33 +15,15 @@ import psycopg
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from dashapp.core.keys import SeriesKey, series_key
+from dashapp.core.results import Catalog, LastPoint, SeriesInfo
 from db import rollups
-from db.engine import canonical_json, dialect_insert
+from db.engine import dialect_insert
 from db.models import PointRow, SeriesRow
 from db.types import utcnow
 
-SeriesKey = tuple[str, str, str]
-"""(name, source, canonical labels JSON): what identifies a series."""
-
 PointTuple = tuple[int, datetime, float]
 """(series id, timestamp, value): one point ready to be written."""
-
-
-@dataclass(frozen=True)
-class SeriesInfo:
-    """A series as listed in the catalog."""
-
-    id: int
-    name: str
-    source: str
-    labels: dict[str, str]
-    last_ts: datetime | None = None
-    last_value: float | None = None
-
-
-def series_key(name: str, source: str, labels: Mapping[str, str]) -> SeriesKey:
-    """The identity of a series, with labels in canonical (sorted) form."""
-    return (name, source, canonical_json(dict(labels)))
 
 
 def resolve_series(session: Session, keys: Collection[SeriesKey]) -> dict[SeriesKey, int]:
@@ -184,14 +165,6 @@ def list_series(session: Session, limit: int = 1000) -> list[SeriesInfo]:
     return [SeriesInfo(r.id, r.name, r.source, dict(r.labels)) for r in rows]
 
 
-@dataclass(frozen=True)
-class LastPoint:
-    """The newest point of a series."""
-
-    ts: datetime
-    value: float
-
-
 def last_points(session: Session, series_ids: Collection[int]) -> dict[int, LastPoint]:
     """The newest point of each given series (series without points are left out)."""
     if not series_ids:
@@ -217,15 +190,6 @@ def label_values(session: Session, key: str, metric: str | None = None) -> list[
     if metric:
         statement = statement.where(SeriesRow.name == metric)
     return [value for (value,) in session.execute(statement.limit(1000))]
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """What the query pickers offer: metric names, sources, and label keys per metric."""
-
-    metrics: list[str]
-    sources: list[str]
-    labels: dict[str, list[str]]
 
 
 def catalog_summary(session: Session, limit: int = 50_000) -> Catalog:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
@@ -19,50 +18,16 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange, aligned_range, nice_step, parse_duration
+from dashapp.core.panel_data import bucket_step
+from dashapp.core.results import QueryResult, Series, SeriesInfo, Summary, SummaryResult
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange, aligned_range
 from db import rollups
-from db.metrics import SeriesInfo, find_series
+from db.metrics import find_series
 from db.sqlfunctions import epoch_seconds, first_by, last_by, percentile
 
 M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
-
-
-@dataclass(frozen=True)
-class Series:
-    """One line of a query result."""
-
-    name: str
-    labels: dict[str, str]
-    timestamps: list[datetime]
-    values: list[float | None]
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """What a panel needs to draw a query, plus what the inspect view shows about it."""
-
-    series: list[Series]
-    start: datetime
-    end: datetime
-    step: timedelta
-    mode: str
-    total_series: int
-    elapsed_ms: float
-    sql: str = ""
-    source: str = "points"
-    cached: bool = False
-
-    @property
-    def hidden(self) -> int:
-        """How many series the panel's series limit left out."""
-        return self.total_series - len(self.series)
-
-    @property
-    def points(self) -> int:
-        """Number of points returned."""
-        return sum(len(s.values) for s in self.series)
 
 
 def matches(info: SeriesInfo, query: Query, variables: Mapping[str, Sequence[str]]) -> bool:
@@ -104,12 +69,6 @@ def matching_groups(
         if matches(info, spec, variables):
             groups.setdefault(group_key(info, spec.group_by), []).append(info)
     return sorted(groups.items())[:limit], len(groups)
-
-
-def bucket_step(spec: Query, span: timedelta, max_points: int) -> timedelta:
-    """Bucket width: the spec's interval or ``span / max_points``, rounded up to a nice step."""
-    minimum = None if spec.interval == "auto" else parse_duration(spec.interval)
-    return nice_step(span, max_points, minimum)
 
 
 def query(
@@ -286,34 +245,6 @@ def _collect(
                 continue
             xs.append(ts)
             ys.append(value)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One series (or group) reduced over a whole range, from every point in it."""
-
-    name: str
-    labels: dict[str, str]
-    count: int
-    min: float | None
-    max: float | None
-    avg: float | None
-    sum: float | None
-    last: float | None
-    last_ts: datetime | None
-
-
-@dataclass(frozen=True)
-class SummaryResult:
-    """Summaries of a query's series over a range, plus what the inspect view shows."""
-
-    summaries: list[Summary]
-    start: datetime
-    end: datetime
-    total_series: int
-    elapsed_ms: float
-    source: str = "points"
-    cached: bool = False
 
 
 def summary_unit(span: timedelta) -> timedelta | None:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tup
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from dashapp.timerange import TimeRange, floor_time
+from dashapp.core.timerange import TimeRange, floor_time
 from db.engine import dialect_insert
 from db.models import PointRow, RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket

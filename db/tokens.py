@@ -11,44 +11,18 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from dashapp.core.permissions import check_scopes
+from dashapp.core.records import NewToken, TokenInfo
 from db.models import ApiTokenRow
 from db.types import utcnow
 
-SCOPES = ("ingest", "read", "admin")
 TOKEN_PATTERN = re.compile(r"^dsh_([a-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """A token as listed (never with its secret)."""
-
-    id: int
-    name: str
-    prefix: str
-    scopes: list[str]
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-    def active(self, now: datetime) -> bool:
-        """Neither revoked nor expired at ``now``."""
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
-
-
-@dataclass(frozen=True)
-class NewToken:
-    """A freshly created token: ``token`` is the only time the secret is available."""
-
-    info: TokenInfo
-    token: str
 
 
 def _hash(secret: str) -> str:
@@ -72,9 +46,7 @@ def create_token(
     session: Session, name: str, scopes: list[str], expires_at: datetime | None = None
 ) -> NewToken:
     """Store a new token and return it with its secret (which is not stored)."""
-    unknown = sorted(set(scopes) - set(SCOPES))
-    if unknown or not scopes:
-        raise ValueError(f"scopes must be among {', '.join(SCOPES)}; got {scopes}")
+    scopes = check_scopes(scopes)
     if not 1 <= len(name) <= 100:
         raise ValueError("a token name has 1 to 100 characters")
     prefix = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
@@ -83,7 +55,7 @@ def create_token(
         name=name,
         prefix=prefix,
         secret_hash=_hash(secret),
-        scopes=sorted(set(scopes), key=SCOPES.index),
+        scopes=scopes,
         created_at=utcnow(),
         expires_at=expires_at,
     )

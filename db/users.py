@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashapp.core.permissions import check_role
+from dashapp.core.records import Credentials, User
 from db.models import UserRow
 from db.types import utcnow
 
-Role = Literal["viewer", "editor", "admin"]
-ROLES: tuple[Role, ...] = ("viewer", "editor", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
 
 
@@ -26,35 +23,8 @@ class UserNotFound(LookupError):
     """No user has that name or id."""
 
 
-@dataclass(frozen=True)
-class User:
-    """An account, without its password hash."""
-
-    id: int
-    username: str
-    role: Role
-    active: bool
-    session_version: int
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """An account with the hash to check a password against."""
-
-    user: User
-    password_hash: str
-
-
 def _to_user(row: UserRow) -> User:
     return User(row.id, row.username, row.role, row.active, row.session_version, row.created_at)  # type: ignore[arg-type]
-
-
-def check_role(role: str) -> Role:
-    """Return ``role`` if it is one of viewer, editor, admin; else raise ValueError."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    return role  # type: ignore[return-value]
 
 
 def create_user(session: Session, username: str, password_hash: str, role: str) -> User:

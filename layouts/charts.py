@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dashapp.reductions import Reduction
-from dashapp.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
-from db.histogram import Histogram
-from db.query import QueryResult, Series
+from dashapp.core.reductions import Reduction
+from dashapp.core.results import Histogram, QueryResult, Series
+from dashapp.core.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
 from layouts.theme import PALETTE, base_layout, compact, epoch_ms, hex_color
 from layouts.units import axis_format, format_value, hover_format
 

@@ -6,9 +6,9 @@ from dataclasses import asdict
 
 from dash import dcc, html
 
-from dashapp.spec import DashboardSpec, dump_spec
-from dashapp.view_state import ALL_CHOICE, ViewState, default_view, refresh_interval_ms
-from db.dashboards import Dashboard
+from dashapp.core.records import Dashboard
+from dashapp.core.spec import DashboardSpec, dump_spec
+from dashapp.core.view_state import ALL_CHOICE, ViewState, default_view, refresh_interval_ms
 from layouts import ids
 from layouts.editor import editor_extras
 from layouts.panels import panel_grid

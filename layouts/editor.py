@@ -6,9 +6,9 @@ from typing import Any
 
 from dash import dcc, html
 
-from dashapp.spec import PANEL_TYPES
-from dashapp.view_state import REFRESH_CHOICES
-from db.dashboards import Dashboard
+from dashapp.core.records import Dashboard
+from dashapp.core.spec import PANEL_TYPES
+from dashapp.core.view_state import REFRESH_CHOICES
 from layouts import ids
 from layouts.panel_editor import panel_editor_modal
 

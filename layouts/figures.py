@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dashapp.panel_data import PanelData
-from dashapp.spec import BarPanel, GaugePanel, HeatmapPanel, StatPanel, TimeseriesPanel
+from dashapp.core.panel_data import PanelData
+from dashapp.core.spec import BarPanel, GaugePanel, HeatmapPanel, StatPanel, TimeseriesPanel
 from layouts.charts import bar_figure, heatmap_figure, timeseries_figure
 from layouts.stats import gauge_figure, stat_figure
 from layouts.theme import empty_figure

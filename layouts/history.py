@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from dash import dcc, html
 
-from dashapp.diff import Change, summarize
-from db.dashboards import Dashboard, DashboardVersion
+from dashapp.core.diff import Change, summarize
+from dashapp.core.records import Dashboard, DashboardVersion
 from layouts import ids
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from db.dashboards import DashboardSummary
+from dashapp.core.records import DashboardSummary
 from layouts import ids
 
 

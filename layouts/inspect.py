@@ -7,8 +7,8 @@ from typing import Any
 
 from dash import html
 
-from dashapp.panel_data import PanelData
-from dashapp.timerange import format_duration
+from dashapp.core.panel_data import PanelData
+from dashapp.core.timerange import format_duration
 
 
 def inspect_body(panel: Any, data: PanelData) -> list[Any]:

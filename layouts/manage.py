@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from dash import dcc, html
 
-from db.dashboards import DashboardSummary, DeletedDashboard
+from dashapp.core.records import DashboardSummary, DeletedDashboard
 from layouts import ids
 
 TEMPLATES = [("Blank dashboard", "blank"), ("Service health (demo)", "demo")]

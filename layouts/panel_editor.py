@@ -6,8 +6,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from dashapp import forms
-from dashapp.spec import PANEL_TYPES
+from dashapp.core import forms
+from dashapp.core.spec import PANEL_TYPES
 from layouts import ids
 
 AGGREGATIONS = ("avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90", "p99")

@@ -7,7 +7,7 @@ from typing import Any
 import dash_snap_grid
 from dash import dcc, html
 
-from dashapp.spec import DashboardSpec, TablePanel, TextPanel
+from dashapp.core.spec import DashboardSpec, TablePanel, TextPanel
 from layouts import ids
 from layouts.tables import UNSORTED, table_frame
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from dashapp.spec import GaugePanel, StatPanel, Threshold
-from db.query import QueryResult, Series
+from dashapp.core.results import QueryResult, Series
+from dashapp.core.spec import GaugePanel, StatPanel, Threshold
 from layouts.theme import (
     PALETTE,
     base_layout,

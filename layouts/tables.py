@@ -11,8 +11,8 @@ from typing import Any
 
 from dash import html
 
-from dashapp.reductions import Reduction
-from dashapp.spec import TablePanel
+from dashapp.core.reductions import Reduction
+from dashapp.core.spec import TablePanel
 from layouts import ids
 from layouts.units import format_value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashapp.view_state import REFRESH_CHOICES, ViewState
+from dashapp.core.view_state import REFRESH_CHOICES, ViewState
 from layouts import ids
 
 TIME_PRESETS = [

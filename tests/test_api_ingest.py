@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange
 from db import metrics
 from db import query as engine
 from db.models import PointRow
@@ -263,7 +263,7 @@ def test_body_limits(database_url: str) -> None:
 
 
 def test_too_many_points_in_one_batch(client: FlaskClient, auth: dict, monkeypatch) -> None:
-    from dashapp import ingest
+    from dashapp.core import points as ingest
 
     monkeypatch.setattr(ingest, "MAX_BATCH", 10)
     batch = [{"name": "m", "source": "s", "value": i} for i in range(11)]
@@ -287,22 +287,3 @@ def test_retrying_a_batch_is_idempotent(client: FlaskClient, app: Flask, auth: d
 def test_empty_batch_is_accepted(client: FlaskClient, app: Flask, auth: dict) -> None:
     response = client.post("/api/v1/metrics", json=[], headers=auth)
     assert response.status_code == 201 and response.json == {"accepted": 0, "series": 0}
-
-
-def test_gc_pause_nests_and_is_bounded(monkeypatch) -> None:
-    import gc
-
-    from dashapp import ingest
-
-    assert gc.isenabled()
-    with ingest.gc_paused():
-        with ingest.gc_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the outer request still runs
-    assert gc.isenabled()
-    collected = []
-    monkeypatch.setattr(ingest, "GC_MAX_PAUSE_SECONDS", 0.0)
-    monkeypatch.setattr(ingest.gc, "collect", lambda: collected.append(1))
-    with ingest.gc_paused(), ingest.gc_paused():
-        pass
-    assert collected == [1] and gc.isenabled()

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange
 from db import metrics
 from db.cached import panel_query
 from tests.conftest import bearer

@@ -13,8 +13,8 @@ from flask import Flask
 from selenium.webdriver.common.action_chains import ActionChains
 from sqlalchemy import event
 
+from dashapp.commands.seed import seed_demo
 from dashapp.extensions import database
-from dashapp.seed import seed_demo
 from tests.conftest import bearer, empty_tables, make_app
 
 pytestmark = pytest.mark.browser

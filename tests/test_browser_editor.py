@@ -17,9 +17,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashapp.auth import hash_password
+from dashapp.commands.seed import seed_demo
+from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from dashapp.seed import seed_demo
-from dashapp.spec import parse_spec
 from db import dashboards, users
 from tests.conftest import empty_tables, make_app
 

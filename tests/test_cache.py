@@ -8,9 +8,9 @@ import pytest
 import redis
 from flask import Flask
 
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange
 from dashapp.extensions import cache
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange
 from db.cached import panel_query
 from tests.conftest import bearer, make_app
 

@@ -14,9 +14,9 @@ from callbacks.inspect import fullscreen, inspect
 from callbacks.panels import update_chart, update_table
 from callbacks.router import filter_dashboards, render_page
 from callbacks.view import navigate
-from dashapp.demo import dashboard_spec
+from dashapp.commands.seed import seed_demo
+from dashapp.core.demo import dashboard_spec
 from dashapp.extensions import database
-from dashapp.seed import seed_demo
 from db import metrics
 from layouts import ids
 from tests.dash_context import triggered_by
@@ -303,7 +303,7 @@ def test_export_gives_the_saved_spec_as_json(seeded: Flask) -> None:
     import json
 
     from callbacks.editor_actions import export_saved
-    from dashapp.spec import parse_spec
+    from dashapp.core.spec import parse_spec
 
     with seeded.test_request_context():
         download = export_saved(1, "service-health")

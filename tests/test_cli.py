@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashapp.demo import DEMO_SLUG, HOSTS, METRICS, RATES
+from dashapp.core.demo import DEMO_SLUG, HOSTS, METRICS, RATES
+from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from dashapp.spec import parse_spec
 from db import dashboards, metrics
 
 

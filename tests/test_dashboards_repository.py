@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from dashapp.spec import parse_spec
 from db import dashboards
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dashapp import editing, forms
-from dashapp.demo import dashboard_spec
-from dashapp.diff import diff_specs, summarize
-from dashapp.spec import dump_spec, parse_spec
+from dashapp.core import editing, forms
+from dashapp.core.demo import dashboard_spec
+from dashapp.core.diff import diff_specs, summarize
+from dashapp.core.spec import dump_spec, parse_spec
 
 DEMO = dashboard_spec()
 

@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from dash import dcc, html
 
-from dashapp.demo import dashboard_spec
-from dashapp.export import panel_csv
-from dashapp.panel_data import PanelData
-from dashapp.reductions import from_buckets
-from dashapp.spec import parse_spec
-from dashapp.view_state import ViewState
-from db.dashboards import Dashboard, DashboardSummary
-from db.histogram import Histogram
-from db.query import QueryResult, Series
+from dashapp.core.demo import dashboard_spec
+from dashapp.core.export import panel_csv
+from dashapp.core.panel_data import PanelData
+from dashapp.core.records import Dashboard, DashboardSummary
+from dashapp.core.reductions import from_buckets
+from dashapp.core.results import Histogram, QueryResult, Series
+from dashapp.core.spec import parse_spec
+from dashapp.core.view_state import ViewState
 from layouts import ids
 from layouts.charts import bar_figure, heatmap_figure, threshold_shapes, timeseries_figure
 from layouts.dashboard import dashboard_page
@@ -310,7 +309,7 @@ def test_csv_cells_cannot_become_formulas() -> None:
 
 
 def test_the_viewport_the_browser_reports_is_clamped() -> None:
-    from dashapp.panel_data import max_points
+    from dashapp.core.panel_data import max_points
 
     assert max_points(PANELS["cpu"], 10**7) == max_points(PANELS["cpu"], 8000)
     assert max_points(PANELS["cpu"], 50) == max_points(PANELS["cpu"], None)

@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 
 from callbacks.editor import editor_base
 from dashapp.auth import hash_password
+from dashapp.core.permissions import ROLES
+from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from dashapp.spec import parse_spec
 from db import dashboards, users
 from tests.test_auth import PASSWORD, log_in
 
@@ -30,7 +31,7 @@ def world(app: Flask) -> Flask:
         dashboards.create_dashboard(session, "ops", SPEC, "seed")
         gone = dashboards.create_dashboard(session, "gone", SPEC, "seed")
         dashboards.delete_dashboard(session, "gone")
-        for role in users.ROLES:
+        for role in ROLES:
             users.create_user(session, role, hash_password(PASSWORD), role)
     app.config["GONE_ID"] = gone.id
     return app
@@ -145,7 +146,7 @@ def test_permission_matrix(world: Flask, action: str, role: str | None) -> None:
     client, token = _client(world, role)
     values, trigger = values_for(action, world)
     status = call(client, token, input_id, _normalise(values), trigger)
-    allowed = role is not None and users.ROLES.index(role) >= users.ROLES.index(needed)
+    allowed = role is not None and ROLES.index(role) >= ROLES.index(needed)
     if allowed:
         assert status in (200, 204), (action, role, status)
     else:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from dashapp.spec import Query
-from dashapp.timerange import TimeRange
 from db import metrics, rollups
 from db import query as engine
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from dashapp.demo import dashboard_spec
-from dashapp.spec import DashboardSpec, SpecError, dump_spec, parse_spec
+from dashapp.core.demo import dashboard_spec
+from dashapp.core.spec import DashboardSpec, SpecError, dump_spec, parse_spec
 
 
 def minimal(**panel: object) -> dict:

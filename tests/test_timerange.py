@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashapp.timerange import (
+from dashapp.core.timerange import (
     TimeRange,
     aligned_range,
     format_duration,

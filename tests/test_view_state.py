@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dashapp.view_state import (
+from dashapp.core.view_state import (
     ViewState,
     clean_variables,
     parse_view,

@@ -8,7 +8,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from dashapp.api.errors import ApiError
-from dashapp.spec import field_errors
+from dashapp.core.spec import field_errors
 
 M = TypeVar("M", bound=BaseModel)
 MAX_ID = 2**63 - 1

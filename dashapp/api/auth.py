@@ -1,7 +1,7 @@
 """Who may call what: service tokens with scopes, and anonymous reads.
 
-One place decides access, so issue 5 can add "or a logged-in user with role X"
-here without touching the routes. ``admin`` implies every other scope.
+Scopes map onto the roles of :mod:`dashapp.core.permissions` (``read`` viewer, ``edit``
+editor, ``admin`` admin; ``ingest`` pushes points), and the commands' checks decide.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from dashapp.api.errors import ApiError
+from dashapp.commands.errors import Forbidden, Unauthenticated, require_ingest
+from dashapp.commands.errors import authorize as authorize_role
+from dashapp.core.permissions import Actor, Role
+from dashapp.core.records import TokenInfo
 from dashapp.extensions import database
 from dashapp.settings import current_settings
 from db import tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
-IMPLIED = {"admin": {"admin", "ingest", "read"}, "ingest": {"ingest"}, "read": {"read"}}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dashapp"'}
 
 
@@ -31,7 +34,7 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def current_token() -> tokens.TokenInfo | None:
+def current_token() -> TokenInfo | None:
     """The verified token of this request (None without one); 401 for a bad one."""
     if "api_token" in g:
         return g.api_token
@@ -49,24 +52,41 @@ def current_token() -> tokens.TokenInfo | None:
     return info
 
 
-def authorize(scope: str) -> tokens.TokenInfo | None:
+SCOPE_ROLE: dict[str, Role] = {"read": "viewer", "edit": "editor", "admin": "admin"}
+
+
+def api_actor() -> Actor:
+    """Who this request acts as: its token, or an anonymous viewer (when ANONYMOUS_VIEW is on)."""
+    info = current_token()
+    if info is not None:
+        return Actor.token(info.name, info.scopes)
+    return Actor(None, "viewer" if current_settings().anonymous_view else None, "api")
+
+
+def authorize(scope: str) -> None:
     """Check the request may do what ``scope`` allows; raises ApiError 401/403.
 
-    ``read`` needs no token while ANONYMOUS_VIEW is on.
+    The check itself is the commands' (one permission model for UI, API and CLI); it
+    runs here too, before the body is read. ``read`` needs no token while
+    ANONYMOUS_VIEW is on.
     """
-    info = current_token()
-    if info is None:
-        if scope == "read" and current_settings().anonymous_view:
-            return None
+    actor = api_actor()
+    try:
+        if scope == "ingest":
+            require_ingest(actor)
+        else:
+            authorize_role(actor, SCOPE_ROLE[scope])
+    except Unauthenticated:
         raise ApiError(
             401, "Unauthorized", f"this needs a token with the {scope!r} scope", headers=CHALLENGE
-        )
-    granted = set().union(*(IMPLIED.get(s, set()) for s in info.scopes))
-    if scope not in granted:
+        ) from None
+    except Forbidden:
+        info = current_token()
+        scopes = info.scopes if info else []
+        prefix = info.prefix if info else "?"
         raise ApiError(
-            403, "Forbidden", f"token {info.prefix} has scopes {info.scopes}; this needs {scope!r}"
-        )
-    return info
+            403, "Forbidden", f"token {prefix} has scopes {scopes}; this needs {scope!r}"
+        ) from None
 
 
 def requires(scope: str) -> Callable[[F], F]:
@@ -82,12 +102,6 @@ def requires(scope: str) -> Callable[[F], F]:
         return guarded  # type: ignore[return-value]
 
     return decorate
-
-
-def actor() -> str | None:
-    """Who is acting, for ``updated_by`` / version authors."""
-    info = g.get("api_token")
-    return f"token:{info.name}" if info else None
 
 
 def rate_limit_key() -> str:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from dashapp.api import blueprint
 from dashapp.api.args import parse_args
-from dashapp.api.auth import actor, requires
+from dashapp.api.auth import api_actor, requires
 from dashapp.api.body import media_type, read_body
 from dashapp.api.errors import ApiError
 from dashapp.api.openapi import documented
@@ -23,8 +23,10 @@ from dashapp.api.schemas import (
     VersionList,
     VersionOut,
 )
+from dashapp.commands import dashboards as commands
+from dashapp.core.records import Dashboard
+from dashapp.core.spec import field_errors, upgrade
 from dashapp.extensions import database
-from dashapp.spec import field_errors, upgrade
 from db import dashboards
 from db.dashboards import SLUG_PATTERN
 
@@ -73,7 +75,7 @@ def _slug(slug: str) -> str:
     return slug
 
 
-def _dashboard_response(dashboard: dashboards.Dashboard, status: int = 200) -> Response:
+def _dashboard_response(dashboard: Dashboard, status: int = 200) -> Response:
     body = DashboardOut(
         slug=dashboard.slug,
         title=dashboard.title,
@@ -103,10 +105,6 @@ def _not_found(error: dashboards.DashboardNotFound) -> ApiError:
     return ApiError(404, "Not Found", f"no dashboard {error}")
 
 
-def _conflict(error: dashboards.VersionConflict) -> ApiError:
-    return ApiError(409, "Conflict", str(error), current_version=error.current)
-
-
 @blueprint.get("/dashboards")
 @documented(
     "List dashboards", tag="dashboards", query=DashboardListArgs, responses={200: DashboardList}
@@ -128,16 +126,11 @@ def list_dashboards() -> Response:
     responses={201: DashboardOut, **WRITE_ERRORS},
     headers={201: {**ETAG, "Location": "URL of the new dashboard"}},
 )
-@requires("admin")
+@requires("edit")
 def create_dashboard() -> Response:
     """Create a dashboard at version 1 from a spec (the slug defaults to the title's)."""
     body = _json_body(DashboardCreate)
-    slug = body.slug or dashboards.slugify(body.spec.title)
-    try:
-        with database.transaction() as session:
-            created = dashboards.create_dashboard(session, slug, body.spec, actor(), body.message)
-    except dashboards.SlugTaken:
-        raise ApiError(409, "Conflict", f"the slug {slug!r} is taken") from None
+    created = commands.create(api_actor(), body.spec, body.slug, body.message)
     response = _dashboard_response(created, 201)
     response.headers["Location"] = url_for("api.get_dashboard", slug=created.slug)
     return response
@@ -175,7 +168,7 @@ def get_dashboard(slug: str) -> Response:
         "is overwritten. Every save adds a version to the history."
     ),
 )
-@requires("admin")
+@requires("edit")
 def update_dashboard(slug: str) -> Response:
     """Save a new version (409 if the given version is not the current one)."""
     slug = _slug(slug)
@@ -190,17 +183,7 @@ def update_dashboard(slug: str) -> Response:
             "Precondition Required",
             "send the version you started from: If-Match or a body version",
         )
-    try:
-        with database.transaction() as session:
-            saved = dashboards.update_dashboard(
-                session, slug, body.spec, expected, actor(), body.message, new_slug=body.slug
-            )
-    except dashboards.DashboardNotFound as error:
-        raise _not_found(error) from None
-    except dashboards.VersionConflict as error:
-        raise _conflict(error) from None
-    except dashboards.SlugTaken:
-        raise ApiError(409, "Conflict", f"the slug {body.slug!r} is taken") from None
+    saved = commands.save(api_actor(), slug, body.spec, expected, body.message, body.slug)
     return _dashboard_response(saved)
 
 
@@ -211,18 +194,12 @@ def update_dashboard(slug: str) -> Response:
     responses={204: None, 400: None, 404: None, 409: None},
     request_headers={"If-Match": "optional: delete only if still at this version"},
 )
-@requires("admin")
+@requires("edit")
 def delete_dashboard(slug: str) -> tuple[str, int]:
     """Delete a dashboard (it leaves the lists; its history is kept)."""
     slug = _slug(slug)
     expected = _if_match()
-    try:
-        with database.transaction() as session:
-            dashboards.delete_dashboard(session, slug, expected)
-    except dashboards.DashboardNotFound as error:
-        raise _not_found(error) from None
-    except dashboards.VersionConflict as error:
-        raise _conflict(error) from None
+    commands.delete(api_actor(), slug, expected)
     return "", 204
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dashapp.api import blueprint
+from dashapp.commands.errors import CommandError
 
 PROBLEM_TYPE = "application/problem+json"
 API_PREFIX = "/api/"
@@ -59,6 +60,16 @@ def _http_problem(error: HTTPException) -> Response:
         if value:
             response.headers[header] = value
     return response
+
+
+TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+
+
+@blueprint.errorhandler(CommandError)
+def _command_error(error: CommandError) -> Response:
+    title = TITLES.get(error.status, "Invalid request")
+    details = {key: value for key, value in error.details.items() if key != "expected"}
+    return problem(error.status, title, str(error), **details)
 
 
 @blueprint.errorhandler(HTTPException)

@@ -9,10 +9,9 @@ from typing import Any
 import orjson
 from flask import Response, jsonify
 
-from dashapp import ingest, lineprotocol
 from dashapp.api import blueprint
 from dashapp.api.args import check_id, parse_args
-from dashapp.api.auth import requires
+from dashapp.api.auth import api_actor, requires
 from dashapp.api.body import media_type, read_body
 from dashapp.api.errors import ApiError
 from dashapp.api.openapi import documented
@@ -25,6 +24,9 @@ from dashapp.api.schemas import (
     SeriesPage,
     WriteArgs,
 )
+from dashapp.commands import ingest
+from dashapp.core import lineprotocol, points
+from dashapp.core.results import SeriesInfo
 from dashapp.extensions import database
 from db import metrics
 
@@ -33,7 +35,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 INGEST_ERRORS = {400: None, 413: None, 415: None, 422: None}
 
 
-def _refused(error: ingest.IngestError) -> ApiError:
+def _refused(error: points.IngestError) -> ApiError:
     title = {400: "Malformed body", 413: "Content Too Large"}.get(error.status, "Invalid points")
     return ApiError(error.status, title, str(error), errors=error.errors)
 
@@ -67,10 +69,9 @@ def post_metrics() -> tuple[Response, int]:
         )
     body = read_body()
     try:
-        with ingest.gc_paused():
-            points = ingest.parse_json(body) if kind in JSON_TYPES else ingest.parse_ndjson(body)
-            result = ingest.ingest(points, args.precision)
-    except ingest.IngestError as error:
+        parse = points.parse_json if kind in JSON_TYPES else points.parse_ndjson
+        result = ingest.ingest(api_actor(), parse(body), args.precision)
+    except points.IngestError as error:
         raise _refused(error) from None
     return jsonify(accepted=result.accepted, series=result.series), 201
 
@@ -100,16 +101,15 @@ def write_line_protocol() -> tuple[str, int]:
     except UnicodeDecodeError as error:
         raise ApiError(400, "Malformed body", f"the body is not UTF-8: {error}") from None
     try:
-        with ingest.gc_paused():
-            raw, lines = lineprotocol.parse(text)
-            points = ingest.validate_points(raw, lines)
-            ingest.ingest(points, lineprotocol.precision(args.precision))
-    except ingest.IngestError as error:
+        raw, lines = lineprotocol.parse(text)
+        valid = points.validate_points(raw, lines)
+        ingest.ingest(api_actor(), valid, lineprotocol.precision(args.precision))
+    except points.IngestError as error:
         raise _refused(error) from None
     return "", 204
 
 
-def _encode_cursor(info: metrics.SeriesInfo) -> str:
+def _encode_cursor(info: SeriesInfo) -> str:
     raw = orjson.dumps([info.name, info.source, info.id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -134,7 +134,7 @@ def labels_of(matchers: list[str]) -> dict[str, str]:
     return dict(matcher.split("=", 1) for matcher in matchers)
 
 
-def series_out(info: metrics.SeriesInfo) -> dict[str, Any]:
+def series_out(info: SeriesInfo) -> dict[str, Any]:
     """A catalog item as JSON."""
     return SeriesOut(
         id=info.id,

@@ -17,9 +17,10 @@ from dashapp.api.errors import ApiError
 from dashapp.api.metrics import labels_of
 from dashapp.api.openapi import documented
 from dashapp.api.schemas import QueryArgs, QueryOut, RangeArgs
+from dashapp.core.results import SeriesInfo
+from dashapp.core.spec import Query, field_errors
+from dashapp.core.timerange import TimeRange, resolve_range
 from dashapp.extensions import database
-from dashapp.spec import Query, field_errors
-from dashapp.timerange import TimeRange, resolve_range
 from db import metrics
 from db.cached import panel_query
 from db.engine import is_timeout
@@ -113,9 +114,7 @@ def _exact(text: str) -> str:
     return _GLOB.sub(r"[\1]", text)
 
 
-def exact_query(
-    info: metrics.SeriesInfo, others: list[metrics.SeriesInfo], agg: str, interval: str
-) -> Query:
+def exact_query(info: SeriesInfo, others: list[SeriesInfo], agg: str, interval: str) -> Query:
     """A panel query selecting exactly one series among those of its metric.
 
     Label keys other series have but this one lacks must be empty, so a series with

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from dashapp.ingest import PointIn, PointsEnvelope
-from dashapp.spec import Aggregation, DashboardSpec
+from dashapp.core.points import PointIn, PointsEnvelope
+from dashapp.core.spec import Aggregation, DashboardSpec
 
 Precision = Literal["s", "ms", "us", "ns"]
 LineProtocolPrecision = Literal["s", "ms", "u", "us", "n", "ns"]

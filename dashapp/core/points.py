@@ -1,30 +1,22 @@
-"""Ingest: validate a whole batch of points, resolve series ids, write in one transaction.
+"""Points as clients send them: validate a whole batch before anything is written.
 
-Validation happens before anything touches the database, so a bad item anywhere
-refuses the whole batch. Series ids come from an in-process map filled only
-after a commit, so a rolled-back batch can never leave a dangling id behind.
+A bad item anywhere refuses the batch, with errors naming its index (or line) and field.
+:func:`prepare` turns valid points into ``(series key, timestamp, value)`` rows.
 """
 
 from __future__ import annotations
 
-import gc
 import math
-import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
-from flask import current_app
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from dashapp.extensions import database
-from db import metrics
-from db.cached import mark_written
+from dashapp.core.keys import SeriesKey, series_key
 
 Precision = Literal["s", "ms", "us", "ns"]
 PRECISION_DIVISOR = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
@@ -249,7 +241,7 @@ def to_datetime(
 
 def prepare(
     points: Sequence[PointIn], precision: Precision | None = None, now: datetime | None = None
-) -> list[tuple[metrics.SeriesKey, datetime, float]]:
+) -> list[tuple[SeriesKey, datetime, float]]:
     """Turn validated points into (series key, timestamp, value), checking timestamps.
 
     Batches repeat a few series and timestamps many times, so both conversions are
@@ -260,8 +252,7 @@ def prepare(
     append = rows.append
     errors = []
     stamps: dict[Any, datetime] = {}
-    keys: dict[tuple[Any, ...], metrics.SeriesKey] = {}
-    series_key = metrics.series_key
+    keys: dict[tuple[Any, ...], SeriesKey] = {}
     for index, point in enumerate(points):
         raw = point.get("timestamp")
         stamp = stamps.get(raw)
@@ -282,91 +273,3 @@ def prepare(
     if errors:
         raise IngestError(errors)
     return rows
-
-
-class SeriesIdCache:
-    """Series key -> id, per process; filled only with ids from committed transactions."""
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self._ids: dict[metrics.SeriesKey, int] = {}
-        self._lock = threading.Lock()
-        self._limit = limit
-
-    def lookup(self, keys: Iterable[metrics.SeriesKey]) -> tuple[dict[metrics.SeriesKey, int], set]:
-        """Known ids, and the keys still to resolve."""
-        known, missing = {}, set()
-        for key in keys:
-            sid = self._ids.get(key)
-            if sid is None:
-                missing.add(key)
-            else:
-                known[key] = sid
-        return known, missing
-
-    def remember(self, ids: dict[metrics.SeriesKey, int]) -> None:
-        """Add committed ids (the map is cleared when it grows past its limit)."""
-        with self._lock:
-            if len(self._ids) + len(ids) > self._limit:
-                self._ids.clear()
-            self._ids.update(ids)
-
-
-def series_id_cache() -> SeriesIdCache:
-    """The current app's series id cache."""
-    return current_app.extensions["dashapp.series_ids"]
-
-
-def write(rows: Sequence[tuple[metrics.SeriesKey, datetime, float]]) -> IngestResult:
-    """Write prepared rows in one transaction; returns counts. Nothing is written on error."""
-    id_cache = series_id_cache()
-    keys, stamps, values = zip(*rows, strict=True) if rows else ((), (), ())
-    distinct = set(keys)
-    known, missing = id_cache.lookup(distinct)
-    with database.transaction() as session:
-        created = metrics.resolve_series(session, missing)
-        ids = {**known, **created}
-        points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
-        metrics.write_points(session, points)
-    id_cache.remember(created)
-    # Series this process had not seen may be new to the catalog (pickers, variables).
-    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing))
-    return IngestResult(accepted=len(rows), series=len(distinct))
-
-
-def ingest(points: Sequence[PointIn], precision: Precision | None = None) -> IngestResult:
-    """Store validated points (atomic: all or nothing)."""
-    return write(prepare(points, precision))
-
-
-_gc_lock = threading.Lock()
-_gc_holders = 0
-_gc_paused_at = 0.0
-GC_MAX_PAUSE_SECONDS = 5.0
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is decoded and written.
-
-    A batch allocates hundreds of thousands of acyclic dicts and tuples; each
-    allocation burst would trigger collections that scan them all for nothing
-    (measured here: decoding plus preparing ran at half speed with the collector on).
-    Counted, so overlapping requests in threads keep it off until the last one ends;
-    if overlapping requests keep it off for long, one of them collects explicitly.
-    """
-    global _gc_holders, _gc_paused_at
-    with _gc_lock:
-        _gc_holders += 1
-        if _gc_holders == 1:
-            _gc_paused_at = time.monotonic()
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holders -= 1
-            if _gc_holders == 0:
-                gc.enable()
-            elif time.monotonic() - _gc_paused_at > GC_MAX_PAUSE_SECONDS:
-                _gc_paused_at = time.monotonic()
-                gc.collect()

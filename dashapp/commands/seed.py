@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from dashapp.demo import DEMO_SLUG, HOSTS, METRICS, RATES, STEP, dashboard_spec, generate
-from dashapp.extensions import database
-from dashapp.spec import parse_spec
+from dashapp.commands import dashboards as commands
+from dashapp.core.demo import DEMO_SLUG, HOSTS, METRICS, RATES, STEP, dashboard_spec, generate
+from dashapp.core.permissions import Actor
+from dashapp.core.spec import parse_spec
 from db import dashboards, metrics, rollups
 from db.cached import mark_written
+from db.engine import database
 
 CHUNK = 50_000
 Progress = Callable[[int, int], None]
@@ -34,12 +36,10 @@ def seed_demo(days: float = 7, progress: Progress | None = None) -> int:
     """
     end = datetime.now(UTC)
     names = (*METRICS, *RATES)
+    if demo_state() != "present":
+        spec = parse_spec(dashboard_spec())
+        commands.create(Actor.system(), spec, DEMO_SLUG, "Demo dashboard")
     with database.transaction() as session:
-        try:
-            dashboards.get_dashboard(session, DEMO_SLUG)
-        except dashboards.DashboardNotFound:
-            spec = parse_spec(dashboard_spec())
-            dashboards.create_dashboard(session, DEMO_SLUG, spec, "dashapp", "Demo dashboard")
         keys = {
             (name, host.name): metrics.series_key(name, host.name, {"region": host.region})
             for host in HOSTS

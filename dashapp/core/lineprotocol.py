@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dashapp.ingest import MAX_ERRORS, MAX_MAGNITUDE, IngestError
+from dashapp.core.points import MAX_ERRORS, MAX_MAGNITUDE, IngestError
 
 DEFAULT_SOURCE = "default"
 PRECISIONS = {"n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s"}

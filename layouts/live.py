@@ -10,19 +10,19 @@ set) falls back to a full redraw, as does a chart that has grown by half.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from dash import Patch
 
-from dashapp.spec import Query, TimeseriesPanel
-from dashapp.timerange import TimeRange, aligned_range, format_duration
-from db.cached import panel_query
-from db.query import QueryResult, bucket_step
+from dashapp.core.results import QueryResult
+from dashapp.core.spec import Query, TimeseriesPanel
+from dashapp.core.timerange import TimeRange, aligned_range, format_duration
+from db.query import bucket_step
 from layouts.theme import compact, epoch_ms
 
 GROWTH_BEFORE_REDRAW = 0.5
-TAIL_MAX_POINTS = 1_000_000  # with the interval forced to the step, this never binds
 
 
 def figure_meta(results: Sequence[QueryResult], max_points: int) -> dict[str, Any]:
@@ -48,27 +48,48 @@ def figure_meta(results: Sequence[QueryResult], max_points: int) -> dict[str, An
     return {"max_points": max_points, "queries": queries, "drawn": total, "appended": 0}
 
 
-def tail_patch(
-    panel: TimeseriesPanel,
-    meta: Mapping[str, Any],
-    time_range: TimeRange,
-    variables: Mapping[str, Sequence[str]] | None,
-) -> tuple[Patch, dict[str, Any]] | None:
-    """A Patch appending what arrived since the chart was drawn, or None to redraw it all."""
+@dataclass(frozen=True)
+class TailPlan:
+    """One query's refresh: ask ``query`` (its interval fixed to ``step``) over ``time_range``."""
+
+    query: Query
+    time_range: TimeRange
+    step: timedelta
+    window: TimeRange
+
+
+def tail_plans(
+    panel: TimeseriesPanel, meta: Mapping[str, Any], time_range: TimeRange
+) -> list[TailPlan] | None:
+    """What to query for a refresh: per query, from its last drawn bucket to the end of the
+    new window at the same bucket width; None when the chart must be redrawn instead."""
     queries = meta.get("queries", [])
     if (
         len(queries) != len(panel.queries)
         or meta["appended"] > meta["drawn"] * GROWTH_BEFORE_REDRAW
     ):
         return None
-    patch = Patch()
-    updated, appended, index, window = [], 0, 0, None
+    plans = []
     for spec, known in zip(panel.queries, queries, strict=True):
         step = bucket_step(spec, time_range.span, meta["max_points"])
         if step.total_seconds() != known["step"]:
             return None
         window = aligned_range(time_range, step)
-        tail = _tail(spec, step, datetime.fromisoformat(known["end"]), window, panel, variables)
+        drawn_end = datetime.fromisoformat(known["end"])
+        start = min(drawn_end - step, window.end - step)
+        fixed = spec.model_copy(update={"interval": format_duration(step)})
+        plans.append(TailPlan(fixed, TimeRange(start, window.end), step, window))
+    return plans
+
+
+def tail_patch(
+    meta: Mapping[str, Any], plans: Sequence[TailPlan], tails: Sequence[QueryResult]
+) -> tuple[Patch, dict[str, Any]] | None:
+    """A Patch replacing each trace's last bucket with what the tail queries returned,
+    or None to redraw (a new series appeared)."""
+    patch = Patch()
+    updated, appended, index = [], 0, 0
+    for known, plan, tail in zip(meta["queries"], plans, tails, strict=True):
         arrived = {series.name: series for series in tail.series}
         if not arrived.keys() <= {t["name"] for t in known["traces"]}:
             return None  # a new series appeared: redraw with its legend entry
@@ -83,7 +104,7 @@ def tail_patch(
                 del target["y"][position]
             target["x"].extend(epoch_ms(new_x))
             target["y"].extend(compact(new_y))
-            boundary = window.end - step
+            boundary = plan.window.end - plan.step
             traces.append(
                 {
                     "name": trace["name"],
@@ -94,30 +115,13 @@ def tail_patch(
             appended += len(new_x) - trace["tail"]
             index += 1
         updated.append(
-            {"step": step.total_seconds(), "end": window.end.isoformat(), "traces": traces}
+            {
+                "step": plan.step.total_seconds(),
+                "end": plan.window.end.isoformat(),
+                "traces": traces,
+            }
         )
-    if window is not None:
-        patch["layout"]["xaxis"]["range"] = epoch_ms([window.start, window.end])
+    if plans:
+        patch["layout"]["xaxis"]["range"] = epoch_ms([plans[-1].window.start, plans[-1].window.end])
     new_meta = {**meta, "queries": updated, "appended": meta["appended"] + appended}
     return patch, new_meta
-
-
-def _tail(
-    spec: Query,
-    step: timedelta,
-    drawn_end: datetime,
-    window: TimeRange,
-    panel: TimeseriesPanel,
-    variables: Mapping[str, Sequence[str]] | None,
-) -> QueryResult:
-    """The points from the last drawn bucket to the end of the new window, same bucket width."""
-    fixed = spec.model_copy(update={"interval": format_duration(step)})
-    start = min(drawn_end - step, window.end - step)
-    return panel_query(
-        fixed,
-        TimeRange(start, window.end),
-        TAIL_MAX_POINTS,
-        variables=variables,
-        series_limit=panel.options.series_limit,
-        prefer_m4=panel.options.style in ("line", "points"),
-    )

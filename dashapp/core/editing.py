@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dashapp.spec import GRID_COLUMNS, PANEL_TYPES
+from dashapp.core.spec import GRID_COLUMNS, PANEL_TYPES
 
 Document = dict[str, Any]
 DEFAULT_SIZE = {"stat": (6, 5), "gauge": (6, 6), "text": (8, 6), "table": (12, 8)}

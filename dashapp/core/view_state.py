@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
-from dashapp.spec import REFRESH_CHOICES, DashboardSpec
-from dashapp.timerange import check_time, format_duration, parse_duration, parse_time
+from dashapp.core.spec import REFRESH_CHOICES, DashboardSpec
+from dashapp.core.timerange import check_time, format_duration, parse_duration, parse_time
 
 ALL_CHOICE = "*"
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dashapp.spec import dump_spec, parse_spec
+from dashapp.core.spec import dump_spec, parse_spec
 
 MISSING = object()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from db.query import QueryResult, SummaryResult
+from dashapp.core.results import QueryResult, SummaryResult
 
 VALUE_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
 

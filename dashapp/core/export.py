@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from dashapp.panel_data import PanelData
+from dashapp.core.panel_data import PanelData
 
 
 def panel_csv(data: PanelData) -> str:

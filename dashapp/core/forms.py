@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from dashapp.spec import (
+from dashapp.core.spec import (
     BarOptions,
     GaugeOptions,
     HeatmapOptions,

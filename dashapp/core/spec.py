@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from dashapp.timerange import check_time, parse_duration
+from dashapp.core.timerange import check_time, parse_duration
 
 SCHEMA_VERSION = 2
 REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")

@@ -1,0 +1,79 @@
+"""Ingest: store validated points in one transaction, resolving series ids once.
+
+Series ids come from an in-process map filled only after a commit, so a rolled-back
+batch can never leave a dangling id behind. Cached results of the metrics written
+are invalidated after the commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from flask import current_app
+
+from dashapp.commands.errors import require_ingest
+from dashapp.core.keys import SeriesKey
+from dashapp.core.permissions import Actor
+from dashapp.core.points import IngestResult, PointIn, Precision, prepare
+from db import metrics
+from db.cached import mark_written
+from db.engine import database
+
+
+class SeriesIdCache:
+    """Series key -> id, per process; filled only with ids from committed transactions."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._ids: dict[SeriesKey, int] = {}
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def lookup(self, keys: Iterable[SeriesKey]) -> tuple[dict[SeriesKey, int], set]:
+        """Known ids, and the keys still to resolve."""
+        known, missing = {}, set()
+        for key in keys:
+            sid = self._ids.get(key)
+            if sid is None:
+                missing.add(key)
+            else:
+                known[key] = sid
+        return known, missing
+
+    def remember(self, ids: dict[SeriesKey, int]) -> None:
+        """Add committed ids (the map is cleared when it grows past its limit)."""
+        with self._lock:
+            if len(self._ids) + len(ids) > self._limit:
+                self._ids.clear()
+            self._ids.update(ids)
+
+
+def series_id_cache() -> SeriesIdCache:
+    """The current app's series id cache."""
+    return current_app.extensions["dashapp.series_ids"]
+
+
+def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> IngestResult:
+    """Write prepared rows in one transaction; returns counts. Nothing is written on error."""
+    require_ingest(actor)
+    id_cache = series_id_cache()
+    keys, stamps, values = zip(*rows, strict=True) if rows else ((), (), ())
+    distinct = set(keys)
+    known, missing = id_cache.lookup(distinct)
+    with database.transaction() as session:
+        created = metrics.resolve_series(session, missing)
+        ids = {**known, **created}
+        points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
+        metrics.write_points(session, points)
+    id_cache.remember(created)
+    # Series this process had not seen may be new to the catalog (pickers, variables).
+    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing))
+    return IngestResult(accepted=len(rows), series=len(distinct))
+
+
+def ingest(
+    actor: Actor, points: Sequence[PointIn], precision: Precision | None = None
+) -> IngestResult:
+    """Store validated points (atomic: all or nothing)."""
+    return write(actor, prepare(points, precision))

@@ -1,0 +1,89 @@
+"""Account writes (admins only): create, change role, disable/enable, set a password.
+
+Every change but creation ends the account's open sessions (its session version moves).
+"""
+
+from __future__ import annotations
+
+from werkzeug.security import generate_password_hash
+
+from dashapp.commands.base import unit_of_work
+from dashapp.commands.errors import Conflict, Invalid, NotFound, authorize
+from dashapp.core.permissions import Actor
+from dashapp.core.records import User
+from db import users
+
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    """A salted, slow hash (Werkzeug's scrypt) of a password."""
+    return generate_password_hash(password)
+
+
+def _checked(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters")
+    return hash_password(password)
+
+
+def create(actor: Actor, username: str, password: str, role: str) -> User:
+    """Add an active account; Conflict if the name is taken, Invalid for a bad name or role."""
+    authorize(actor, "admin")
+    digest = _checked(password)
+    try:
+        with unit_of_work(actor, "user.create") as (session, entry):
+            user = users.create_user(session, username, digest, role)
+            entry.update(target=username, detail={"role": role})
+    except users.UserExists:
+        raise Conflict(f"the username {username!r} is taken") from None
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    return user
+
+
+def _change(actor: Actor, action: str, username: str, change, detail: dict) -> User:  # type: ignore[no-untyped-def]
+    authorize(actor, "admin")
+    try:
+        with unit_of_work(actor, action) as (session, entry):
+            user = change(session)
+            entry.update(target=username, detail=detail)
+    except users.UserNotFound:
+        raise NotFound(f"no user named {username!r}") from None
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    return user
+
+
+def set_role(actor: Actor, username: str, role: str) -> User:
+    """Change a role (ends the user's sessions)."""
+    return _change(
+        actor, "user.role", username, lambda s: users.set_role(s, username, role), {"role": role}
+    )
+
+
+def set_active(actor: Actor, username: str, active: bool) -> User:
+    """Disable (ending its sessions) or re-enable an account."""
+    return _change(
+        actor, "user.enable" if active else "user.disable", username,
+        lambda s: users.set_active(s, username, active), {},
+    )  # fmt: skip
+
+
+def set_password(actor: Actor, username: str, password: str) -> User:
+    """Replace a password (ends the user's sessions)."""
+    digest = _checked(password)
+    return _change(
+        actor, "user.password", username, lambda s: users.set_password_hash(s, username, digest), {}
+    )
+
+
+def ensure_admin(actor: Actor, password: str) -> bool:
+    """On an empty user table, create ``admin`` with ``password``; False if accounts exist."""
+    authorize(actor, "admin")
+    with unit_of_work(actor, "user.create") as (session, entry):
+        if users.count_users(session):
+            return False
+        users.create_user(session, "admin", hash_password(password), "admin")
+        entry.update(target="admin", detail={"role": "admin", "first": True})
+    return True
