@@ -8,6 +8,8 @@ saved, so a reload or a closed tab loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,70 +104,153 @@ def queries_from_states(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [queries[i] for i in sorted(queries)]
 
 
+@dataclass
+class Step:
+    """What one change did: the new draft, and what else the page must show."""
+
+    draft: dict[str, Any]
+    base: dict[str, Any]
+    regrid: bool = False
+    banner: Any = no_update
+    open_panel: Any = no_update
+    base_changed: bool = False
+
+
+Handler = Callable[[Step, dict[str, Any]], Step]
+
+
 def edit(**args: Any) -> dict[str, Any]:
-    """Apply the change that fired to the draft; publish the draft wherever it shows."""
-    base, trigger = args["base"], ctx.triggered_id
-    slug, saved, key = base["slug"], base["spec"], str(base["id"])
-    drafts = dict(args["drafts"] or {})
-    draft = args["draft"] or saved
-    out: dict[str, Any] = dict.fromkeys(("banner", "open_panel", "base"), no_update)
-    regrid = False
+    """Apply the change that fired (one handler per kind of change) to the draft; publish
+    the draft wherever it shows."""
+    trigger = ctx.triggered_id
     kind = trigger.get("type") if isinstance(trigger, dict) else trigger
-    if kind is None:  # the page opened: pick up an unsaved draft left in this browser
-        draft, regrid, out["banner"], made_on = _load(base, drafts.get(key), draft)
-        if made_on != base["version"]:
-            # Saving it must meet the newer version as a conflict, not overwrite it.
-            base = out["base"] = {**base, "version": made_on}
-    elif kind == ids.EDITOR_BASE:  # just saved: the saved spec is the draft now
-        regrid = editing.positions(draft) != editing.positions(saved)
-        draft = saved
-    elif kind == ids.EDIT_GRID:
-        moved = editing.apply_layout(draft, args["layout"] or [])
-        if editing.positions(moved) == editing.positions(draft):
-            raise PreventUpdate
-        draft = moved
-    elif kind == ids.ADD_PANEL:
-        draft, out["open_panel"] = editing.add_panel(draft, args["add_type"] or "timeseries")
-        regrid = True
-    elif kind == ids.PANEL_DUPLICATE and _clicked():
-        draft, _ = editing.duplicate_panel(draft, _panel_of(trigger))
-        regrid = True
-    elif kind == ids.PANEL_REMOVE and _clicked():
-        draft, regrid = editing.remove_panel(draft, _panel_of(trigger)), True
-    elif kind == ids.PE_APPLY:
-        panel = _panel_from_editor(draft, args["editing_panel"])
-        if panel is None:
-            raise PreventUpdate  # the form already shows what is wrong
-        draft, out["open_panel"], regrid = editing.replace_panel(draft, panel), None, True
-    elif kind == ids.SETTING:
-        values = values_by_name(_grouped("settings"))
-        draft = editing.set_settings(
-            draft, title=values.get("title"), description=values.get("description"),
-            tags=values.get("tags"), time_from=values.get("time_from"),
-            time_to=values.get("time_to"), refresh=values.get("refresh"),
-        )  # fmt: skip
-    elif kind in (ids.VARIABLE_FIELD, ids.VARIABLE_ADD, ids.VARIABLE_REMOVE):
-        draft = _edit_variables(draft, kind, trigger)
-    elif kind == ids.DISCARD or (kind == BANNER_ACTION and _action() == "discard"):
-        draft, regrid, out["banner"] = saved, True, _note("Changes discarded.")
-    elif kind == BANNER_ACTION and _action() == "reload":
-        base = out["base"] = _latest(slug)
-        draft, regrid, out["banner"] = base["spec"], True, _note("Loaded the latest version.")
-    else:
+    handler = HANDLERS.get(kind)
+    if handler is None:
         raise PreventUpdate
+    base = args["base"]
+    step = handler(Step(args["draft"] or base["spec"], base), args)
+    base, draft, key = step.base, step.draft, str(base["id"])
     dirty = draft != base["spec"]
-    if out["banner"] is no_update and kind not in (None, ids.EDITOR_BASE):  # a save writes its own
-        out["banner"] = _note("Unsaved changes: save to keep them.", "warning") if dirty else ""
-    out.update(
-        draft=draft, dirty=dirty, drafts=_remember(drafts, key, draft, base["version"], dirty)
-    )
-    out.update(dict.fromkeys(("grid", "layout", "rows"), no_update))
-    spec = _lenient(draft) if regrid else None
+    banner = step.banner
+    if banner is no_update and kind not in (None, ids.EDITOR_BASE):  # a save writes its own
+        banner = _note("Unsaved changes: save to keep them.", "warning") if dirty else ""
+    drafts = dict(args["drafts"] or {})
+    out: dict[str, Any] = {
+        "draft": draft, "dirty": dirty, "banner": banner, "open_panel": step.open_panel,
+        "base": base if step.base_changed else no_update,
+        "drafts": _remember(drafts, key, draft, base["version"], dirty),
+        **dict.fromkeys(("grid", "layout", "rows"), no_update),
+    }  # fmt: skip
+    spec = _lenient(draft) if step.regrid else None
     if spec is not None:
         out["grid"], out["layout"] = grid_children(spec, editing=True), grid_layout(spec)
-    if regrid or kind in (ids.VARIABLE_ADD, ids.VARIABLE_REMOVE):
+    if step.regrid or kind in (ids.VARIABLE_ADD, ids.VARIABLE_REMOVE):
         out["rows"] = variable_rows(draft, catalog()["metrics"])
     return out
+
+
+def _on_open(step: Step, args: dict[str, Any]) -> Step:
+    """The page opened: pick up an unsaved draft left in this browser."""
+    base = step.base
+    stored = (args["drafts"] or {}).get(str(base["id"]))
+    draft, regrid, banner, made_on = _load(base, stored, step.draft)
+    step = replace(step, draft=draft, regrid=regrid, banner=banner)
+    if made_on != base["version"]:
+        # Saving it must meet the newer version as a conflict, not overwrite it.
+        step = replace(step, base={**base, "version": made_on}, base_changed=True)
+    return step
+
+
+def _on_saved(step: Step, args: dict[str, Any]) -> Step:
+    """Just saved: the saved spec is the draft now."""
+    saved = step.base["spec"]
+    regrid = editing.positions(step.draft) != editing.positions(saved)
+    return replace(step, draft=saved, regrid=regrid)
+
+
+def _on_layout(step: Step, args: dict[str, Any]) -> Step:
+    """Panels dragged or resized."""
+    moved = editing.apply_layout(step.draft, args["layout"] or [])
+    if editing.positions(moved) == editing.positions(step.draft):
+        raise PreventUpdate
+    return replace(step, draft=moved)
+
+
+def _on_add(step: Step, args: dict[str, Any]) -> Step:
+    draft, panel_id = editing.add_panel(step.draft, args["add_type"] or "timeseries")
+    return replace(step, draft=draft, open_panel=panel_id, regrid=True)
+
+
+def _on_duplicate(step: Step, args: dict[str, Any]) -> Step:
+    if not _clicked():
+        raise PreventUpdate
+    draft, _ = editing.duplicate_panel(step.draft, _panel_of(ctx.triggered_id))
+    return replace(step, draft=draft, regrid=True)
+
+
+def _on_remove(step: Step, args: dict[str, Any]) -> Step:
+    if not _clicked():
+        raise PreventUpdate
+    return replace(step, draft=editing.remove_panel(step.draft, _panel_of(ctx.triggered_id)),
+                   regrid=True)  # fmt: skip
+
+
+def _on_apply(step: Step, args: dict[str, Any]) -> Step:
+    """The panel editor's Apply: the form's panel replaces the draft's."""
+    panel = _panel_from_editor(step.draft, args["editing_panel"])
+    if panel is None:
+        raise PreventUpdate  # the form already shows what is wrong
+    return replace(step, draft=editing.replace_panel(step.draft, panel), open_panel=None,
+                   regrid=True)  # fmt: skip
+
+
+def _on_settings(step: Step, args: dict[str, Any]) -> Step:
+    values = values_by_name(_grouped("settings"))
+    draft = editing.set_settings(
+        step.draft, title=values.get("title"), description=values.get("description"),
+        tags=values.get("tags"), time_from=values.get("time_from"),
+        time_to=values.get("time_to"), refresh=values.get("refresh"),
+    )  # fmt: skip
+    return replace(step, draft=draft)
+
+
+def _on_variables(step: Step, args: dict[str, Any]) -> Step:
+    trigger = ctx.triggered_id
+    kind = trigger.get("type") if isinstance(trigger, dict) else trigger
+    return replace(step, draft=_edit_variables(step.draft, kind, trigger))
+
+
+def _on_discard(step: Step, args: dict[str, Any]) -> Step:
+    return replace(step, draft=step.base["spec"], regrid=True, banner=_note("Changes discarded."))
+
+
+def _on_banner(step: Step, args: dict[str, Any]) -> Step:
+    """The banner's Discard or Reload theirs (its Save-as-copy is a save)."""
+    action = _action()
+    if action == "discard":
+        return _on_discard(step, args)
+    if action == "reload":
+        base = _latest(step.base["slug"])
+        return replace(step, base=base, base_changed=True, draft=base["spec"], regrid=True,
+                       banner=_note("Loaded the latest version."))  # fmt: skip
+    raise PreventUpdate
+
+
+HANDLERS: dict[str | None, Handler] = {
+    None: _on_open,
+    ids.EDITOR_BASE: _on_saved,
+    ids.EDIT_GRID: _on_layout,
+    ids.ADD_PANEL: _on_add,
+    ids.PANEL_DUPLICATE: _on_duplicate,
+    ids.PANEL_REMOVE: _on_remove,
+    ids.PE_APPLY: _on_apply,
+    ids.SETTING: _on_settings,
+    ids.VARIABLE_FIELD: _on_variables,
+    ids.VARIABLE_ADD: _on_variables,
+    ids.VARIABLE_REMOVE: _on_variables,
+    ids.DISCARD: _on_discard,
+    BANNER_ACTION: _on_banner,
+}
 
 
 def _action() -> str | None:

@@ -1,12 +1,13 @@
 """The dashboard's view state: time range, refresh and variables, mirrored in the URL.
 
-One callback owns every control that changes the view, so each change is applied in
-one place, written to the URL (a browser history entry), and read back from the URL
-when the analyst presses the browser's back or forward button.
+One callback owns every control that changes the view, with one small handler per
+control, so each change is applied in one place, written to the URL (a browser
+history entry), and read back from the URL on the browser's back or forward button.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,112 +31,137 @@ from layouts.timepicker import CUSTOM, preset_value
 
 HISTORY_LIMIT = 20
 VARIABLE_VALUES = {"type": ids.VARIABLE, "name": ALL}
-VARIABLES_INPUT = 8  # position of the variable dropdowns among the callback's inputs
+Handler = Callable[[ViewState, dict[str, Any]], tuple[ViewState, str]]
 
 
 def register(app: Dash) -> None:
     """Wire the time, refresh and variable controls to the view stores and the URL."""
     app.callback(
-        Output(ids.TIME_RANGE, "data"),
-        Output(ids.TIME_HISTORY, "data"),
-        Output(ids.VARIABLES, "data"),
-        Output(ids.VIEW_URL, "search"),
-        Output(ids.TIME_PRESET, "value"),
-        Output(ids.TIME_FROM, "value"),
-        Output(ids.TIME_TO, "value"),
-        Output(ids.REFRESH_PICKER, "value"),
-        Output(ids.AUTO_REFRESH, "interval"),
-        Output(ids.AUTO_REFRESH, "disabled"),
-        Output(VARIABLE_VALUES, "value"),
-        Output(ids.TIME_ERROR, "children"),
-        Output(ids.SHARE_URL, "children"),
-        Input(ids.VIEW_URL, "search"),
-        Input(ids.TIME_PRESET, "value"),
-        Input(ids.TIME_APPLY, "n_clicks"),
-        Input(ids.TIME_FROM, "n_submit"),
-        Input(ids.TIME_TO, "n_submit"),
-        Input(ids.ZOOM_OUT, "n_clicks"),
-        Input(ids.BACK, "n_clicks"),
-        Input(ids.REFRESH_PICKER, "value"),
-        Input(VARIABLE_VALUES, "value"),
-        Input({"type": ids.PANEL_GRAPH, "panel": ALL}, "relayoutData"),
-        State(ids.TIME_FROM, "value"),
-        State(ids.TIME_TO, "value"),
-        State(ids.TIME_RANGE, "data"),
-        State(ids.TIME_HISTORY, "data"),
-        State(ids.VARIABLES, "data"),
-        State(ids.VIEW_DEFAULTS, "data"),
-        State(ids.VIEW_URL, "pathname"),
+        output=dict(
+            time_range=Output(ids.TIME_RANGE, "data"),
+            history=Output(ids.TIME_HISTORY, "data"),
+            variables=Output(ids.VARIABLES, "data"),
+            search=Output(ids.VIEW_URL, "search"),
+            preset=Output(ids.TIME_PRESET, "value"),
+            shown_from=Output(ids.TIME_FROM, "value"),
+            shown_to=Output(ids.TIME_TO, "value"),
+            refresh=Output(ids.REFRESH_PICKER, "value"),
+            interval=Output(ids.AUTO_REFRESH, "interval"),
+            paused=Output(ids.AUTO_REFRESH, "disabled"),
+            selections=Output(VARIABLE_VALUES, "value"),
+            error=Output(ids.TIME_ERROR, "children"),
+            share=Output(ids.SHARE_URL, "children"),
+        ),
+        inputs=dict(
+            url=Input(ids.VIEW_URL, "search"),
+            preset=Input(ids.TIME_PRESET, "value"),
+            apply=Input(ids.TIME_APPLY, "n_clicks"),
+            submit_from=Input(ids.TIME_FROM, "n_submit"),
+            submit_to=Input(ids.TIME_TO, "n_submit"),
+            zoom_out=Input(ids.ZOOM_OUT, "n_clicks"),
+            back=Input(ids.BACK, "n_clicks"),
+            refresh=Input(ids.REFRESH_PICKER, "value"),
+            chosen=Input(VARIABLE_VALUES, "value"),
+            relayouts=Input({"type": ids.PANEL_GRAPH, "panel": ALL}, "relayoutData"),
+        ),
+        state=dict(
+            typed_from=State(ids.TIME_FROM, "value"),
+            typed_to=State(ids.TIME_TO, "value"),
+            time_range=State(ids.TIME_RANGE, "data"),
+            history=State(ids.TIME_HISTORY, "data"),
+            variables=State(ids.VARIABLES, "data"),
+            defaults=State(ids.VIEW_DEFAULTS, "data"),
+            pathname=State(ids.VIEW_URL, "pathname"),
+        ),
         prevent_initial_call=True,
     )(navigate)
 
 
-def navigate(
-    search: str | None,
-    preset: str | None,
-    _apply: int | None,
-    _submit_from: int | None,
-    _submit_to: int | None,
-    _zoom_out: int | None,
-    _back: int | None,
-    refresh: str,
-    variable_values: list[Any],
-    _relayouts: list[Any],
-    typed_from: str | None,
-    typed_to: str | None,
-    time_range: dict[str, str],
-    history: list[dict[str, str]],
-    variables: dict[str, list[str]],
-    defaults: dict[str, Any],
-    pathname: str,
-) -> tuple[Any, ...]:
-    """Apply whichever control fired, then publish the resulting view everywhere."""
+def navigate(**args: Any) -> dict[str, Any]:
+    """Apply whichever control fired (one handler per control), then publish the view."""
     trigger = ctx.triggered_id
-    current = ViewState(time_range["from"], time_range["to"], refresh, variables)
-    history = list(history or [])
-    error = ""
-    if trigger == ids.VIEW_URL:
-        new = parse_view(search, ViewState(**defaults))
-    elif trigger == ids.TIME_PRESET:
-        if preset in (None, CUSTOM):
-            raise PreventUpdate
-        new = _with_range(current, {"from": preset, "to": "now"})
-    elif trigger in (ids.TIME_APPLY, ids.TIME_FROM, ids.TIME_TO):
-        typed = {"from": _typed(typed_from), "to": _typed(typed_to)}
-        try:
-            resolve_range(typed["from"], typed["to"])
-            new = _with_range(current, typed)
-        except ValueError as problem:
-            new, error = current, str(problem)
-    elif trigger == ids.ZOOM_OUT:
-        new = _with_range(current, zoomed_out(time_range, datetime.now(UTC)))
-    elif trigger == ids.BACK:
+    kind = trigger.get("type") if isinstance(trigger, dict) else trigger
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise PreventUpdate
+    time_range = args["time_range"]
+    current = ViewState(time_range["from"], time_range["to"], args["refresh"], args["variables"])
+    history = list(args["history"] or [])
+    if kind == ids.BACK:
         if not history:
             raise PreventUpdate
-        new = _with_range(current, history.pop())
-    elif trigger == ids.REFRESH_PICKER:
-        new = ViewState(current.time_from, current.time_to, refresh, current.variables)
-    elif isinstance(trigger, dict) and trigger.get("type") == ids.VARIABLE:
-        names = [item["id"]["name"] for item in ctx.inputs_list[VARIABLES_INPUT]]
-        chosen = {
-            name: value if isinstance(value, list) else [value]
-            for name, value in zip(names, variable_values, strict=True)
-        }
-        cleaned = clean_variables(chosen, current.variables)
-        new = ViewState(current.time_from, current.time_to, refresh, cleaned)
-    elif isinstance(trigger, dict) and trigger.get("type") == ids.PANEL_GRAPH:
-        zoom = _zoomed_range(ctx.triggered[0]["value"])
-        if zoom is None:
-            raise PreventUpdate
-        new = _with_range(current, zoom)
-    else:
-        raise PreventUpdate
-    if trigger != ids.BACK and new.time_range != current.time_range:
+        args = {**args, "history": history}
+    new, error = handler(current, args)
+    if kind == ids.BACK:
+        history.pop()
+    elif new.time_range != current.time_range:
         history = [*history, current.time_range][-HISTORY_LIMIT:]
-    variable_inputs = ctx.inputs_list[VARIABLES_INPUT]
-    return _publish(
-        current, new, history, trigger == ids.VIEW_URL, error, pathname, variable_inputs
-    )
+    return _publish(current, new, history, kind == ids.VIEW_URL, error, args["pathname"])
+
+
+def _from_url(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    """The browser's back/forward (or a pasted link): the URL says what to show."""
+    return parse_view(args["url"], ViewState(**args["defaults"])), ""
+
+
+def _from_preset(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    preset = args["preset"]
+    if preset in (None, CUSTOM):
+        raise PreventUpdate
+    return _with_range(current, {"from": preset, "to": "now"}), ""
+
+
+def _from_typed(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    """Apply (or Enter in a box): the typed range, or an error under the boxes."""
+    typed = {"from": _typed(args["typed_from"]), "to": _typed(args["typed_to"])}
+    try:
+        resolve_range(typed["from"], typed["to"])
+    except ValueError as problem:
+        return current, str(problem)
+    return _with_range(current, typed), ""
+
+
+def _from_zoom_out(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    return _with_range(current, zoomed_out(args["time_range"], datetime.now(UTC))), ""
+
+
+def _from_back(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    return _with_range(current, args["history"][-1]), ""
+
+
+def _from_refresh(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    return ViewState(current.time_from, current.time_to, args["refresh"], current.variables), ""
+
+
+def _from_variables(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    """A variable dropdown changed: every dropdown's value, by the name in its id."""
+    chosen = {
+        item["id"]["name"]: item["value"] if isinstance(item["value"], list) else [item["value"]]
+        for item in ctx.args_grouping["chosen"]
+    }
+    cleaned = clean_variables(chosen, current.variables)
+    return ViewState(current.time_from, current.time_to, args["refresh"], cleaned), ""
+
+
+def _from_zoom_box(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    zoom = _zoomed_range(ctx.triggered[0]["value"])
+    if zoom is None:
+        raise PreventUpdate
+    return _with_range(current, zoom), ""
+
+
+HANDLERS: dict[str, Handler] = {
+    ids.VIEW_URL: _from_url,
+    ids.TIME_PRESET: _from_preset,
+    ids.TIME_APPLY: _from_typed,
+    ids.TIME_FROM: _from_typed,
+    ids.TIME_TO: _from_typed,
+    ids.ZOOM_OUT: _from_zoom_out,
+    ids.BACK: _from_back,
+    ids.REFRESH_PICKER: _from_refresh,
+    ids.VARIABLE: _from_variables,
+    ids.PANEL_GRAPH: _from_zoom_box,
+}
 
 
 def _with_range(view: ViewState, time_range: dict[str, str]) -> ViewState:
@@ -180,8 +206,7 @@ def _publish(
     from_url: bool,
     error: str,
     pathname: str,
-    variable_inputs: list[dict[str, Any]],
-) -> tuple[Any, ...]:
+) -> dict[str, Any]:
     """Outputs for the new view; unchanged stores stay untouched so panels don't re-query."""
 
     def changed(value: Any, before: Any) -> Any:
@@ -190,22 +215,22 @@ def _publish(
     interval = refresh_interval_ms(new.refresh)
     search = view_search(new)
     selections = []
-    for item in variable_inputs:
+    for item in ctx.args_grouping["chosen"]:
         values = new.variables.get(item["id"]["name"], [])
         multi = isinstance(item.get("value"), list)
         selections.append((values or [ALL_CHOICE]) if multi else (values or [ALL_CHOICE])[0])
-    return (
-        changed(new.time_range, current.time_range),
-        history,
-        changed(new.variables, current.variables),
-        no_update if from_url else search,
-        preset_value(new),
-        _display(new.time_from),
-        _display(new.time_to),
-        new.refresh,
-        interval or 60_000,
-        interval is None,
-        selections,
-        error,
-        request.host_url.rstrip("/") + pathname + search,
-    )
+    return {
+        "time_range": changed(new.time_range, current.time_range),
+        "history": history,
+        "variables": changed(new.variables, current.variables),
+        "search": no_update if from_url else search,
+        "preset": preset_value(new),
+        "shown_from": _display(new.time_from),
+        "shown_to": _display(new.time_to),
+        "refresh": new.refresh,
+        "interval": interval or 60_000,
+        "paused": interval is None,
+        "selections": selections,
+        "error": error,
+        "share": request.host_url.rstrip("/") + pathname + search,
+    }

@@ -16,10 +16,10 @@ from typing import Any
 
 from dash import Patch
 
+from dashapp.core.panel_data import bucket_step
 from dashapp.core.results import QueryResult
 from dashapp.core.spec import Query, TimeseriesPanel
 from dashapp.core.timerange import TimeRange, aligned_range, format_duration
-from db.query import bucket_step
 from layouts.theme import compact, epoch_ms
 
 GROWTH_BEFORE_REDRAW = 0.5

@@ -18,6 +18,7 @@ def triggered_by(
     value: Any = 1,
     inputs_list: list[Any] | None = None,
     states_list: list[Any] | None = None,
+    args_grouping: dict[str, Any] | None = None,
 ) -> Iterator[None]:
     """Pretend ``component.prop`` (changed to ``value``) triggered the callback."""
     name = (
@@ -30,6 +31,7 @@ def triggered_by(
             triggered_inputs=[{"prop_id": f"{name}.{prop}", "value": value}],
             inputs_list=inputs_list or [],
             states_list=states_list or [],
+            args_grouping=args_grouping or {},
         )
     )
     try:

@@ -212,11 +212,11 @@ def test_refresh_redraws_when_the_bucket_width_changes(seeded: Flask) -> None:
     assert isinstance(figure, dict) and figure["data"]
 
 
-def navigate_with(trigger: Any, prop: str, value: Any, **state: Any) -> tuple[Any, ...]:
+def navigate_with(trigger: Any, prop: str, value: Any, **state: Any) -> dict[str, Any]:
     args = {
-        "search": "?from=now-6h&to=now", "preset": "now-6h", "_apply": None,
-        "_submit_from": None, "_submit_to": None, "_zoom_out": None, "_back": None,
-        "refresh": "off", "variable_values": [["*"]], "_relayouts": [],
+        "url": "?from=now-6h&to=now", "preset": "now-6h", "apply": None,
+        "submit_from": None, "submit_to": None, "zoom_out": None, "back": None,
+        "refresh": "off", "chosen": [["*"]], "relayouts": [],
         "typed_from": "now-6h", "typed_to": "now",
         "time_range": {"from": "now-6h", "to": "now"}, "history": [],
         "variables": {"host": []},
@@ -225,28 +225,29 @@ def navigate_with(trigger: Any, prop: str, value: Any, **state: Any) -> tuple[An
         "pathname": "/d/service-health",
     }  # fmt: skip
     args.update(state)
-    inputs = [None] * 8 + [[{"id": {"type": "variable", "name": "host"}, "value": ["*"]}]]
-    with triggered_by(trigger, prop, value, inputs_list=inputs):
+    grouping = {"chosen": [{"id": {"type": "variable", "name": "host"}, "value": ["*"]}]}
+    with triggered_by(trigger, prop, value, args_grouping=grouping):
         return navigate(**args)
 
 
 def test_navigate_preset_pushes_history_and_url(app: Flask) -> None:
     with app.test_request_context(base_url="http://dash.example"):
         out = navigate_with(ids.TIME_PRESET, "value", "now-24h", preset="now-24h")
-    time_range, history, _variables, search, preset, shown_from, *_rest = out
-    assert time_range == {"from": "now-24h", "to": "now"}
-    assert history == [{"from": "now-6h", "to": "now"}]
-    assert search == "?from=now-24h&to=now&refresh=off&var-host=%2A" and preset == "now-24h"
-    assert shown_from == "now-24h"
-    assert out[-1] == "http://dash.example/d/service-health" + search
+    search = out["search"]
+    assert out["time_range"] == {"from": "now-24h", "to": "now"}
+    assert out["history"] == [{"from": "now-6h", "to": "now"}]
+    assert search == "?from=now-24h&to=now&refresh=off&var-host=%2A"
+    assert out["preset"] == "now-24h"
+    assert out["shown_from"] == "now-24h"
+    assert out["share"] == "http://dash.example/d/service-health" + search
 
 
 def test_navigate_zoom_box_sets_an_absolute_range(app: Flask) -> None:
     relayout = {"xaxis.range[0]": "2026-01-01 10:00:00", "xaxis.range[1]": "2026-01-01 11:00:00"}
     with app.test_request_context():
         out = navigate_with({"type": ids.PANEL_GRAPH, "panel": "cpu"}, "relayoutData", relayout)
-    assert out[0] == {"from": "1767261600000", "to": "1767265200000"}
-    assert out[4] == "custom" and out[5] == "2026-01-01 10:00:00"
+    assert out["time_range"] == {"from": "1767261600000", "to": "1767265200000"}
+    assert out["preset"] == "custom" and out["shown_from"] == "2026-01-01 10:00:00"
 
 
 def test_navigate_ignores_relayouts_that_are_not_zooms(app: Flask) -> None:
@@ -261,22 +262,23 @@ def test_navigate_back_and_browser_history(app: Flask) -> None:
     with app.test_request_context():
         back = navigate_with(ids.BACK, "n_clicks", 1, history=[earlier])
         url = navigate_with(ids.VIEW_URL, "search", "?from=now-7d&to=now&var-host=web-1",
-                            search="?from=now-7d&to=now&var-host=web-1")  # fmt: skip
-    assert back[0] == earlier and back[1] == []
-    assert url[0] == {"from": "now-7d", "to": "now"} and url[2] == {"host": ["web-1"]}
-    assert url[10] == [["web-1"]]
+                            url="?from=now-7d&to=now&var-host=web-1")  # fmt: skip
+    assert back["time_range"] == earlier and back["history"] == []
+    assert url["time_range"] == {"from": "now-7d", "to": "now"}
+    assert url["variables"] == {"host": ["web-1"]}
+    assert url["selections"] == [["web-1"]]
     from dash import no_update
 
-    assert url[3] is no_update  # the URL already says it: no new history entry
+    assert url["search"] is no_update  # the URL already says it: no new history entry
 
 
 def test_navigate_rejects_a_bad_typed_range(app: Flask) -> None:
     with app.test_request_context():
         out = navigate_with(ids.TIME_APPLY, "n_clicks", 1, typed_from="soon", typed_to="now")
-    assert "not a time" in out[11]
+    assert "not a time" in out["error"]
     from dash import no_update
 
-    assert out[0] is no_update
+    assert out["time_range"] is no_update
 
 
 def test_inspect_reports_the_query(seeded: Flask) -> None:

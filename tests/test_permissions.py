@@ -19,6 +19,7 @@ from dashapp.core.permissions import ROLES
 from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
 from db import dashboards, users
+from tests.conftest import bearer
 from tests.test_auth import PASSWORD, log_in
 
 SPEC = parse_spec({"title": "Ops", "panels": []})
@@ -209,3 +210,70 @@ def test_api_writes_need_a_token_whatever_the_session(
     with world.app_context(), database.transaction() as session:
         assert [d.slug for d in dashboards.list_dashboards(session)] == ["ops"]
         assert dashboards.get_dashboard(session, "ops").version == 1
+
+
+# One permission model: what each token scope may write through the API.
+SCOPE_ROLE = {"ingest": None, "read": "viewer", "edit": "editor", "admin": "admin"}
+NEEDS = {"/api/v1/metrics": "ingest", "/api/v1/write": "ingest"}  # the rest: editor
+
+
+@pytest.mark.parametrize(("method", "path", "body"), API_WRITES)
+@pytest.mark.parametrize("scope", list(SCOPE_ROLE))
+def test_token_scopes_map_onto_roles(
+    world: Flask, scope: str, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """``read`` acts as a viewer, ``edit`` as an editor, ``admin`` as an admin; ``ingest``
+    only pushes points (and ``admin`` may too)."""
+    headers = {**body.get("headers", {}), **bearer(world, scope)}
+    response = getattr(world.test_client(), method)(path, **{**body, "headers": headers})
+    needed = NEEDS.get(path, "editor")
+    if needed == "ingest":
+        allowed = scope in ("ingest", "admin")
+    else:
+        role = SCOPE_ROLE[scope]
+        allowed = role is not None and ROLES.index(role) >= ROLES.index(needed)
+    if allowed:
+        assert response.status_code in (200, 201, 204), (scope, path, response.json)
+    else:
+        assert response.status_code == 403, (scope, path, response.status_code)
+        with world.app_context(), database.transaction() as session:
+            assert [d.slug for d in dashboards.list_dashboards(session)] == ["ops"]
+            assert dashboards.get_dashboard(session, "ops").version == 1
+
+
+def test_ui_api_and_cli_create_dashboards_through_one_command(
+    world: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The same command (counted) runs for the browser, a token and the shell, and each
+    leaves the same audit record, naming who and through which channel."""
+    from dashapp.commands import dashboards as commands
+    from db import audit
+
+    calls: list[str] = []
+    original = commands.create
+
+    def counted(actor: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(actor.channel)
+        return original(actor, *args, **kwargs)
+
+    monkeypatch.setattr(commands, "create", counted)
+    client, token = _client(world, "editor")
+    values, trigger = values_for("import", world)
+    assert call(client, token, "import-submit.n_clicks", _normalise(values), trigger) == 200
+    api = world.test_client().post(
+        "/api/v1/dashboards", json={"spec": {"title": "By API"}}, headers=bearer(world, "edit")
+    )
+    assert api.status_code == 201, api.json
+    exported = tmp_path / "shell.json"
+    exported.write_text(json.dumps({"title": "From the shell"}))
+    result = world.test_cli_runner().invoke(args=["dashboards", "import", str(exported)])
+    assert result.exit_code == 0, result.output
+    assert sorted(calls) == ["api", "cli", "ui"]
+    with world.app_context(), database.transaction() as session:
+        entries = audit.recent(session, action="dashboard.create")
+    recorded = {(e.channel, e.actor, e.target) for e in entries}
+    assert recorded == {
+        ("ui", "editor", "imported-by-hand"),
+        ("api", "token:test", "by-api"),
+        ("cli", "cli", "from-the-shell"),
+    }
