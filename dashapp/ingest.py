@@ -22,6 +22,7 @@ from flask import current_app
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from dashapp.core.protocols.points import Point
 from dashapp.extensions import database
 from db import metrics
 from db.cached import mark_written
@@ -370,3 +371,38 @@ def gc_paused() -> Iterator[None]:
             elif time.monotonic() - _gc_paused_at > GC_MAX_PAUSE_SECONDS:
                 _gc_paused_at = time.monotonic()
                 gc.collect()
+
+
+# --- Plain points decoded from agents' wire formats (issue 11) ---------------------------
+# The decoders in dashapp.core.protocols have already normalised names and labels and
+# checked values and timestamps, so these points skip pydantic validation.
+
+
+def prepare_plain(
+    points: Sequence[Point], now: datetime | None = None
+) -> list[tuple[metrics.SeriesKey, datetime, float]]:
+    """Rows for :func:`write` from decoded points (a None timestamp is ``now``).
+
+    Decoders share one labels dict between the points of a series, so the series key
+    is memoised by the dict's identity (every dict stays alive for the whole call).
+    """
+    now = now or datetime.now(UTC)
+    keys: dict[tuple[str, str, int], metrics.SeriesKey] = {}
+    series_key = metrics.series_key
+    rows = []
+    append = rows.append
+    for name, source, labels, stamp, value in points:
+        memo = (name, source, id(labels))
+        key = keys.get(memo)
+        if key is None:
+            key = keys[memo] = series_key(name, source, labels)
+        append((key, stamp or now, value))
+    return rows
+
+
+def write_plain(points: Sequence[Point]) -> IngestResult:
+    """Store decoded points in one transaction (413 IngestError past MAX_BATCH)."""
+    _check_size(len(points))
+    if not points:
+        return IngestResult(accepted=0, series=0)
+    return write(prepare_plain(points))

@@ -1,0 +1,1 @@
+"""The ground: dashboard spec, time ranges, results and wire formats; imports nothing of the project."""

@@ -1,0 +1,178 @@
+"""OTLP/HTTP metrics: an ``ExportMetricsServiceRequest``, protobuf or JSON.
+
+Mapping: the resource's ``service.name`` (else ``host.name``, else ``default``) is the
+source; the other resource attributes and each point's attributes (the point's win) are
+labels. Gauges and sums (cumulative or delta, monotonic or not) keep the metric name.
+Histograms become ``<name>_bucket`` with label ``le`` (cumulative counts, the last
+``le="+Inf"``), ``<name>_sum``, ``<name>_count`` (and ``_min``/``_max`` when sent);
+exponential histograms ``_sum``/``_count``/``_min``/``_max``; summaries ``<name>`` with
+label ``quantile``, ``<name>_sum`` and ``<name>_count``, as Prometheus names them.
+A ``time_unix_nano`` of 0 means the server's time; points flagged "no recorded value"
+are skipped; a NaN or infinite value is rejected (``partial_success``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+
+from dashapp.core.protocols.points import (
+    DEFAULT_SOURCE,
+    BodyError,
+    Decoded,
+    Point,
+    Rejected,
+    from_epoch_ns,
+    normalise_labels,
+    normalise_name,
+    normalise_source,
+    storable,
+    value_problem,
+)
+
+__all__ = ["ExportMetricsServiceResponse", "decode_json", "decode_protobuf", "response"]
+SOURCE_ATTRIBUTES = ("service.name", "host.name")
+NO_RECORDED_VALUE = 1
+
+
+def decode_protobuf(body: bytes) -> Decoded:
+    """Points of a protobuf ``ExportMetricsServiceRequest``; BodyError if unreadable."""
+    request = ExportMetricsServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except DecodeError as error:
+        raise BodyError(f"the body is not an ExportMetricsServiceRequest: {error}") from None
+    return _points(request)
+
+
+def decode_json(body: bytes) -> Decoded:
+    """Points of an OTLP/JSON ``ExportMetricsServiceRequest``; BodyError if unreadable."""
+    request = ExportMetricsServiceRequest()
+    try:
+        json_format.Parse(body, request, ignore_unknown_fields=True)
+    except (json_format.ParseError, UnicodeDecodeError, RecursionError) as error:
+        raise BodyError(f"the body is not an OTLP/JSON metrics request: {error}") from None
+    return _points(request)
+
+
+def response(rejected: int, message: str, *, as_json: bool) -> tuple[bytes, str]:
+    """The ``ExportMetricsServiceResponse`` body and its content type."""
+    answer = ExportMetricsServiceResponse()
+    if rejected or message:
+        answer.partial_success.rejected_data_points = rejected
+        answer.partial_success.error_message = message
+    if as_json:
+        return json_format.MessageToJson(answer, indent=None).encode(), "application/json"
+    return answer.SerializeToString(), "application/x-protobuf"
+
+
+def _text(value: object) -> str:
+    """An ``AnyValue`` as label text."""
+    kind = value.WhichOneof("value")  # type: ignore[attr-defined]
+    if kind == "string_value":
+        return value.string_value  # type: ignore[attr-defined]
+    if kind == "bool_value":
+        return "true" if value.bool_value else "false"  # type: ignore[attr-defined]
+    if kind in ("int_value", "double_value"):
+        return str(getattr(value, kind))
+    if kind is None:
+        return ""
+    return json.dumps(json_format.MessageToDict(value), separators=(",", ":"), sort_keys=True)
+
+
+def _attributes(pairs: Iterable[object]) -> dict[str, str]:
+    return {pair.key: _text(pair.value) for pair in pairs}  # type: ignore[attr-defined]
+
+
+def _bound(value: float) -> str:
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+class _Collector:
+    """Accumulates the points of one request."""
+
+    def __init__(self) -> None:
+        self.points: list[Point] = []
+        self.rejected: list[Rejected] = []
+        self.skipped = 0
+        self._stamps: dict[int, datetime | None] = {0: None}
+
+    def add(self, name: str, source: str, labels: dict[str, str], nanos: int, value: float) -> None:
+        if not storable(value):
+            self.rejected.append(Rejected(f"{name}: {value_problem(value)}"))
+            return
+        try:
+            stamp = self._stamps[nanos]
+        except KeyError:
+            try:
+                stamp = self._stamps[nanos] = from_epoch_ns(nanos)
+            except ValueError as error:
+                self.rejected.append(Rejected(f"{name}: {error}"))
+                return
+        self.points.append(Point(normalise_name(name), source, labels, stamp, value))
+
+
+def _points(request: ExportMetricsServiceRequest) -> Decoded:
+    out = _Collector()
+    for resource_metrics in request.resource_metrics:
+        common = _attributes(resource_metrics.resource.attributes)
+        source = DEFAULT_SOURCE
+        for key in SOURCE_ATTRIBUTES:
+            if common.get(key):
+                source = common.pop(key)
+                break
+        source = normalise_source(source)
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                _metric(out, metric, source, common)
+    return Decoded(out.points, out.rejected, out.skipped)
+
+
+def _labels(common: dict[str, str], point: object, **extra: str) -> dict[str, str]:
+    labels = {**common, **_attributes(point.attributes), **extra}  # type: ignore[attr-defined]
+    return normalise_labels(labels)
+
+
+def _metric(out: _Collector, metric: object, source: str, common: dict[str, str]) -> None:
+    name: str = metric.name  # type: ignore[attr-defined]
+    kind = metric.WhichOneof("data")  # type: ignore[attr-defined]
+    if kind is None:
+        return
+    for point in getattr(metric, kind).data_points:
+        if point.flags & NO_RECORDED_VALUE:
+            out.skipped += 1
+            continue
+        nanos = point.time_unix_nano
+        if kind in ("gauge", "sum"):
+            which = point.WhichOneof("value")
+            value = float(point.as_int) if which == "as_int" else point.as_double
+            out.add(name, source, _labels(common, point), nanos, value)
+            continue
+        labels = _labels(common, point)
+        if kind == "histogram":
+            cumulative = 0
+            bounds = [*map(_bound, point.explicit_bounds), "+Inf"]
+            for bound, count in zip(bounds, point.bucket_counts, strict=False):
+                cumulative += count
+                bucket_labels = normalise_labels({**labels, "le": bound})
+                out.add(f"{name}_bucket", source, bucket_labels, nanos, float(cumulative))
+        elif kind == "summary":
+            for quantile in point.quantile_values:
+                bound = _bound(quantile.quantile)
+                quantile_labels = normalise_labels({**labels, "quantile": bound})
+                out.add(name, source, quantile_labels, nanos, quantile.value)
+        out.add(f"{name}_count", source, labels, nanos, float(point.count))
+        if kind == "summary" or point.HasField("sum"):
+            out.add(f"{name}_sum", source, labels, nanos, point.sum)
+        for extreme in ("min", "max"):
+            if kind != "summary" and point.HasField(extreme):
+                out.add(f"{name}_{extreme}", source, labels, nanos, getattr(point, extreme))
