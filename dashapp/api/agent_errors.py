@@ -40,6 +40,7 @@ RPC_CODES = {
     503: code_pb2.UNAVAILABLE,
 }
 RETRY_AFTER_SECONDS = "5"
+BASIC_CHALLENGE = 'Basic realm="dashapp", charset="UTF-8"'
 
 
 def influx_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -73,6 +74,9 @@ def text_error(status: int, message: str, headers: dict[str, str] | None = None)
 
 def agent_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The error response for this request's protocol (told by its path)."""
+    if status == 401:
+        # Agents on libcurl (collectd) send their user and password only when challenged.
+        headers = {**(headers or {}), "WWW-Authenticate": BASIC_CHALLENGE}
     path = request.path
     if path.startswith("/api/v1/prom/"):
         return text_error(status, message, headers)
