@@ -231,3 +231,43 @@ def test_collectd_bad_bodies_store_nothing(app: Flask, client: FlaskClient, toke
         "Basic"
     )
     assert stored(app) == 0
+
+
+# --- unknown paths ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/nope"),
+        ("put", "/d/some-dashboard"),
+        ("delete", "/api/nope"),
+        ("post", "/api/v1/nope"),
+        ("post", "/api/v2/nope"),
+        ("get", "/api/v2/nope"),
+        ("get", "/v1/traces"),
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+    ],
+)
+def test_unknown_paths_are_404_for_any_method(client: FlaskClient, method: str, path: str) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/write", "POST"), ("/v1/metrics", "POST"), ("/api/v1/prom/write", "POST")],
+)
+def test_known_paths_with_the_wrong_method_are_405(
+    client: FlaskClient, path: str, allowed: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 405 and response.headers["Allow"] == allowed
+    assert response.mimetype == "application/problem+json"
+
+
+def test_pages_still_render_for_browsers(client: FlaskClient) -> None:
+    assert client.get("/no-such-page").mimetype == "text/html"  # the app shows "Not found"
+    assert client.get("/d/anything").status_code == 200

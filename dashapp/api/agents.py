@@ -29,6 +29,14 @@ PROTOBUF = "application/x-protobuf"
 MAX_MESSAGES = 10
 
 
+def _no_content(headers: dict[str, str] | None = None) -> Response:
+    """204 without a body or a content type."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    response.headers.update(headers or {})
+    return response
+
+
 def _store(decoded: Decoded) -> int:
     """Write the decoded points (all or none of them); how many were stored."""
     return ingest.write_plain(decoded.points).accepted
@@ -64,7 +72,7 @@ def prometheus_write() -> Response:
     if decoded.rejected:
         message = f"stored {stored} samples; refused {len(decoded.rejected)}: {_summary(decoded)}"
         return agent_errors.text_error(400, message)
-    return Response(status=204)
+    return _no_content()
 
 
 # --- OTLP/HTTP metrics ----------------------------------------------------------------------
@@ -109,9 +117,7 @@ def _line_protocol(precision: str, labels: dict[str, str]) -> Response:
             f"(stored {stored} points)"
         )
         return influx_error(400, message)
-    response = Response(status=204)
-    response.headers.update(INFLUX_HEADERS)
-    return response
+    return _no_content(INFLUX_HEADERS)
 
 
 def _precision(allowed: tuple[str, ...]) -> str:
@@ -154,7 +160,7 @@ def ping() -> Response:
     if request.args.get("verbose", "").lower() in ("true", "1"):
         response = Response(json.dumps({"version": INFLUX_VERSION}), mimetype="application/json")
     else:
-        response = Response(status=204)
+        response = _no_content()
     response.headers.update(INFLUX_HEADERS)
     return response
 
