@@ -271,3 +271,22 @@ def test_known_paths_with_the_wrong_method_are_405(
 def test_pages_still_render_for_browsers(client: FlaskClient) -> None:
     assert client.get("/no-such-page").mimetype == "text/html"  # the app shows "Not found"
     assert client.get("/d/anything").status_code == 200
+
+
+def test_agents_are_rate_limited_in_their_own_shape(database_url: str) -> None:
+    from tests.conftest import make_app
+
+    limited = make_app(database_url, API_RATE_LIMIT="2/minute")
+    client = limited.test_client()
+    with limited.app_context(), database.transaction() as session:
+        auth = {"Authorization": f"Token {tokens.create_token(session, 'a', ['ingest']).token}"}
+    statuses = [
+        client.post("/write?db=x", data=b"m v=1", headers=auth).status_code for _ in range(3)
+    ]
+    assert statuses == [204, 204, 429]
+    refused = client.post("/api/v2/write?bucket=x", data=b"m v=1", headers=auth)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json["code"] == "too many requests"
+    prometheus = prom(client, b"", "")
+    assert prometheus.status_code == 429 and prometheus.mimetype == "text/plain"
+    assert [client.get("/ping").status_code for _ in range(3)] == [204] * 3  # probes: unlimited
