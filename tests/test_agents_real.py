@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 import requests
 from flask import Flask
@@ -450,3 +451,24 @@ def test_agent_processes_are_gone() -> None:
     """No agent outlives the tests that started it."""
     mine = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True)
     assert mine.stdout.strip() == ""
+
+
+def test_telegraf_http_json_output_replayed(agent_app: Flask, base_url: str, token: str) -> None:
+    """``outputs.http`` with ``data_format = "json"`` (batch format, seconds)."""
+    host = _unique("telegraf-json")
+    stamp = int(time.time())
+    metrics = [
+        {"fields": {"usage_idle": 97.1, "usage_user": 1.9}, "name": "cpu",
+         "tags": {"cpu": "cpu-total", "host": host}, "timestamp": stamp - i}
+        for i in range(10)
+    ]  # fmt: skip
+    response = requests.post(
+        f"{base_url}/telegraf",
+        data=orjson.dumps({"metrics": metrics}),
+        headers={"User-Agent": "Telegraf/1.30.0 Go/1.22.0", "Content-Type": "application/json",
+                 "Authorization": f"Bearer {token}"},
+        timeout=10,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json() == {"accepted": 20, "skipped": 0}
+    assert stored(agent_app, host) == 20

@@ -255,3 +255,29 @@ def test_collectd_refuses_what_is_not_an_array() -> None:
         collectd.decode(b'{"values": [1]}')
     with pytest.raises(BodyError):
         collectd.decode(b"[{")
+
+
+# --- Telegraf JSON ------------------------------------------------------------------------
+
+
+def test_telegraf_json_batches_and_single_metrics() -> None:
+    from dashapp.core.protocols import telegraf
+
+    batch = {
+        "metrics": [
+            {"name": "cpu", "tags": {"host": "web-1", "cpu": "cpu0"}, "timestamp": 1767225600,
+             "fields": {"usage_idle": 97.5, "up": True, "state": "ok"}},
+            {"name": "mem", "fields": {"used": "x"}, "timestamp": "2026-01-01T00:00:00Z"},
+            {"name": "bad", "fields": {"v": [1]}},
+        ]
+    }  # fmt: skip
+    decoded = telegraf.decode(orjson.dumps(batch))
+    assert [(p.name, p.source, p.labels, p.timestamp, p.value) for p in decoded.points] == [
+        ("cpu.usage_idle", "web-1", {"cpu": "cpu0"}, T0, 97.5),
+        ("cpu.up", "web-1", {"cpu": "cpu0"}, T0, 1.0),
+    ]
+    assert decoded.skipped == 2 and [item.index for item in decoded.rejected] == [2]
+    one = telegraf.decode(b'{"name": "m", "fields": {"v": 1}, "timestamp": 1767225600000}', "ms")
+    assert one.points[0].timestamp == T0
+    with pytest.raises(BodyError):
+        telegraf.decode(b"[1, 2]")

@@ -17,7 +17,7 @@ from dashapp.api.agent_errors import INFLUX_HEADERS, INFLUX_VERSION, influx_erro
 from dashapp.api.auth import authorize_agent
 from dashapp.api.body import body_limit, media_type, read_body
 from dashapp.api.errors import ApiError
-from dashapp.core.protocols import Decoded, collectd, influx, otlp, prometheus
+from dashapp.core.protocols import Decoded, collectd, influx, otlp, prometheus, telegraf
 from dashapp.extensions import database
 from db.health import ping as ping_database
 
@@ -120,8 +120,8 @@ def _line_protocol(precision: str, labels: dict[str, str]) -> Response:
     return _no_content(INFLUX_HEADERS)
 
 
-def _precision(allowed: tuple[str, ...]) -> str:
-    precision = request.args.get("precision") or "ns"
+def _precision(allowed: tuple[str, ...], default: str = "ns") -> str:
+    precision = request.args.get("precision") or default
     if precision not in allowed:
         raise ApiError(400, "Bad Request", f"precision must be one of {', '.join(allowed)}")
     return precision
@@ -190,6 +190,16 @@ def health() -> Response:
 # --- collectd write_http (JSON) -----------------------------------------------------------
 
 
+def _counts(decoded: Decoded, stored: int) -> Response:
+    """200 with what was stored, skipped and refused (so the agent does not resend it)."""
+    document: dict = {"accepted": stored, "skipped": decoded.skipped}
+    if decoded.rejected:
+        document["rejected"] = [
+            {"index": item.index, "message": item.message} for item in decoded.rejected
+        ]
+    return Response(json.dumps(document), status=200, mimetype="application/json")
+
+
 @blueprint.post("/collectd")
 def collectd_write() -> Response:
     """Store collectd ``write_http`` JSON; 200 with counts and any refused value lists."""
@@ -199,9 +209,20 @@ def collectd_write() -> Response:
     with ingest.gc_paused():
         decoded = collectd.decode(read_body())
         stored = _store(decoded)
-    document = {"accepted": stored, "skipped": decoded.skipped}
-    if decoded.rejected:
-        document["rejected"] = [
-            {"index": item.index, "message": item.message} for item in decoded.rejected
-        ]
-    return Response(json.dumps(document), status=200, mimetype="application/json")
+    return _counts(decoded, stored)
+
+
+# --- Telegraf outputs.http, data_format = "json" -------------------------------------------
+
+
+@blueprint.post("/telegraf")
+def telegraf_json() -> Response:
+    """Store Telegraf's JSON serializer output; ``?precision=`` its json_timestamp_units."""
+    authorize_agent("ingest")
+    if media_type() != "application/json":
+        raise _unsupported('application/json (data_format = "json")')
+    precision = _precision(INFLUX_V2_PRECISIONS, default="s")
+    with ingest.gc_paused():
+        decoded = telegraf.decode(read_body(), precision)
+        stored = _store(decoded)
+    return _counts(decoded, stored)

@@ -15,8 +15,9 @@ from werkzeug.routing import RequestRedirect
 CATCH_ALL_ENDPOINTS = frozenset({"/<path:path>", "api._unknown_path"})
 MACHINE_PREFIXES = ("/api/", "/v1/", "/v2/")
 MACHINE_PATHS = frozenset(
-    {"/write", "/collectd", "/ping", "/health", "/query", "/api"}  # agents' own (issue 11)
-    | {"/healthz", "/livez", "/readyz", "/ready", "/status", "/metrics"}  # usual probes
+    # the agents' own paths (issue 11), then the usual probes
+    {"/write", "/collectd", "/telegraf", "/ping", "/health", "/query", "/api"}
+    | {"/healthz", "/livez", "/readyz", "/ready", "/status", "/metrics"}
 )
 
 
