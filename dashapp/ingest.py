@@ -383,19 +383,25 @@ def prepare_plain(
 ) -> list[tuple[metrics.SeriesKey, datetime, float]]:
     """Rows for :func:`write` from decoded points (a None timestamp is ``now``).
 
-    Decoders share one labels dict between the points of a series, so the series key
-    is memoised by the dict's identity (every dict stays alive for the whole call).
+    Decoders share one labels dict between the points of a series, so the series key is
+    memoised first by the dict's identity (every dict stays alive for the whole call),
+    then by content for label sets built anew.
     """
     now = now or datetime.now(UTC)
-    keys: dict[tuple[str, str, int], metrics.SeriesKey] = {}
+    by_identity: dict[tuple[str, str, int], metrics.SeriesKey] = {}
+    by_content: dict[tuple[Any, ...], metrics.SeriesKey] = {}
     series_key = metrics.series_key
     rows = []
     append = rows.append
     for name, source, labels, stamp, value in points:
         memo = (name, source, id(labels))
-        key = keys.get(memo)
+        key = by_identity.get(memo)
         if key is None:
-            key = keys[memo] = series_key(name, source, labels)
+            content = (name, source, *labels.items())
+            key = by_content.get(content)
+            if key is None:
+                key = by_content[content] = series_key(name, source, labels)
+            by_identity[memo] = key
         append((key, stamp or now, value))
     return rows
 

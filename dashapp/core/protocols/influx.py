@@ -12,6 +12,7 @@ own, as InfluxDB does: the other lines are stored.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from dashapp.core.protocols.points import (
     DEFAULT_SOURCE,
@@ -125,23 +126,64 @@ def _sections(line: str) -> list[str]:
     return sections
 
 
+class _Series(NamedTuple):
+    """What a line's ``measurement,tags`` part decodes to, memoised per request."""
+
+    measurement: str
+    source: str
+    labels: dict[str, str]
+    names: dict[str, str]  # field key -> normalised metric name
+
+
 class _Parser:
-    """Parses the lines of one request, sharing memoised timestamps."""
+    """Parses the lines of one request, sharing memoised series, names and timestamps.
+
+    Agents repeat the same ``measurement,tags`` for many lines and the same timestamp for
+    many series, so each distinct one is decoded once per request.
+    """
 
     def __init__(self, multiplier: int, extra_labels: dict[str, str]) -> None:
         self.multiplier = multiplier
         self.extra = extra_labels
         self.stamps: dict[str, datetime] = {}
+        self.series: dict[str, _Series] = {}
         self.skipped = 0
 
     def line(self, line: str, out: list[Point]) -> None:
         sections = _sections(line)
-        series = _split(sections[0], ",")
-        measurement = _unescape(series[0])
+        series = self.series.get(sections[0])
+        if series is None:
+            series = self.series[sections[0]] = self._series(sections[0])
+        stamp = self._stamp(sections[2]) if len(sections) == 3 else None
+        fields = sections[1]
+        if "\\" in fields or '"' in fields:
+            pairs = [_tag(field) for field in _split(fields, ",", quotes=True)]
+        else:
+            pairs = [field.partition("=") for field in fields.split(",")]
+        found = []
+        source, labels, names = series.source, series.labels, series.names
+        for key, equals, raw in pairs:
+            if not equals or not key:
+                raise LineError(f"field {key + equals + raw!r} is not key=value")
+            value = _value(raw)
+            if value is _SKIP:
+                self.skipped += 1
+                continue
+            if not storable(value):  # type: ignore[arg-type]
+                raise LineError(f"field {key!r}: {value_problem(value)}")  # type: ignore[arg-type]
+            name = names.get(key)
+            if name is None:
+                name = names[key] = normalise_name(f"{series.measurement}.{_unescape(key)}")
+            found.append(Point(name, source, labels, stamp, value))  # type: ignore[arg-type]
+        out += found
+
+    def _series(self, text: str) -> _Series:
+        parts = _split(text, ",")
+        measurement = _unescape(parts[0])
         if not measurement:
             raise LineError("missing measurement")
         tags: dict[str, str] = {}
-        for tag in series[1:]:
+        for tag in parts[1:]:
             key, equals, value = tag.partition("=") if "\\" not in tag else _tag(tag)
             if not equals or not key:
                 raise LineError(f"tag {tag!r} is not key=value")
@@ -149,25 +191,7 @@ class _Parser:
         source = tags.pop("source", None) or tags.pop("host", None) or DEFAULT_SOURCE
         for key, value in self.extra.items():
             tags.setdefault(key, value)
-        labels = normalise_labels(tags)
-        source = normalise_source(source)
-        stamp = None
-        if len(sections) == 3:
-            stamp = self._stamp(sections[2])
-        found = []
-        for field in _split(sections[1], ",", quotes=True):
-            key, equals, raw = field.partition("=") if "\\" not in field else _tag(field)
-            if not equals or not key:
-                raise LineError(f"field {field!r} is not key=value")
-            value = _value(raw)
-            if value is _SKIP:
-                self.skipped += 1
-                continue
-            if not storable(value):  # type: ignore[arg-type]
-                raise LineError(f"field {key!r}: {value_problem(value)}")  # type: ignore[arg-type]
-            name = normalise_name(f"{measurement}.{_unescape(key)}")
-            found.append(Point(name, source, labels, stamp, value))  # type: ignore[arg-type]
-        out += found
+        return _Series(measurement, normalise_source(source), normalise_labels(tags), {})
 
     def _stamp(self, text: str) -> datetime:
         stamp = self.stamps.get(text)

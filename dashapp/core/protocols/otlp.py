@@ -105,6 +105,15 @@ class _Collector:
         self.rejected: list[Rejected] = []
         self.skipped = 0
         self._stamps: dict[int, datetime | None] = {0: None}
+        self._labels: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+    def labels(self, common: dict[str, str], point: object, **extra: str) -> dict[str, str]:
+        """The point's labels; equal label sets share one dict (the writer memoises by it)."""
+        attributes = point.attributes  # type: ignore[attr-defined]
+        if not attributes and not extra:
+            return common
+        labels = normalise_labels({**common, **_attributes(attributes), **extra})
+        return self._labels.setdefault(tuple(labels.items()), labels)
 
     def add(self, name: str, source: str, labels: dict[str, str], nanos: int, value: float) -> None:
         if not storable(value):
@@ -131,15 +140,11 @@ def _points(request: ExportMetricsServiceRequest) -> Decoded:
                 source = common.pop(key)
                 break
         source = normalise_source(source)
+        common = normalise_labels(common)
         for scope_metrics in resource_metrics.scope_metrics:
             for metric in scope_metrics.metrics:
                 _metric(out, metric, source, common)
     return Decoded(out.points, out.rejected, out.skipped)
-
-
-def _labels(common: dict[str, str], point: object, **extra: str) -> dict[str, str]:
-    labels = {**common, **_attributes(point.attributes), **extra}  # type: ignore[attr-defined]
-    return normalise_labels(labels)
 
 
 def _metric(out: _Collector, metric: object, source: str, common: dict[str, str]) -> None:
@@ -155,20 +160,20 @@ def _metric(out: _Collector, metric: object, source: str, common: dict[str, str]
         if kind in ("gauge", "sum"):
             which = point.WhichOneof("value")
             value = float(point.as_int) if which == "as_int" else point.as_double
-            out.add(name, source, _labels(common, point), nanos, value)
+            out.add(name, source, out.labels(common, point), nanos, value)
             continue
-        labels = _labels(common, point)
+        labels = out.labels(common, point)
         if kind == "histogram":
             cumulative = 0
             bounds = [*map(_bound, point.explicit_bounds), "+Inf"]
             for bound, count in zip(bounds, point.bucket_counts, strict=False):
                 cumulative += count
-                bucket_labels = normalise_labels({**labels, "le": bound})
+                bucket_labels = out.labels(common, point, le=bound)
                 out.add(f"{name}_bucket", source, bucket_labels, nanos, float(cumulative))
         elif kind == "summary":
             for quantile in point.quantile_values:
                 bound = _bound(quantile.quantile)
-                quantile_labels = normalise_labels({**labels, "quantile": bound})
+                quantile_labels = out.labels(common, point, quantile=bound)
                 out.add(name, source, quantile_labels, nanos, quantile.value)
         out.add(f"{name}_count", source, labels, nanos, float(point.count))
         if kind == "summary" or point.HasField("sum"):
