@@ -162,7 +162,7 @@ def test_prometheus_remote_write_lands_every_sample(
             for moment, value in series["values"]
             if round(float(moment) * 1000) <= cutoff_ms
         ]
-        numbers = [value for value in in_tsdb if value != "NaN"]
+        numbers = [value for value in in_tsdb if value not in ("NaN", "+Inf", "-Inf")]
         counters = _prometheus_counters(port)
     finally:
         _stop(process)
