@@ -1,1 +1,4 @@
-"""The ground: dashboard spec, time ranges, results and wire formats; imports nothing of the project."""
+"""The ground: dashboard spec, time ranges, results and wire formats.
+
+Imports nothing of the project: everything else builds on it.
+"""
