@@ -56,7 +56,7 @@ Request = tuple[str, dict[str, str], bytes]
 EXPECTED_STATUS = {"json": 201, "line": 204, "prometheus": 204, "otlp": 200}
 
 
-def _batches(points: int, series: int, batch: int, offset: timedelta) -> list[list[tuple]]:
+def point_batches(points: int, series: int, batch: int, offset: timedelta) -> list[list[tuple]]:
     """Batches of (metric, source, value, epoch seconds): each batch covers every series
     for ``batch // series`` consecutive timestamps."""
     names = series_names(series)
@@ -139,7 +139,7 @@ def make_requests(
 ) -> list[Request]:
     """Pre-encoded requests carrying ``points`` points in ``protocol``."""
     encode = ENCODERS[protocol]
-    return [encode(items) for items in _batches(points, series, batch, offset)]
+    return [encode(items) for items in point_batches(points, series, batch, offset)]
 
 
 def raw_rows(points: int, series: int, ids: dict[tuple[str, str], int]) -> list[tuple]:
