@@ -290,3 +290,25 @@ def test_agents_are_rate_limited_in_their_own_shape(database_url: str) -> None:
     prometheus = prom(client, b"", "")
     assert prometheus.status_code == 429 and prometheus.mimetype == "text/plain"
     assert [client.get("/ping").status_code for _ in range(3)] == [204] * 3  # probes: unlimited
+
+
+def test_a_database_down_is_503_with_retry_after_so_agents_retry() -> None:
+    from tests.conftest import make_app
+
+    down = make_app("postgresql+psycopg://postgres@127.0.0.1:1/nothing")
+    client = down.test_client()
+    token = "dsh_abcd1234_" + "x" * 43  # well formed: checking it needs the database
+    body = remote_write(({"__name__": "up"}, [(1, MS)]))
+    prometheus = prom(client, body, token)
+    assert prometheus.status_code == 503 and prometheus.headers["Retry-After"]
+    assert prometheus.mimetype == "text/plain"
+    influx = client.post(
+        "/api/v2/write?bucket=b", data=b"m v=1", headers={"Authorization": f"Token {token}"}
+    )
+    assert influx.status_code == 503 and influx.json["code"] == "unavailable"
+    otlp = otlp_post(client, b"", token)
+    assert otlp.status_code == 503
+    assert status_pb2.Status.FromString(otlp.data).code == 14  # UNAVAILABLE
+    health = client.get("/health")
+    assert health.status_code == 503 and health.json["status"] == "fail"
+    down.extensions["dashapp.db"].engine.dispose()
