@@ -255,6 +255,14 @@ def test_collectd_write_http_lands_every_value(
     names = {name for name, _ in series_of(agent_app, host)}
     assert {"load.shortterm", "memory.used", "interface.if_octets.rx"} <= names
     assert ("interface.if_octets.rx", "plugin_instance=lo") in series_of(agent_app, host)
+    rates = requests.get(  # a derive, charted as a rate: what a panel with agg=rate asks
+        f"{base_url}/api/v1/query",
+        params={"metric": "interface.if_octets.rx", "source": host, "agg": "rate",
+                "start": "now-1h", "interval": "1s"},
+        timeout=10,
+    ).json()  # fmt: skip
+    values = [value for line in rates["series"] for value in line["values"] if value is not None]
+    assert values and min(values) >= 0
 
 
 # --- OpenTelemetry SDK --------------------------------------------------------------------
