@@ -426,6 +426,14 @@ def test_telegraf_influxdb_outputs_replayed(agent_app: Flask, base_url: str, tok
     host = _unique("telegraf")
     stamp = int(time.time())
     agent = {"User-Agent": "Telegraf/1.30.0 Go/1.22.0"}
+    created = requests.post(  # at start, unless skip_database_creation = true
+        f"{base_url}/query",
+        data={"q": 'CREATE DATABASE "telegraf"'},
+        auth=("telegraf", token),
+        headers=agent,
+        timeout=10,
+    )
+    assert created.status_code == 200 and created.json() == {"results": [{"statement_id": 0}]}
     v1 = requests.post(
         f"{base_url}/write",
         params={"db": "telegraf"},

@@ -197,6 +197,15 @@ def test_influx_unreadable_bodies_store_nothing(
     assert stored(app) == 0
 
 
+def test_query_answers_create_database_only(client: FlaskClient, token: str) -> None:
+    auth = {"Authorization": f"Token {token}"}
+    created = client.post("/query", data={"q": "CREATE DATABASE mydb"}, headers=auth)
+    assert created.status_code == 200 and created.json["results"] == [{"statement_id": 0}]
+    select = client.get("/query?q=SELECT+*+FROM+cpu", headers=auth)
+    assert select.status_code == 400 and "/api/v1/query" in select.json["error"]
+    assert client.post("/query", data={"q": "CREATE DATABASE x"}).status_code == 401
+
+
 def test_ping_and_health_answer_like_influxdb(client: FlaskClient) -> None:
     for method in (client.get, client.head):
         response = method("/ping")

@@ -154,6 +154,24 @@ def influx_v2_write() -> Response:
     return _line_protocol(_precision(INFLUX_V2_PRECISIONS), labels)
 
 
+@blueprint.route("/query", methods=["GET", "POST"])
+def influx_v1_query() -> Response:
+    """InfluxDB 1.x ``/query``, for ``CREATE DATABASE`` only (Telegraf sends it at start).
+
+    Databases are a label here, so creating one has nothing to do; reads go through
+    ``/api/v1/query``.
+    """
+    authorize_agent("ingest")
+    statement = (request.values.get("q") or "").strip()
+    if not statement.upper().startswith("CREATE DATABASE"):
+        message = "only CREATE DATABASE is supported here; read with GET /api/v1/query"
+        raise ApiError(400, "Bad Request", message)
+    body = json.dumps({"results": [{"statement_id": 0}]})
+    response = Response(body, status=200, mimetype="application/json")
+    response.headers.update(INFLUX_HEADERS)
+    return response
+
+
 @blueprint.route("/ping", methods=["GET", "HEAD"])
 def ping() -> Response:
     """InfluxDB's liveness check: 204 with ``X-Influxdb-Version`` (200 JSON when verbose)."""
