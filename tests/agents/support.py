@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -102,3 +103,12 @@ def distinct_stamps(app: Flask, source: str) -> list[datetime]:
     )
     with app.app_context(), database.transaction() as session:
         return list(session.execute(statement).scalars())
+
+
+AGENT_TIMEOUT = 45
+"""Seconds an agent gets to deliver what a test waits for."""
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses (sources, hosts, services)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
