@@ -1,15 +1,21 @@
-"""Ingest benchmark: POST /api/v1/metrics under gunicorn versus a raw binary COPY.
+"""Ingest benchmark: every push protocol under gunicorn versus a raw binary COPY.
 
-Both push the same 1,000,000 points (100 series x 10,000 timestamps) into the same
-``metric_points`` table of a scratch PostgreSQL database, in the same run:
+The same 1,000,000 points (100 series x 10,000 timestamps) go into the same
+``metric_points`` table of a scratch PostgreSQL database, in the same run, through:
 
-* API: gunicorn serving ``wsgi:app``; 4 client processes send pre-encoded JSON
-  batches of 5,000 points over keep-alive connections (encoding is not timed).
+* JSON: ``POST /api/v1/metrics``, batches of 5,000 points;
+* line protocol: ``POST /api/v2/write`` (InfluxDB v2), one field per line;
+* Prometheus remote write: ``POST /api/v1/prom/write``, snappy protobuf;
+* OTLP: ``POST /v1/metrics``, protobuf gauges;
 * raw COPY: one psycopg connection, ``COPY ... FROM STDIN (FORMAT BINARY)`` with
   ``write_row`` of ready (series_id, timestamp, value) tuples.
 
-Rounds alternate API and COPY runs on an emptied table; prints the median rates and
-their ratio (target: API >= 0.5 x raw COPY).
+The server runs as a user runs it: gunicorn with the shipped ``gunicorn.conf.py``
+serving ``wsgi:app`` (Redis on when ``--redis-url`` or ``REDIS_URL`` is given). 4 client
+processes send pre-encoded bodies of 5,000 points over keep-alive connections (encoding
+is not timed). Each round runs every protocol, then COPY, on an emptied table; prints
+the median rates and their ratios to JSON and to raw COPY (targets: every protocol
+>= 0.8 x JSON, JSON >= 0.6 x raw COPY).
 
     .venv/bin/python bench/ingest.py [--points 1000000] [--workers 3] [--port 18061]
 """
@@ -29,6 +35,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cramjam
 import orjson
 import psycopg
 
@@ -44,17 +51,95 @@ def series_names(count: int) -> list[tuple[str, str]]:
     return [(f"bench.metric{i % 10}", f"host-{i // 10:02d}") for i in range(count)]
 
 
-def make_batches(points: int, series: int, batch: int, offset: timedelta) -> list[bytes]:
-    """JSON bodies of ``batch`` points each, every series at each timestamp in turn."""
+Request = tuple[str, dict[str, str], bytes]
+"""(path, headers without auth, body) of one POST."""
+EXPECTED_STATUS = {"json": 201, "line": 204, "prometheus": 204, "otlp": 200}
+
+
+def point_batches(points: int, series: int, batch: int, offset: timedelta) -> list[list[tuple]]:
+    """Batches of (metric, source, value, epoch seconds): each batch covers every series
+    for ``batch // series`` consecutive timestamps."""
     names = series_names(series)
     steps = points // series
-    base = (START + offset).timestamp()
-    items = [
-        {"name": n, "source": s, "value": (step * 7 + i) % 1000 / 10, "timestamp": base + step}
-        for step in range(steps)
-        for i, (n, s) in enumerate(names)
-    ]
-    return [orjson.dumps(items[i : i + batch]) for i in range(0, len(items), batch)]
+    base = int((START + offset).timestamp())
+    per_batch = max(1, batch // series)
+    batches = []
+    for first in range(0, steps, per_batch):
+        batches.append(
+            [
+                (n, s, (step * 7 + i) % 1000 / 10, base + step)
+                for step in range(first, min(first + per_batch, steps))
+                for i, (n, s) in enumerate(names)
+            ]
+        )
+    return batches
+
+
+def encode_json(items: list[tuple]) -> Request:
+    """A JSON array body for /api/v1/metrics."""
+    body = orjson.dumps(
+        [{"name": n, "source": s, "value": v, "timestamp": t} for n, s, v, t in items]
+    )
+    return "/api/v1/metrics", {"Content-Type": "application/json"}, body
+
+
+def encode_line(items: list[tuple]) -> Request:
+    """Line protocol for /api/v2/write: ``bench,host=<source> metricK=<value> <seconds>``."""
+    lines = [f"{n.split('.')[0]},host={s} {n.split('.')[1]}={v} {t}" for n, s, v, t in items]
+    body = "\n".join(lines).encode()
+    return "/api/v2/write?bucket=bench&precision=s", {"Content-Type": "text/plain"}, body
+
+
+def encode_prometheus(items: list[tuple]) -> Request:
+    """A snappy remote-write WriteRequest: one time series per (metric, source)."""
+    from dashapp.core.protocols.prometheus import WriteRequest
+
+    request = WriteRequest()
+    by_series: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for n, s, v, t in items:
+        by_series.setdefault((n, s), []).append((v, t * 1000))
+    for (n, s), samples in by_series.items():
+        series = request.timeseries.add()
+        series.labels.add(name="__name__", value=n)
+        series.labels.add(name="instance", value=s)
+        for value, milliseconds in samples:
+            series.samples.add(value=value, timestamp=milliseconds)
+    body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
+    headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}
+    return "/api/v1/prom/write", headers, body
+
+
+def encode_otlp(items: list[tuple]) -> Request:
+    """An OTLP ExportMetricsServiceRequest: one resource per source, gauges per metric."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    by_source: dict[str, dict[str, list[tuple[float, int]]]] = {}
+    for n, s, v, t in items:
+        by_source.setdefault(s, {}).setdefault(n, []).append((v, t * 1_000_000_000))
+    request = ExportMetricsServiceRequest()
+    for source, metrics in by_source.items():
+        resource = request.resource_metrics.add()
+        resource.resource.attributes.add(key="service.name").value.string_value = source
+        scope = resource.scope_metrics.add()
+        for name, samples in metrics.items():
+            gauge = scope.metrics.add(name=name).gauge
+            for value, nanoseconds in samples:
+                gauge.data_points.add(as_double=value, time_unix_nano=nanoseconds)
+    return "/v1/metrics", {"Content-Type": "application/x-protobuf"}, request.SerializeToString()
+
+
+ENCODERS = {"json": encode_json, "line": encode_line, "prometheus": encode_prometheus,
+            "otlp": encode_otlp}  # fmt: skip
+
+
+def make_requests(
+    protocol: str, points: int, series: int, batch: int, offset: timedelta
+) -> list[Request]:
+    """Pre-encoded requests carrying ``points`` points in ``protocol``."""
+    encode = ENCODERS[protocol]
+    return [encode(items) for items in point_batches(points, series, batch, offset)]
 
 
 def raw_rows(points: int, series: int, ids: dict[tuple[str, str], int]) -> list[tuple]:
@@ -67,28 +152,29 @@ def raw_rows(points: int, series: int, ids: dict[tuple[str, str], int]) -> list[
     ]
 
 
-def post_all(port: int, token: str, bodies: list[bytes], ready, go) -> None:  # type: ignore[no-untyped-def]
-    """One client: POST every body over one keep-alive connection; fail loudly."""
+def post_all(port: int, token: str, requests: list[Request], status: int, ready, go) -> None:  # type: ignore[no-untyped-def]
+    """One client: POST every request over one keep-alive connection; fail loudly."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     ready.wait()
     go.wait()
-    for body in bodies:
-        connection.request("POST", "/api/v1/metrics", body=body, headers=headers)
+    for path, headers, body in requests:
+        connection.request("POST", path, body=body,
+                           headers={**headers, "Authorization": f"Bearer {token}"})  # fmt: skip
         response = connection.getresponse()
         payload = response.read()
-        if response.status != 201:
-            raise SystemExit(f"POST failed: {response.status} {payload[:300]!r}")
+        if response.status != status:
+            raise SystemExit(f"POST {path} failed: {response.status} {payload[:300]!r}")
     connection.close()
 
 
-def run_clients(port: int, token: str, bodies: list[bytes], clients: int) -> float:
-    """Seconds for ``clients`` processes to POST ``bodies`` (split round-robin)."""
+def run_clients(port: int, token: str, requests: list[Request], status: int, clients: int) -> float:
+    """Seconds for ``clients`` processes to POST ``requests`` (split round-robin)."""
     context = multiprocessing.get_context("fork")
     ready, go = context.Barrier(clients + 1), context.Event()
-    shares = [bodies[i::clients] for i in range(clients)]
+    shares = [requests[i::clients] for i in range(clients)]
     processes = [
-        context.Process(target=post_all, args=(port, token, share, ready, go)) for share in shares
+        context.Process(target=post_all, args=(port, token, share, status, ready, go))
+        for share in shares
     ]
     for process in processes:
         process.start()
@@ -148,19 +234,22 @@ def count_points(dsn: str) -> int:
 
 
 def main() -> None:
-    """Run both measurements and print the comparison."""
+    """Run every measurement and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--series", type=int, default=100)
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as shipped)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: as shipped)")
     parser.add_argument("--port", type=int, default=18061)
-    parser.add_argument("--rounds", type=int, default=3, help="API and COPY runs, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every protocol and COPY")
+    parser.add_argument("--protocols", default=",".join(ENCODERS), help="comma-separated")
     parser.add_argument("--database", default=f"dashapp_bench_{uuid.uuid4().hex[:8]}")
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="empty to run without Redis")  # fmt: skip
     args = parser.parse_args()
+    protocols = [name.strip() for name in args.protocols.split(",") if name.strip()]
 
     from sqlalchemy.orm import Session
 
@@ -177,6 +266,7 @@ def main() -> None:
         f":{params.get('port', '5432')}/{args.database}"
     )
     server = None
+    times: dict[str, list[float]] = {name: [] for name in [*protocols, "copy"]}
     try:
         migrate.upgrade(url)
         engine = build_engine(url)
@@ -187,10 +277,17 @@ def main() -> None:
         ids = {(key[0], key[1]): sid for key, sid in resolved.items()}
         engine.dispose()
 
-        print(f"encoding {args.points:,} points ...", flush=True)
-        bodies = make_batches(args.points, args.series, args.batch, timedelta(0))
-        warmup = make_batches(args.series * 4 * args.workers, args.series, args.series,
-                              timedelta(days=-30))  # fmt: skip
+        print(f"encoding {args.points:,} points for {', '.join(protocols)} ...", flush=True)
+        requests = {
+            name: make_requests(name, args.points, args.series, args.batch, timedelta(0))
+            for name in protocols
+        }
+        warmups = {
+            name: make_requests(
+                name, args.series * 40, args.series, args.series, timedelta(days=-30)
+            )
+            for name in protocols
+        }
         rows = raw_rows(args.points, args.series, ids)
 
         env = {
@@ -200,11 +297,14 @@ def main() -> None:
             "SECRET_KEY": uuid.uuid4().hex * 2,
             "HOST": "127.0.0.1",
             "PORT": str(args.port),
-            "WEB_CONCURRENCY": str(args.workers),
-            "GUNICORN_THREADS": str(args.threads),
             "ACCESS_LOG": "0",
             "API_RATE_LIMIT": "100000/second",
         }
+        env.pop("REDIS_URL", None)
+        if args.workers:
+            env["WEB_CONCURRENCY"] = str(args.workers)
+        if args.threads:
+            env["GUNICORN_THREADS"] = str(args.threads)
         if args.redis_url:
             env["REDIS_URL"] = args.redis_url
         server = subprocess.Popen(
@@ -212,18 +312,21 @@ def main() -> None:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_ready(args.port, server)
-        run_clients(args.port, token, warmup, args.clients)  # imports, pools, series ids
+        for name in protocols:  # imports, pools, series ids in every worker
+            run_clients(args.port, token, warmups[name], EXPECTED_STATUS[name], args.clients)
         reset_points(dsn)
 
-        api_times, raw_times = [], []
         for _ in range(args.rounds):
-            api_times.append(run_clients(args.port, token, bodies, args.clients))
-            api_count = count_points(dsn)
-            assert api_count == args.points, f"API stored {api_count} points, not {args.points}"
-            reset_points(dsn)
-            raw_times.append(raw_copy(dsn, rows))
-            raw_count = count_points(dsn)
-            assert raw_count == args.points, f"COPY stored {raw_count} rows, not {args.points}"
+            for name in protocols:
+                status = EXPECTED_STATUS[name]
+                times[name].append(run_clients(args.port, token, requests[name], status,
+                                               args.clients))  # fmt: skip
+                stored = count_points(dsn)
+                assert stored == args.points, f"{name} stored {stored} points, not {args.points}"
+                reset_points(dsn)
+            times["copy"].append(raw_copy(dsn, rows))
+            stored = count_points(dsn)
+            assert stored == args.points, f"COPY stored {stored} rows, not {args.points}"
             reset_points(dsn)
     finally:
         if server is not None:
@@ -232,18 +335,27 @@ def main() -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         admin.close()
 
-    api_seconds, raw_seconds = statistics.median(api_times), statistics.median(raw_times)
-    api_rate, raw_rate = args.points / api_seconds, args.points / raw_seconds
-    print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers x "
-          f"{args.threads} threads; {args.clients} clients; batches of {args.batch:,}; "
-          f"median of {args.rounds} rounds")  # fmt: skip
-    print(f"API  POST /api/v1/metrics : {api_rate:>10,.0f} points/s ({_seconds(api_times)})")
-    print(f"raw  psycopg binary COPY  : {raw_rate:>10,.0f} rows/s   ({_seconds(raw_times)})")
-    print(f"ratio API / raw COPY      : {api_rate / raw_rate:.2f}  (target >= 0.5)")
+    rates = {name: args.points / statistics.median(spent) for name, spent in times.items()}
+    print(f"machine: {os.cpu_count()} cores; gunicorn.conf.py with WEB_CONCURRENCY="
+          f"{args.workers or 'default'}, GUNICORN_THREADS={args.threads or 'default'}, "
+          f"Redis {'on' if args.redis_url else 'off'}; {args.clients} clients; batches of "
+          f"{args.batch:,}; median of {args.rounds} rounds")  # fmt: skip
+    print(f"{'path':<28} {'points/s':>10} {'x JSON':>7} {'x COPY':>7}  rounds (s)")
+    for name, rate in rates.items():
+        label = LABELS.get(name, name)
+        versus_json = f"{rate / rates['json']:.2f}" if "json" in rates else "-"
+        print(f"{label:<28} {rate:>10,.0f} {versus_json:>7} {rate / rates['copy']:>7.2f}  "
+              f"{', '.join(f'{t:.2f}' for t in times[name])}")  # fmt: skip
+    print("targets: every protocol >= 0.80 x JSON; JSON >= 0.60 x COPY")
 
 
-def _seconds(times: list[float]) -> str:
-    return "rounds: " + ", ".join(f"{t:.2f}" for t in times) + " s"
+LABELS = {
+    "json": "JSON /api/v1/metrics",
+    "line": "line protocol /api/v2/write",
+    "prometheus": "Prometheus remote write",
+    "otlp": "OTLP/HTTP protobuf",
+    "copy": "raw binary COPY",
+}
 
 
 if __name__ == "__main__":

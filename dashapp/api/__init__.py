@@ -17,6 +17,16 @@ def init_app(app: Flask) -> None:
     settings: Settings = app.extensions["dashapp.settings"]
     app.register_blueprint(blueprint)
     app.register_blueprint(health.docs_blueprint)
+    _init_agents(app)
     errors.init_app(app)
     init_limiter(app, settings)
     init_cors(app, settings)
+
+
+def _init_agents(app: Flask) -> None:
+    """Mount the agents' routes at the root (``/write``, ``/v1/metrics``, ...; issue 11)."""
+    from dashapp.api import agents
+    from dashapp.auth import csrf
+
+    app.register_blueprint(agents.blueprint)
+    csrf.exempt(agents.blueprint)  # agents authenticate with tokens, not cookies

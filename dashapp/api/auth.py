@@ -117,3 +117,36 @@ def rate_limit_key() -> str:
     if info is not None:
         return "token:" + info.prefix
     return "addr:" + (request.remote_addr or "unknown")
+
+
+# --- Agents' ways of sending a token (issue 11) -----------------------------------------
+
+
+def agent_credentials() -> str | None:
+    """The token as standard agents send it, if any.
+
+    ``Authorization: Bearer <t>`` (OTLP, Prometheus), ``Token <t>`` (InfluxDB v2),
+    HTTP Basic with the token as the password (Prometheus ``basic_auth``, InfluxDB v1,
+    collectd), or the ``p`` query parameter (InfluxDB v1).
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme in ("bearer", "token") and value:
+        return value
+    if scheme == "basic" and request.authorization and request.authorization.password:
+        return request.authorization.password
+    return request.args.get("p") or None
+
+
+def authorize_agent(scope: str) -> None:
+    """:func:`authorize`, accepting every way of :func:`agent_credentials`."""
+    if g.get("api_token") is None:
+        presented = agent_credentials()
+        if presented is not None:
+            with database.transaction() as session:
+                info = tokens.verify_token(session, presented)
+            if info is None:
+                raise ApiError(401, "Unauthorized", "the token is unknown, revoked or expired")
+            g.api_token = info
+    authorize(scope)

@@ -8,7 +8,7 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dashapp.api import blueprint
+from dashapp.api import blueprint, unknown
 from dashapp.commands.errors import CommandError
 
 PROBLEM_TYPE = "application/problem+json"
@@ -91,12 +91,21 @@ def _unknown_path(unknown: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Answer routing errors (404, 405) under ``/api/`` with problems too, not HTML."""
+    """Answer routing errors (404, 405) under ``/api/`` with problems too, not HTML.
+
+    Unknown paths are 404 for every method, and only page GETs get HTML (issue 11).
+    """
 
     def routing_error(error: HTTPException) -> Response | HTTPException:
-        if request.path.startswith(API_PREFIX):
+        error = unknown.as_not_found(error)
+        if request.path.startswith(API_PREFIX) or not _page_request():
             return _http_problem(error)
         return error
+
+    def _page_request() -> bool:
+        return request.method in ("GET", "HEAD") and not unknown.machine_path(request.path)
+
+    unknown.init_app(app)
 
     for status in (404, 405):
         app.register_error_handler(status, routing_error)

@@ -17,13 +17,15 @@ from dashapp.api.auth import rate_limit_key
 from dashapp.settings import Settings
 
 API_PREFIX = "/api/v1/"
-UNLIMITED_ENDPOINTS = frozenset({"api.health", "api.ready", "api.openapi_document"})
+UNLIMITED_ENDPOINTS = frozenset(
+    {"api.health", "api.ready", "api.openapi_document", "agents.ping", "agents.health"}
+)
 EXTENSION_KEY = "dashapp.limiter"
 
 
 def _exempt() -> bool:
     return (
-        not request.path.startswith(API_PREFIX)
+        not (request.path.startswith(API_PREFIX) or request.blueprint == "agents")
         or request.method == "OPTIONS"
         or request.endpoint in UNLIMITED_ENDPOINTS
     )

@@ -16,7 +16,8 @@ from flask import current_app
 from dashapp.commands.errors import require_ingest
 from dashapp.core.keys import SeriesKey
 from dashapp.core.permissions import Actor
-from dashapp.core.points import IngestResult, PointIn, Precision, prepare
+from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepare_plain
+from dashapp.core.protocols.points import Point
 from db import metrics
 from db.cached import mark_written
 from db.engine import database
@@ -77,3 +78,12 @@ def ingest(
 ) -> IngestResult:
     """Store validated points (atomic: all or nothing)."""
     return write(actor, prepare(points, precision))
+
+
+def write_plain(actor: Actor, points: Sequence[Point]) -> IngestResult:
+    """Store points decoded from an agent's wire format in one transaction (413 IngestError
+    past MAX_BATCH)."""
+    require_ingest(actor)
+    if not points:
+        return IngestResult(accepted=0, series=0)
+    return write(actor, prepare_plain(points))

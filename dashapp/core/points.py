@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, Validati
 from typing_extensions import TypedDict
 
 from dashapp.core.keys import SeriesKey, series_key
+from dashapp.core.protocols.points import Point
 
 Precision = Literal["s", "ms", "us", "ns"]
 PRECISION_DIVISOR = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
@@ -100,7 +101,8 @@ def validation_errors(
     return items
 
 
-def _check_size(count: int) -> None:
+def check_size(count: int) -> None:
+    """Refuse batches of more than MAX_BATCH points (413)."""
     if count > MAX_BATCH:
         raise IngestError(
             [{"index": None, "field": "(batch)", "message": f"at most {MAX_BATCH} points"}], 413
@@ -111,13 +113,13 @@ def parse_points(document: Any) -> list[PointIn]:
     """Validate decoded JSON (one point, a list, or ``{"points": [...]}``) into points."""
     if isinstance(document, dict) and "points" in document:
         if isinstance(document["points"], list):
-            _check_size(len(document["points"]))
+            check_size(len(document["points"]))
         try:
             return ENVELOPE.validate_python(document)["points"]
         except ValidationError as error:
             raise IngestError(validation_errors(error, offset=1)) from None
     items = document if isinstance(document, list) else [document]
-    _check_size(len(items))
+    check_size(len(items))
     try:
         return POINTS.validate_python(items)
     except ValidationError as error:
@@ -126,7 +128,7 @@ def parse_points(document: Any) -> list[PointIn]:
 
 def validate_points(items: list[dict[str, Any]], lines: Sequence[int]) -> list[PointIn]:
     """Validate already-decoded points (from a text format); errors carry line numbers."""
-    _check_size(len(items))
+    check_size(len(items))
     try:
         points = POINTS.validate_python(items)
     except ValidationError as error:
@@ -157,7 +159,7 @@ def parse_json(body: bytes) -> list[PointIn]:
                     f"the body is not valid JSON: {error.errors()[0]['msg']}"
                 ) from None
             raise IngestError(validation_errors(error)) from None
-        _check_size(len(points))
+        check_size(len(points))
     else:
         try:
             document = orjson.loads(body)
@@ -188,7 +190,7 @@ def parse_ndjson(body: bytes) -> list[PointIn]:
             break
     if errors:
         raise IngestError(errors)
-    _check_size(len(points))
+    check_size(len(points))
     if b"\\u0000" in body:
         _refuse_nul(points)
     return points
@@ -272,4 +274,33 @@ def prepare(
         append((key, stamp, point["value"]))
     if errors:
         raise IngestError(errors)
+    return rows
+
+
+def prepare_plain(
+    points: Sequence[Point], now: datetime | None = None
+) -> list[tuple[SeriesKey, datetime, float]]:
+    """Rows for writing from points decoded from an agent's wire format (already
+    normalised and checked by :mod:`dashapp.core.protocols`); a None timestamp is ``now``.
+
+    Decoders share one labels dict between the points of a series, so the series key is
+    memoised first by the dict's identity (every dict stays alive for the whole call),
+    then by content for label sets built anew.
+    """
+    check_size(len(points))
+    now = now or datetime.now(UTC)
+    by_identity: dict[tuple[str, str, int], SeriesKey] = {}
+    by_content: dict[tuple[Any, ...], SeriesKey] = {}
+    rows = []
+    append = rows.append
+    for name, source, labels, stamp, value in points:
+        memo = (name, source, id(labels))
+        key = by_identity.get(memo)
+        if key is None:
+            content = (name, source, *labels.items())
+            key = by_content.get(content)
+            if key is None:
+                key = by_content[content] = series_key(name, source, labels)
+            by_identity[memo] = key
+        append((key, stamp or now, value))
     return rows
