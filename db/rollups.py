@@ -118,6 +118,10 @@ def refresh(session: Session, metric: str | None = None, limit: int | None = Non
 
     Pending rows are claimed with ``DELETE ... RETURNING``, so concurrent refreshes
     never do the same hour twice, and an ingest committing meanwhile queues it again.
+    On PostgreSQL the claim skips rows another transaction holds (``FOR UPDATE SKIP
+    LOCKED``): several workers share the queue without waiting for each other or for an
+    ingest that is queueing the same hour (that hour waits for the next pass); a worker
+    that dies before committing leaves its hours pending for the next one.
     ``limit`` bounds the work (oldest hours first); the rest stays pending.
     """
     pending = RollupPendingRow
@@ -127,6 +131,7 @@ def refresh(session: Session, metric: str | None = None, limit: int | None = Non
         chosen = chosen.where(pending.series_id.in_(ids))
     if limit is not None:
         chosen = chosen.limit(limit)
+    chosen = chosen.with_for_update(skip_locked=True)  # a no-op on SQLite (one writer)
     claim = (
         delete(pending)
         .where(tuple_(pending.series_id, pending.hour).in_(chosen))
