@@ -34,6 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
+        CACHE_FRESHNESS=settings.cache_freshness,
+        CACHE_BLOCK_TIMEOUT=settings.cache_block_timeout,
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions["dashapp.settings"] = settings

@@ -107,7 +107,7 @@ def cache_config(settings: Settings, key_prefix: str = "dashapp:") -> dict[str, 
         "CACHE_KEY_PREFIX": key_prefix,
     }
     if not settings.redis_url:
-        return {**config, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
+        return {**config, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 20_000}
     timeout = settings.redis_socket_timeout
     return {
         **config,
