@@ -290,6 +290,17 @@ def test_inspect_reports_the_query(seeded: Flask) -> None:
     table = find(body[0], lambda c: isinstance(c, html.Table))
     facts = {row.children[0].children: row.children[1].children for row in table.children}
     assert int(facts["points"]) > 0 and facts["series shown"] == "4 of 4"
+    assert facts["served from cache"] == "no"
+    with (
+        seeded.test_request_context(),
+        triggered_by({"type": ids.PANEL_INSPECT, "panel": "cpu"}, "n_clicks", 2),
+    ):
+        _, again, _ = inspect([2], None, documents, [], LAST_HOUR, None, 1600)
+    table = find(again[0], lambda c: isinstance(c, html.Table))
+    facts = {row.children[0].children: row.children[1].children for row in table.children}
+    assert facts["served from cache"] == "yes"
+    summary = find(again[0], lambda c: isinstance(c, html.Summary) and "Blocks" in c.children)
+    assert summary.children.endswith(" computed") and " 0 computed" in summary.children
 
 
 def test_seed_reaches_now(seeded: Flask) -> None:
