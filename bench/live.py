@@ -49,7 +49,7 @@ SEARCH = "?from=now-6h&to=now&refresh=10s"
 VIEWER_PROCESSES = 2
 PARALLEL_CALLBACKS = 6  # what a browser runs at once against one host
 INGEST_CLIENTS = 4
-TIMESTAMPS_PER_BATCH = 10
+TIMESTAMPS_PER_BATCH = 25
 
 
 def log(message: str) -> None:
@@ -242,30 +242,38 @@ def viewer_process(
 
 
 def ingest_process(
-    token: str, number: int, seconds: float, queue: Any, go: Any, start: Any
+    token: str, number: int, seconds: float, rate: float, queue: Any, go: Any, start: Any
 ) -> None:
-    """Write the displayed metrics as fast as the API takes them, with current times."""
+    """Write the displayed metrics with current times, ``rate`` points/s (0: as fast as
+    the API takes them), in batches of :data:`TIMESTAMPS_PER_BATCH` times x every series."""
     http = requests.Session()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    series = [(metric, h, host) for h, host in enumerate(HOSTS) for metric in (*METRICS, *RATES)]
+    period = len(series) * TIMESTAMPS_PER_BATCH / rate if rate else 0.0
     queue.put("ready")
     go.wait()
     start_at = start.value
-    time.sleep(max(0.0, start_at - time.time()))
-    written = 0
-    sequence = 0
-    while time.time() < start_at + seconds:
-        now = datetime.now(UTC)
+    next_at = start_at + period * number / INGEST_CLIENTS
+    written = sequence = 0
+    while True:
+        now = time.time()
+        if now >= start_at + seconds:
+            break
+        if next_at > now:
+            time.sleep(next_at - now)
+            continue
+        next_at = max(next_at + period, time.time() - 1.0) if period else now
+        stamp = datetime.now(UTC)
         points = []
         for k in range(TIMESTAMPS_PER_BATCH):
             sequence += 1
-            at = now - timedelta(microseconds=number * 1000 + k)
-            for h, host in enumerate(HOSTS):
-                for metric in (*METRICS, *RATES):
-                    value = (at.timestamp() * (150 + 30 * h) if metric in RATES
-                             else 40.0 + 8 * h + (sequence % 50))  # fmt: skip
-                    points.append({"name": metric, "source": host.name,
-                                   "labels": {"region": host.region}, "value": value,
-                                   "timestamp": at.isoformat()})  # fmt: skip
+            at = stamp - timedelta(microseconds=number * 1000 + k)
+            for metric, h, host in series:
+                value = (at.timestamp() * (150 + 30 * h) if metric in RATES
+                         else 40.0 + 8 * h + (sequence % 50))  # fmt: skip
+                points.append({"name": metric, "source": host.name,
+                               "labels": {"region": host.region}, "value": value,
+                               "timestamp": at.isoformat()})  # fmt: skip
         response = http.post(f"{BASE}/api/v1/metrics", data=json.dumps(points), headers=headers)
         if response.status_code == 201 and time.time() <= start_at + seconds:
             written += len(points)
@@ -275,8 +283,9 @@ def ingest_process(
 # ------------------------------------------------------------------------ the conductor
 
 
-def phase(viewers: int, ingest: bool, seconds: float, interval: float, token: str) -> dict:
-    """Run viewers and/or ingest clients together for ``seconds``; collect what they did."""
+def phase(viewers: int, ingest: float | None, seconds: float, interval: float, token: str) -> dict:
+    """Run viewers (refreshing every ``interval`` s, 0: back to back) and/or the ingest
+    clients (``ingest`` points/s in all, 0: flat out, None: none) for ``seconds``."""
     context = multiprocessing.get_context("spawn")
     queue, go, start = context.Queue(), context.Event(), context.Value("d", 0.0)
     workers = []
@@ -288,10 +297,11 @@ def phase(viewers: int, ingest: bool, seconds: float, interval: float, token: st
             workers.append(
                 context.Process(target=viewer_process, args=(count, seconds, interval, *shared))
             )
-    for number in range(INGEST_CLIENTS if ingest else 0):
+    for number in range(INGEST_CLIENTS if ingest is not None else 0):
         shared = (queue, go, start)
+        rate = (ingest or 0.0) / INGEST_CLIENTS
         workers.append(
-            context.Process(target=ingest_process, args=(token, number, seconds, *shared))
+            context.Process(target=ingest_process, args=(token, number, seconds, rate, *shared))
         )
     for worker in workers:
         worker.start()
@@ -329,7 +339,9 @@ def serve(url: str, redis_url: str) -> list[subprocess.Popen]:
         "DASHAPP_ENV": "development", "ACCESS_LOG": "0", "STATEMENT_TIMEOUT_MS": "60000",
         "API_RATE_LIMIT": "100000/second", "SECRET_KEY": "bench-live-secret-key-long-enough",
     }  # fmt: skip
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    log_file = os.environ.get("BENCH_SERVER_LOG")  # where server output goes (default: nowhere)
+    target = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    quiet = {"stdout": target, "stderr": target}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
         cwd=ROOT, env=env, **quiet,
@@ -372,9 +384,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help="keep an existing dataset")
     parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        help="seconds between a viewer's refreshes (0: back to back)",
+    )
+    parser.add_argument(
+        "--ingest-rate",
+        type=float,
+        default=10_000,
+        help="points/s written by the 4 ingest clients together (0: flat out)",
+    )
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--capacity", default="10,20,40,60,80,120",
-                        help="viewer counts to try at 10 s refresh ('' to skip)")  # fmt: skip
+    parser.add_argument(
+        "--capacity",
+        default="20,40,60,80,100,120,160",
+        help="viewer counts to try at 10 s refresh ('' to skip)",
+    )
     parser.add_argument("--capacity-seconds", type=float, default=40)
     args = parser.parse_args()
     params = dict(part.split("=", 1) for part in dataset.ADMIN_DSN.split())
@@ -388,14 +415,17 @@ def main() -> None:
     token = ingest_token(url)
     processes = serve(url, dataset.REDIS_URL)
     try:
-        log(f"{args.viewers} viewers refreshing back to back, {INGEST_CLIENTS} ingest clients, "
-            f"{args.seconds:g} s each")  # fmt: skip
-        phase(args.viewers, False, 10, 0, token)  # warm-up: caches, workers, connections
-        alone = phase(args.viewers, False, args.seconds, 0, token)
+        rate = args.ingest_rate
+        every = f"every {args.interval:g} s" if args.interval else "back to back"
+        flow = f"{rate:,.0f} points/s" if rate else "as fast as the API takes them"
+        log(f"{args.viewers} viewers refreshing {every}; {INGEST_CLIENTS} ingest clients "
+            f"writing {flow} into the displayed metrics; {args.seconds:g} s each")  # fmt: skip
+        phase(args.viewers, None, 15, args.interval, token)  # warm-up: caches, connections
+        alone = phase(args.viewers, None, args.seconds, args.interval, token)
         log("  " + describe("viewers, no ingest", alone))
-        both = phase(args.viewers, True, args.seconds, 0, token)
-        log("  " + describe("viewers + ingest into the displayed metrics", both))
-        ingest = phase(0, True, args.seconds, 0, token)
+        both = phase(args.viewers, rate, args.seconds, args.interval, token)
+        log("  " + describe("viewers + ingest", both))
+        ingest = phase(0, rate, args.seconds, args.interval, token)
         log("  " + describe("ingest alone", ingest))
         ratios = (
             ("throughput with/without ingest", both["requests_per_s"] / alone["requests_per_s"],
@@ -408,7 +438,7 @@ def main() -> None:
             log(f"  {label}: {ratio:.2f} (target {target})")
         held = 0
         for count in [int(c) for c in args.capacity.split(",") if c]:
-            result = phase(count, True, args.capacity_seconds, 10, token)
+            result = phase(count, rate, args.capacity_seconds, 10, token)
             log("  " + describe(f"{count} viewers at 10 s refresh + ingest", result))
             if result["p95"] > 1.0 or result["errors"]:
                 break

@@ -1,11 +1,13 @@
 """Blocks of the results cache: how a query's range splits into immutable pieces and a
 fresh tail, and which generation counters a write changes.
 
-A query's aligned range is cut at hour and day boundaries. Pieces that end before the
+A query's aligned range is cut at ten-minute, hour and day boundaries (days where a whole
+day fits, hours where a whole hour fits, ten minutes near the edges). Pieces that end before the
 freshness horizon (now minus ``CACHE_FRESHNESS``: the live minutes plus the window in
 which late points still arrive) are *blocks*: cached for long under a generation
-counter of their own (metric, hour) or (metric, day). Points written later than the
-horizon into such a block change exactly those counters ("late" writes, rare); every
+counter of their own: (metric, ten minutes), (metric, hour) or (metric, day). Points
+written later than the horizon into such a block change exactly the counters of the
+blocks holding them ("late" writes, rare); every
 other write only changes the metric's *tail* counter, which keys the piece after the
 horizon. So agents writing into the metrics on screen invalidate the last few minutes
 of each panel, not week-long ranges whose buckets cannot have changed.
@@ -20,19 +22,22 @@ from datetime import datetime, timedelta
 
 from dashapp.core.timerange import TimeRange, floor_time
 
+SLOT = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+LEVELS = (SLOT, HOUR, DAY)
+"""Block lengths, finest first; each divides the next."""
 MAX_PIECES = 1000
 """Ranges needing more blocks than this are cached whole (years at hourly steps)."""
-MAX_LATE_KEYS = 4000
-"""A late write touching more (metric, hour) pairs than this resets the metric instead."""
+MAX_LATE_KEYS = 6000
+"""A late write touching more block counters than this resets the metric instead."""
 
 
 @dataclass(frozen=True)
 class Piece:
     """A part [start, end) of a query's range. ``level`` is the length of the aligned block
-    (hour or day) starting at ``anchor`` whose generation counter keys the piece; both
-    are None for the fresh tail."""
+    (ten minutes, hour or day) starting at ``anchor`` whose generation counter keys the
+    piece; both are None for the fresh tail."""
 
     start: datetime
     end: datetime
@@ -47,11 +52,9 @@ class Piece:
 
 def block_unit(step: timedelta | None) -> timedelta | None:
     """The finest block length for buckets of ``step`` (blocks hold whole buckets), or
-    None when the step fits neither hours nor days. ``None`` step: no buckets (summaries)."""
-    if step is None:
-        return HOUR
-    for level in (HOUR, DAY):
-        if step <= level and level % step == timedelta(0):
+    None when the step fits no block length. ``None`` step: no buckets (summaries)."""
+    for level in LEVELS:
+        if step is None or (step <= level and level % step == timedelta(0)):
             return level
     return None
 
@@ -60,7 +63,7 @@ def plan(
     window: TimeRange, step: timedelta | None, horizon: datetime, *, whole_blocks: bool
 ) -> list[Piece]:
     """Split ``window`` into blocks ending before ``horizon`` (days where a whole day fits,
-    hours elsewhere) and a fresh tail.
+    hours where an hour fits, else the finest block for ``step``) and a fresh tail.
 
     ``whole_blocks``: blocks are whole aligned hours or days even where the window starts
     or ends inside one (callers keep the buckets inside the window; bucketed answers are
@@ -75,12 +78,16 @@ def plan(
     if whole_blocks and stop < window.end and stop + unit <= horizon:
         stop += unit  # a past range ending inside a block: take the whole block
     first = floor_time(window.start, unit)
-    if stop <= window.start or (stop - first) / unit > MAX_PIECES * 24:
+    if stop <= window.start or (stop - first) / DAY > MAX_PIECES:
         return whole
     pieces = []
     at = first
     while at < stop:
-        level = DAY if unit == HOUR and floor_time(at, DAY) == at and at + DAY <= stop else unit
+        level = next(
+            length
+            for length in reversed(LEVELS)
+            if length <= unit or (floor_time(at, length) == at and at + length <= stop)
+        )
         pieces.append(Piece(at, at + level, level, at))
         at += level
     if len(pieces) > MAX_PIECES:
@@ -121,13 +128,13 @@ def piece_generation_keys(metric: str, piece: Piece) -> list[str]:
 
 
 def written_keys(names: Iterable[str], late: Iterable[tuple[str, datetime]]) -> set[str]:
-    """Counters to change after a write: each metric's tail, and the hour and day blocks
-    of every late point ((metric, time) pairs older than the horizon)."""
+    """Counters to change after a write: each metric's tail, and the blocks of every length
+    holding a late point ((metric, time) pairs older than the horizon)."""
     keys = {tail_key(name) for name in names}
-    hours = {(name, floor_time(ts, HOUR)) for name, ts in late}
-    if 2 * len(hours) > MAX_LATE_KEYS:
-        return keys | {reset_key(name) for name, _ in hours}
-    for name, hour in hours:
-        keys.add(block_key(name, HOUR, hour))
-        keys.add(block_key(name, DAY, floor_time(hour, DAY)))
+    slots = {(name, floor_time(ts, SLOT)) for name, ts in late}
+    if len(LEVELS) * len(slots) > MAX_LATE_KEYS:
+        return keys | {reset_key(name) for name, _ in slots}
+    for name, slot in slots:
+        for level in LEVELS:
+            keys.add(block_key(name, level, floor_time(slot, level)))
     return keys

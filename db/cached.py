@@ -269,22 +269,23 @@ def panel_summary(
     identity = (unit, members)
 
     def compute(session: Any, span: TimeRange, run: list[Piece]) -> list[_Computed]:
-        """One query for the run, by hour; each piece combines the hours it holds (a
-        first piece starting inside an hour gets that hour's points from its start on)."""
+        """One query for the run, by block-wide slot; each piece combines the slots it
+        holds (a first piece starting inside a slot gets its points from its start on)."""
         begun = time.perf_counter()
-        hours, source = engine.hourly_totals(session, shown, span, unit)
+        slot = blocks.block_unit(unit)
+        found, source = engine.slot_totals(session, shown, span, unit, slot)
         elapsed = (time.perf_counter() - begun) * 1000 / len(run)
         payloads = []
         for piece in run:
-            first = floor_time(piece.start, blocks.HOUR)
+            first = floor_time(piece.start, slot or blocks.SLOT)
             totals: engine.Totals = {}
-            for (index, hour), row in hours.items():
-                if first <= _aware(hour) < piece.end:
+            for (index, at), row in found.items():
+                if first <= _aware(at) < piece.end:
                     totals[index] = _combine(totals[index], row) if index in totals else row
             payloads.append(_Computed(totals, source, elapsed))
         return payloads
 
-    pieces = blocks.plan(window, None, _horizon(), whole_blocks=False)
+    pieces = blocks.plan(window, unit, _horizon(), whole_blocks=False)
     parts = _pieces("sb", spec.metric, identity, pieces, compute)
     combined: engine.Totals = {}
     for _, payload, _ in parts:

@@ -342,36 +342,35 @@ def group_totals(
 ) -> tuple[Totals, str]:
     """Each shown group's totals over ``window`` (read at rollup level ``unit`` when no hour
     in it is pending), and where they were read from."""
-    found, source = hourly_totals(session, shown, window, unit, by_hour=False)
+    found, source = slot_totals(session, shown, window, unit, None)
     return {index: row for (index, _), row in found.items()}, source
 
 
-def hourly_totals(
+def slot_totals(
     session: Session,
     shown: Groups,
     window: TimeRange,
     unit: timedelta | None,
-    *,
-    by_hour: bool = True,
+    slot: timedelta | None,
 ) -> tuple[dict[tuple[int, Any], tuple], str]:
-    """Totals per (group position, hour) over ``window`` (per group only, with the hour
-    None, unless ``by_hour``), and where they were read from."""
+    """Totals per (group position, start of a ``slot``-wide time slot) over ``window``, or
+    per group only (slot None); and where they were read from. ``slot`` must be a
+    multiple of ``unit``."""
     position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
     level = rollups.usable_level(session, unit, "avg", position, window) if unit else None
     if not position:
         return {}, rollups.describe(level)
-    step = rollups.HOUR if by_hour else unit or window.span
+    step = slot or unit or window.span
     rows = rollups.shaped_rows(level, step, rollups.covering(level, position, window), position)
     c = rows.c
-    keys = (c.g, c.t) if by_hour else (c.g,)
+    keys = (c.g, c.t) if slot else (c.g,)
     statement = select(
         *keys, func.sum(c.count), func.min(c.min), func.max(c.max), func.sum(c.sum),
         last_by(c.last, c.last_ts), func.max(c.last_ts),
     ).group_by(*keys)  # fmt: skip
     width = len(keys)
     found = {
-        (row[0], row[1] if by_hour else None): tuple(row[width:])
-        for row in session.execute(statement)
+        (row[0], row[1] if slot else None): tuple(row[width:]) for row in session.execute(statement)
     }
     return found, rollups.describe(level)
 

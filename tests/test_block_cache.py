@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -175,3 +176,32 @@ def test_recent_writes_recompute_only_the_tail(ctx: Flask) -> None:
     assert [b.kind for b in after.blocks if not b.cached] == ["tail"]
     assert after.series == uncached(spec, window, 180, False).series
     assert after.series[0].values[-1] == 40.0
+
+
+def test_ranges_split_into_days_hours_ten_minutes_and_a_short_tail() -> None:
+    from db import blocks
+
+    now = datetime(2026, 5, 1, 12, 34, 56, tzinfo=UTC)
+    window = TimeRange(
+        datetime(2026, 4, 1, 9, 40, tzinfo=UTC), datetime(2026, 5, 1, 12, 35, tzinfo=UTC)
+    )
+    pieces = blocks.plan(
+        window, timedelta(minutes=5), now - timedelta(minutes=5), whole_blocks=True
+    )
+    lengths = [p.end - p.start for p in pieces]
+    assert lengths[:3] == [timedelta(minutes=10)] * 2 + [timedelta(hours=1)]
+    assert lengths.count(timedelta(days=1)) == 29 and pieces[-1].fresh
+    assert pieces[-1].start == datetime(2026, 5, 1, 12, 20, tzinfo=UTC)  # 15 min of tail
+    assert all(a.end == b.start for a, b in pairwise(pieces))
+    late = blocks.written_keys(["m"], [("m", datetime(2026, 4, 3, 7, 15, tzinfo=UTC))])
+    assert sorted(k.split(":")[2] for k in late if k.startswith("genb:")) == [
+        "3600",
+        "600",
+        "86400",
+    ]
+    # A step no block length holds (days), and a range entirely after the horizon: one piece.
+    assert len(blocks.plan(window, timedelta(days=2), now, whole_blocks=True)) == 1
+    recent = TimeRange(now - timedelta(minutes=3), now)
+    assert blocks.plan(recent, None, now - timedelta(minutes=5), whole_blocks=False) == [
+        blocks.Piece(recent.start, recent.end)
+    ]

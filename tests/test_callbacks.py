@@ -323,9 +323,11 @@ def test_inspect_reports_the_query(seeded: Flask) -> None:
         _, again, _ = inspect([2], None, documents, [], LAST_HOUR, None, 1600)
     table = find(again[0], lambda c: isinstance(c, html.Table))
     facts = {row.children[0].children: row.children[1].children for row in table.children}
-    assert facts["served from cache"] == "yes"
-    summary = find(again[0], lambda c: isinstance(c, html.Summary) and "Blocks" in c.children)
-    assert summary.children.endswith(" computed") and " 0 computed" in summary.children
+    assert facts["served from cache"] != "no"
+    listed = find(again[0], lambda c: getattr(c, "className", None) == "facts blocks")
+    rows = [[cell.children for cell in row.children] for row in listed.children[1:]]
+    # Old blocks come from the cache; the tail too unless "now" crossed a bucket meanwhile.
+    assert rows and all(row[2] == "cached" for row in rows if row[1] == "block")
 
 
 def test_seed_reaches_now(seeded: Flask) -> None:
