@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,15 +47,25 @@ dataset.DB_NAME = "dashapp_bench_live"
 PORT = 18160
 BASE = f"http://127.0.0.1:{PORT}"
 SLUG = "service-health"
-SEARCH = "?from=now-6h&to=now&refresh=10s"
+# The viewers watch the demo's four hosts; agents also write other hosts of the same metrics.
+SEARCH = "?from=now-6h&to=now&refresh=10s" + "".join(f"&var-host={h.name}" for h in HOSTS)
 VIEWER_PROCESSES = 2
 PARALLEL_CALLBACKS = 6  # what a browser runs at once against one host
 INGEST_CLIENTS = 4
-TIMESTAMPS_PER_BATCH = 25
+BATCH_PERIOD = 0.5  # seconds between one ingest client's batches
+AGENTS_PER_CLIENT = 50  # other hosts each client writes the demo metrics for
 
 
 def log(message: str) -> None:
     print(message, flush=True)
+
+
+def http_session() -> requests.Session:
+    """A keep-alive session that, like a browser, resends a request once when the server
+    had closed the idle connection (callbacks and ingest batches are idempotent)."""
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=2, allowed_methods=None)))
+    return session
 
 
 # ---------------------------------------------------------------- a viewer, as a browser
@@ -74,7 +86,7 @@ class Viewer:
     """One browser tab on the dashboard: its cookies, its panels and their metas."""
 
     def __init__(self, pool: ThreadPoolExecutor) -> None:
-        self.http = requests.Session()
+        self.http = http_session()
         self.pool = pool
         self.http.get(f"{BASE}/d/{SLUG}{SEARCH}").raise_for_status()
         self.csrf = self.http.cookies.get("_csrf_token", "")
@@ -218,9 +230,12 @@ def viewer_process(
                     continue
                 try:
                     taken = viewer.refresh()
-                except requests.RequestException:
+                except requests.RequestException as error:
                     with lock:
                         errors += 1
+                        if errors <= 3:
+                            print(f"viewer error: {error}", file=sys.stderr, flush=True)
+                    next_at = time.time() + (interval or 0.5)
                     continue
                 if time.time() <= start_at + seconds:
                     with lock:
@@ -244,36 +259,42 @@ def viewer_process(
 def ingest_process(
     token: str, number: int, seconds: float, rate: float, queue: Any, go: Any, start: Any
 ) -> None:
-    """Write the displayed metrics with current times, ``rate`` points/s (0: as fast as
-    the API takes them), in batches of :data:`TIMESTAMPS_PER_BATCH` times x every series."""
-    http = requests.Session()
+    """Write the displayed metrics with current times at ``rate`` points/s (0: as fast as
+    the API takes them), a batch every :data:`BATCH_PERIOD`: one of the demo hosts the
+    viewers watch (a point per series and batch, every 0.5 s) and
+    :data:`AGENTS_PER_CLIENT` other hosts of the same metrics, which take the rest."""
+    http = http_session()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    series = [(metric, h, host) for h, host in enumerate(HOSTS) for metric in (*METRICS, *RATES)]
-    period = len(series) * TIMESTAMPS_PER_BATCH / rate if rate else 0.0
+    names = (*METRICS, *RATES)
+    watched = [(m, HOSTS[number].name, HOSTS[number].region) for m in names] if number < len(
+        HOSTS) else []  # fmt: skip
+    agents = [(m, f"agent-{number}-{i:03d}", "agents")
+              for i in range(AGENTS_PER_CLIENT) for m in names]  # fmt: skip
+    per_batch = rate * BATCH_PERIOD
+    repeats = max(1, round((per_batch - len(watched)) / len(agents))) if rate else 1
     queue.put("ready")
     go.wait()
     start_at = start.value
-    next_at = start_at + period * number / INGEST_CLIENTS
-    written = sequence = 0
+    next_at = start_at + BATCH_PERIOD * number / INGEST_CLIENTS
+    written = 0
     while True:
         now = time.time()
         if now >= start_at + seconds:
             break
-        if next_at > now:
+        if rate and next_at > now:
             time.sleep(next_at - now)
             continue
-        next_at = max(next_at + period, time.time() - 1.0) if period else now
+        next_at = max(next_at + BATCH_PERIOD, time.time() - 1.0)
         stamp = datetime.now(UTC)
-        points = []
-        for k in range(TIMESTAMPS_PER_BATCH):
-            sequence += 1
-            at = stamp - timedelta(microseconds=number * 1000 + k)
-            for metric, h, host in series:
-                value = (at.timestamp() * (150 + 30 * h) if metric in RATES
-                         else 40.0 + 8 * h + (sequence % 50))  # fmt: skip
-                points.append({"name": metric, "source": host.name,
-                               "labels": {"region": host.region}, "value": value,
-                               "timestamp": at.isoformat()})  # fmt: skip
+        rows = [(series, stamp) for series in watched]
+        rows += [(series, stamp - timedelta(seconds=BATCH_PERIOD * j / repeats))
+                 for j in range(repeats) for series in agents]  # fmt: skip
+        points = [
+            {"name": metric, "source": source, "labels": {"region": region},
+             "value": at.timestamp() * 100 if metric in RATES else 40.0 + (at.second % 50),
+             "timestamp": at.isoformat()}
+            for (metric, source, region), at in rows
+        ]  # fmt: skip
         response = http.post(f"{BASE}/api/v1/metrics", data=json.dumps(points), headers=headers)
         if response.status_code == 201 and time.time() <= start_at + seconds:
             written += len(points)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dashapp.core.timerange import floor_time
 from db import rollups
 from db.engine import database, dialect_insert
 from db.models import WorkerJobRow
@@ -46,14 +47,27 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
 """Jobs every worker offers to run (compaction, retention and session pruning go here)."""
 
 
-def refresh_rollups(batch: int = 2000, max_batches: int | None = None) -> int:
-    """Refresh pending rollups, ``batch`` series-hours per transaction, until none are
-    left (or ``max_batches`` ran); returns the series-hours refreshed by this call."""
+SETTLE = timedelta(minutes=1)
+"""How long after an hour ends the worker waits before rolling it up."""
+
+
+def refresh_rollups(
+    batch: int = 2000, max_batches: int | None = None, now: datetime | None = None
+) -> int:
+    """Refresh pending rollups of closed hours, ``batch`` series-hours per transaction,
+    until none are left (or ``max_batches`` ran); returns the series-hours refreshed.
+
+    The hour being written (and the one that ended less than :data:`SETTLE` ago) is left
+    pending: agents dirty it again every few seconds, so rolling it up would redo an
+    hour of points per pass and hold the queue rows their writes wait for. Readers get
+    it from raw points meanwhile, which for one hour is cheap.
+    """
+    before = floor_time((now or utcnow()) - SETTLE, rollups.HOUR)
     done = 0
     batches = 0
     while max_batches is None or batches < max_batches:
         with database.transaction() as session:
-            count = rollups.refresh(session, limit=batch)
+            count = rollups.refresh(session, limit=batch, before=before)
         if not count:
             break
         done += count

@@ -113,8 +113,14 @@ def has_pending(session: Session, series_ids: Collection[int], window: TimeRange
     return found is not None
 
 
-def refresh(session: Session, metric: str | None = None, limit: int | None = None) -> int:
-    """Recompute rollups for pending hours (of one metric's series, or all); returns hours done.
+def refresh(
+    session: Session,
+    metric: str | None = None,
+    limit: int | None = None,
+    before: datetime | None = None,
+) -> int:
+    """Recompute rollups for pending hours (of one metric's series, or all; only hours
+    starting before ``before`` if given); returns hours done.
 
     Pending rows are claimed with ``DELETE ... RETURNING``, so concurrent refreshes
     never do the same hour twice, and an ingest committing meanwhile queues it again.
@@ -129,6 +135,8 @@ def refresh(session: Session, metric: str | None = None, limit: int | None = Non
     if metric is not None:
         ids = select(SeriesRow.id).where(SeriesRow.name == metric)
         chosen = chosen.where(pending.series_id.in_(ids))
+    if before is not None:
+        chosen = chosen.where(pending.hour < before)
     if limit is not None:
         chosen = chosen.limit(limit)
     chosen = chosen.with_for_update(skip_locked=True)  # a no-op on SQLite (one writer)

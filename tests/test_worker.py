@@ -179,3 +179,15 @@ def test_a_periodic_job_runs_once_across_workers_and_is_retaken_after_a_failure(
     with pytest.raises(RuntimeError):
         jobs.run_due_jobs([other])
     assert jobs.run_due_jobs([other]) == {"test-failing": 7}  # the claim was rolled back
+
+
+def test_the_hour_being_written_waits_until_it_has_closed(app: Flask) -> None:
+    now = datetime.now(UTC)
+    key = metrics.series_key("live", "h", {})
+    with app.app_context():
+        with database.transaction() as session:
+            sid = metrics.resolve_series(session, [key])[key]
+            metrics.write_points(session, [(sid, now - timedelta(hours=2), 1.0), (sid, now, 2.0)])
+        assert jobs.refresh_rollups() == 1 and pending() == 1  # the current hour stays queued
+        assert jobs.refresh_rollups(now=now + timedelta(hours=1, minutes=2)) == 1
+        assert pending() == 0
