@@ -45,6 +45,7 @@ from dashapp.core.demo import HOSTS, METRICS, RATES  # noqa: E402
 
 dataset.DB_NAME = "dashapp_bench_live"
 PORT = 18160
+PREFIX = "bench-live:"
 BASE = f"http://127.0.0.1:{PORT}"
 SLUG = "service-health"
 # The viewers watch the demo's four hosts; agents also write other hosts of the same metrics.
@@ -359,6 +360,7 @@ def serve(url: str, redis_url: str) -> list[subprocess.Popen]:
         **os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(PORT),
         "DASHAPP_ENV": "development", "ACCESS_LOG": "0", "STATEMENT_TIMEOUT_MS": "60000",
         "API_RATE_LIMIT": "100000/second", "SECRET_KEY": "bench-live-secret-key-long-enough",
+        "CACHE_KEY_PREFIX": PREFIX,
     }  # fmt: skip
     log_file = os.environ.get("BENCH_SERVER_LOG")  # where server output goes (default: nowhere)
     target = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
@@ -379,6 +381,47 @@ def serve(url: str, redis_url: str) -> list[subprocess.Popen]:
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not start")
+
+
+def reset(url: str, redis_url: str) -> None:
+    """Undo earlier runs: drop the points and agent series they wrote, top the demo series
+    up to now at the dataset's 10 s resolution, queue their hours for the worker, and
+    empty the cache."""
+    import psycopg
+    import redis
+
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as connection:
+        (end,) = connection.execute(
+            "SELECT max(ts) FROM metric_points WHERE series_id = 1 "
+            "AND extract(microseconds FROM ts)::int % 1000000 = 0"  # not an ingest client's
+        ).fetchone()
+        connection.execute("DELETE FROM metric_points WHERE ts > %s", (end,))
+        connection.execute("DELETE FROM metric_points WHERE series_id > 100")
+        connection.execute("DELETE FROM rollup_pending WHERE series_id > 100")
+        connection.execute("DELETE FROM series WHERE id > 100")
+        count = int((datetime.now(UTC) - end).total_seconds() // dataset.STEP_SECONDS)
+        series_id = 0
+        for metric in (*METRICS, *RATES):
+            for h, _host in enumerate(HOSTS):
+                series_id += 1
+                value = dataset.VALUE_SQL[metric].replace("%", "%%")
+                connection.execute(
+                    "INSERT INTO metric_points (series_id, ts, value) "
+                    f"SELECT %(id)s, %(end)s + make_interval(secs => k * {dataset.STEP_SECONDS}),"
+                    f" {value} FROM generate_series(1, %(count)s) AS k, "
+                    "LATERAL (SELECT -k AS g, CAST(%(h)s AS float8) AS h) AS v",
+                    {"id": series_id, "end": end, "count": count, "h": h},
+                )
+        connection.execute(
+            "INSERT INTO rollup_pending (series_id, hour) SELECT DISTINCT series_id, "
+            "date_bin(INTERVAL '1 hour', ts, TIMESTAMPTZ 'epoch') FROM metric_points "
+            "WHERE ts > %s ON CONFLICT DO NOTHING",
+            (end - timedelta(hours=1),),
+        )
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{PREFIX}*"):
+        client.delete(key)
+    client.close()
 
 
 def ingest_token(url: str) -> str:
@@ -433,6 +476,7 @@ def main() -> None:
     if not args.reuse:
         log(f"building the dataset in {dataset.DB_NAME}")
         dataset.build_dataset(url)
+    reset(url, dataset.REDIS_URL)
     token = ingest_token(url)
     processes = serve(url, dataset.REDIS_URL)
     try:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     """Seconds before now after which cached blocks are immutable: the live minutes plus
     the window in which points normally still arrive (later ones invalidate their block)."""
     cache_block_timeout: int = Field(default=86_400, ge=60)
+    cache_key_prefix: str = Field(default="dashapp:", max_length=60)
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
 

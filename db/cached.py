@@ -102,9 +102,34 @@ def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], comput
     return result
 
 
-def series_of(metric: str) -> list[SeriesInfo]:
-    """Every series of ``metric``, cached until a new series may have appeared."""
-    return _through_cache("sr", None, (metric,), lambda s: metrics.find_series(s, metric))
+class _Lookup:
+    """What a blocked read needs before its pieces: the generation counters of the pieces
+    and the metric's series, fetched from the cache in one round trip.
+
+    The series list is stored with the catalog counter it was read under and used only
+    while that counter is unchanged (it is read before the database is).
+    """
+
+    def __init__(self, metric: str, pieces: list[Piece]) -> None:
+        self.counters = [blocks.piece_generation_keys(metric, piece) for piece in pieces]
+        catalog_key, series_key = blocks.tail_key(CATALOG), "sr:" + blocks.digest(metric)
+        names = sorted({name for keys in self.counters for name in keys})
+        found = cache.get_many(*names, catalog_key, series_key)
+        self.values = dict(zip(names, found, strict=False))
+        catalog, entry = found[-2], found[-1]
+        if isinstance(entry, tuple) and entry[0] == catalog:
+            self.series: list[SeriesInfo] = entry[1]
+            return
+        with database.read_session() as session:
+            self.series = metrics.find_series(session, metric)
+        cache.set(series_key, (catalog, self.series))
+
+    def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> list[str]:
+        """The cache key of each piece's answer."""
+        return [
+            _key(kind, (identity, p.start, p.end, [self.values[n] for n in c]))
+            for p, c in zip(pieces, self.counters, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -122,17 +147,10 @@ Compute = Callable[[Any, TimeRange, list[Piece]], list[_Computed]]
 
 
 def _pieces(
-    kind: str, metric: str, identity: Any, pieces: list[Piece], compute: Compute
+    keys: list[str], pieces: list[Piece], compute: Compute
 ) -> list[tuple[Piece, _Computed, bool]]:
     """Each piece's payload from the cache or computed (contiguous misses together),
     and whether it was a cache hit."""
-    counters = [blocks.piece_generation_keys(metric, piece) for piece in pieces]
-    names = sorted({name for keys in counters for name in keys})
-    values = dict(zip(names, cache.get_many(*names), strict=True))
-    keys = [
-        _key(kind, (identity, p.start, p.end, [values[n] for n in c]))
-        for p, c in zip(pieces, counters, strict=True)
-    ]
     found: list[Any] = list(cache.get_many(*keys))
     missing = [i for i, hit in enumerate(found) if hit is None]
     if missing:
@@ -201,9 +219,9 @@ def panel_query(
     started = time.perf_counter()
     step = bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
-    shown, total = engine.matching_groups(
-        None, spec, variables or {}, series_limit, series_of(spec.metric)
-    )
+    pieces = blocks.plan(window, step, _horizon(), whole_blocks=True)
+    lookup = _Lookup(spec.metric, pieces)
+    shown, total = engine.matching_groups(None, spec, variables or {}, series_limit, lookup.series)
     use_m4 = engine.uses_m4(spec, shown, prefer_m4)
     # What the buckets depend on; filters, variables and the limit are in the members.
     members = [(key, [info.id for info in infos]) for key, infos in shown]
@@ -211,15 +229,18 @@ def panel_query(
 
     def compute(session: Any, span: TimeRange, run: list[Piece]) -> list[_Computed]:
         begun = time.perf_counter()
-        per_group, sql, source = engine.group_buckets(session, spec, shown, span, step, use_m4)
+        # The tail holds the hour being written, pending by design: read its points.
+        raw = run[0].fresh
+        per_group, sql, source = engine.group_buckets(
+            session, spec, shown, span, step, use_m4, raw=raw
+        )
         elapsed = (time.perf_counter() - begun) * 1000 / len(run)
         return [
             _Computed([_cut(xs, ys, p.start, p.end) for xs, ys in per_group], source, elapsed, sql)
             for p in run
         ]
 
-    pieces = blocks.plan(window, step, _horizon(), whole_blocks=True)
-    parts = _pieces("qb", spec.metric, identity, pieces, compute)
+    parts = _pieces(lookup.keys("qb", identity, pieces), pieces, compute)
     per_group: engine.PerGroup = [([], []) for _ in shown]
     for _, payload, _ in parts:
         for (xs, ys), (more_x, more_y) in zip(per_group, payload.data, strict=True):
@@ -262,9 +283,9 @@ def panel_summary(
     started = time.perf_counter()
     unit = summary_unit(time_range.span)
     window = aligned_range(time_range, unit) if unit else time_range
-    shown, total = engine.matching_groups(
-        None, spec, variables or {}, series_limit, series_of(spec.metric)
-    )
+    pieces = blocks.plan(window, unit, _horizon(), whole_blocks=False)
+    lookup = _Lookup(spec.metric, pieces)
+    shown, total = engine.matching_groups(None, spec, variables or {}, series_limit, lookup.series)
     members = [(key, [info.id for info in infos]) for key, infos in shown]
     identity = (unit, members)
 
@@ -273,7 +294,7 @@ def panel_summary(
         holds (a first piece starting inside a slot gets its points from its start on)."""
         begun = time.perf_counter()
         slot = blocks.block_unit(unit)
-        found, source = engine.slot_totals(session, shown, span, unit, slot)
+        found, source = engine.slot_totals(session, shown, span, unit, slot, raw=run[0].fresh)
         elapsed = (time.perf_counter() - begun) * 1000 / len(run)
         payloads = []
         for piece in run:
@@ -285,8 +306,7 @@ def panel_summary(
             payloads.append(_Computed(totals, source, elapsed))
         return payloads
 
-    pieces = blocks.plan(window, unit, _horizon(), whole_blocks=False)
-    parts = _pieces("sb", spec.metric, identity, pieces, compute)
+    parts = _pieces(lookup.keys("sb", identity, pieces), pieces, compute)
     combined: engine.Totals = {}
     for _, payload, _ in parts:
         for index, row in payload.data.items():

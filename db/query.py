@@ -138,12 +138,20 @@ def query(
 
 
 def group_buckets(
-    session: Session, spec: Query, shown: Groups, window: TimeRange, step: timedelta, m4: bool
+    session: Session,
+    spec: Query,
+    shown: Groups,
+    window: TimeRange,
+    step: timedelta,
+    m4: bool,
+    *,
+    raw: bool = False,
 ) -> tuple[PerGroup, str, str]:
     """Each shown group's bucket values (or M4 points) over an aligned ``window``, with the
-    SQL that ran and where it read from. Every bucket depends only on the points in it
-    (and, for ``rate``, on the point before it within one step), so any aligned window
-    gives the same values for the buckets it shares with another."""
+    SQL that ran and where it read from (raw points if ``raw``, else rollups if usable).
+    Every bucket depends only on the points in it (and, for ``rate``, on the point before
+    it within :data:`RATE_LOOKBACK` or a step), so any aligned window gives the same
+    values for the buckets it shares with another."""
     single = all(len(members) == 1 for _, members in shown)
     position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
     per_group: PerGroup = [([], []) for _ in shown]
@@ -153,7 +161,7 @@ def group_buckets(
     # Rows that may hold a bucket's previous point: a rollup row starts up to a step
     # before its last point.
     reach = TimeRange(window.start - lookback - step, window.end) if spec.agg == "rate" else window
-    level = rollups.usable_level(session, step, spec.agg, position, reach)
+    level = None if raw else rollups.usable_level(session, step, spec.agg, position, reach)
     group = None if single else position
     points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
     if m4:
@@ -352,12 +360,15 @@ def slot_totals(
     window: TimeRange,
     unit: timedelta | None,
     slot: timedelta | None,
+    *,
+    raw: bool = False,
 ) -> tuple[dict[tuple[int, Any], tuple], str]:
     """Totals per (group position, start of a ``slot``-wide time slot) over ``window``, or
     per group only (slot None); and where they were read from. ``slot`` must be a
     multiple of ``unit``."""
     position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
-    level = rollups.usable_level(session, unit, "avg", position, window) if unit else None
+    usable = unit and not raw
+    level = rollups.usable_level(session, unit, "avg", position, window) if usable else None
     if not position:
         return {}, rollups.describe(level)
     step = slot or unit or window.span
