@@ -4,12 +4,17 @@ On PostgreSQL + Redis, over the 10-million-point dataset of ``bench/query.py`` (
 into its own database), gunicorn serves ``wsgi:app`` and ``dashapp worker`` runs beside
 it. In one run, for a fixed time each:
 
-1. viewers alone: N simulated viewers, each loading the demo dashboard and then
-   requesting every panel callback exactly as the browser does (the same
-   ``/_dash-update-component`` requests, with the panel metas the server sent back, so
-   timeseries panels get their tail patches), one refresh after another;
-2. the same viewers while 4 ingest clients write into the displayed metrics;
+1. viewers alone: N simulated viewers, each loading the demo dashboard (last 6 h, its
+   four hosts) and then requesting every panel callback exactly as the browser does
+   (the same ``/_dash-update-component`` requests, with the panel metas the server
+   sent back, so timeseries panels get their tail patches) every refresh interval;
+2. the same viewers while 4 ingest clients write into the displayed metrics at a steady
+   rate: the four watched hosts (a point per series every 2 s) and 200 more hosts of
+   the same metrics (the rest of the rate), with current timestamps;
 3. the ingest clients alone.
+
+Each run first undoes earlier runs (their points and agent series), tops the demo
+series up to now and empties its cache prefix.
 
 It prints requests/s, panel callback p50/p95 and ingest points/s, with the ratios the
 issue asks for. Then, with ingest running, it finds how many viewers refreshing every
@@ -54,6 +59,7 @@ VIEWER_PROCESSES = 2
 PARALLEL_CALLBACKS = 6  # what a browser runs at once against one host
 INGEST_CLIENTS = 4
 BATCH_PERIOD = 0.5  # seconds between one ingest client's batches
+WATCHED_EVERY = 4  # batches between points of a watched series: one every 2 s
 AGENTS_PER_CLIENT = 50  # other hosts each client writes the demo metrics for
 
 
@@ -262,7 +268,7 @@ def ingest_process(
 ) -> None:
     """Write the displayed metrics with current times at ``rate`` points/s (0: as fast as
     the API takes them), a batch every :data:`BATCH_PERIOD`: one of the demo hosts the
-    viewers watch (a point per series and batch, every 0.5 s) and
+    viewers watch (a point per series every 2 s: five times the demo's resolution) and
     :data:`AGENTS_PER_CLIENT` other hosts of the same metrics, which take the rest."""
     http = http_session()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -277,7 +283,7 @@ def ingest_process(
     go.wait()
     start_at = start.value
     next_at = start_at + BATCH_PERIOD * number / INGEST_CLIENTS
-    written = 0
+    written = batches = 0
     while True:
         now = time.time()
         if now >= start_at + seconds:
@@ -287,7 +293,8 @@ def ingest_process(
             continue
         next_at = max(next_at + BATCH_PERIOD, time.time() - 1.0)
         stamp = datetime.now(UTC)
-        rows = [(series, stamp) for series in watched]
+        batches += 1
+        rows = [(series, stamp) for series in watched] if batches % WATCHED_EVERY == 1 else []
         rows += [(series, stamp - timedelta(seconds=BATCH_PERIOD * j / repeats))
                  for j in range(repeats) for series in agents]  # fmt: skip
         points = [
