@@ -361,9 +361,10 @@ def _quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def serve(url: str, redis_url: str) -> list[subprocess.Popen]:
+def serve(url: str, redis_url: str, tail_grace: float) -> list[subprocess.Popen]:
     """gunicorn (the production server config) and one ``dashapp worker``."""
     env = {
+        "CACHE_TAIL_GRACE": str(tail_grace),
         **os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(PORT),
         "DASHAPP_ENV": "development", "ACCESS_LOG": "0", "STATEMENT_TIMEOUT_MS": "60000",
         "API_RATE_LIMIT": "100000/second", "SECRET_KEY": "bench-live-secret-key-long-enough",
@@ -469,6 +470,12 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument(
+        "--tail-grace",
+        type=float,
+        default=0.0,
+        help="the server's CACHE_TAIL_GRACE (0: every write seen at once)",
+    )
+    parser.add_argument(
         "--capacity",
         default="20,40,60,80,100,120,160",
         help="viewer counts to try at 10 s refresh ('' to skip)",
@@ -485,13 +492,14 @@ def main() -> None:
         dataset.build_dataset(url)
     reset(url, dataset.REDIS_URL)
     token = ingest_token(url)
-    processes = serve(url, dataset.REDIS_URL)
+    processes = serve(url, dataset.REDIS_URL, args.tail_grace)
     try:
         rate = args.ingest_rate
         every = f"every {args.interval:g} s" if args.interval else "back to back"
         flow = f"{rate:,.0f} points/s" if rate else "as fast as the API takes them"
         log(f"{args.viewers} viewers refreshing {every}; {INGEST_CLIENTS} ingest clients "
-            f"writing {flow} into the displayed metrics; {args.seconds:g} s each")  # fmt: skip
+            f"writing {flow} into the displayed metrics; {args.seconds:g} s each; "
+            f"CACHE_TAIL_GRACE={args.tail_grace:g}")  # fmt: skip
         phase(args.viewers, None, 15, args.interval, token)  # warm-up: caches, connections
         alone = phase(args.viewers, None, args.seconds, args.interval, token)
         log("  " + describe("viewers, no ingest", alone))

@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         CACHE_FRESHNESS=settings.cache_freshness,
         CACHE_BLOCK_TIMEOUT=settings.cache_block_timeout,
         CACHE_KEY_PREFIX=settings.cache_key_prefix,
+        CACHE_TAIL_GRACE=settings.cache_tail_grace,
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions["dashapp.settings"] = settings

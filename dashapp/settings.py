@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     the window in which points normally still arrive (later ones invalidate their block)."""
     cache_block_timeout: int = Field(default=86_400, ge=60)
     cache_key_prefix: str = Field(default="dashapp:", max_length=60)
+    cache_tail_grace: float = Field(default=0.0, ge=0)
+    """Seconds a fresh tail may be shared before it is recomputed, whatever was written
+    meanwhile (0: every write is seen by the next query)."""
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
 

@@ -92,7 +92,8 @@ def _through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], comput
     """Return the cached answer for ``parts`` (plus the metric's generation), or compute it
     in a read transaction bounded by the statement timeout. Reads never write: hours
     whose rollups are not refreshed yet (the worker's job) are read from raw points."""
-    key = _key(kind, (parts, data_generation(metric or CATALOG)))
+    token = _tail_token() if metric else None  # the catalog is never served stale
+    key = _key(kind, (parts, token or data_generation(metric or CATALOG)))
     hit = cache.get(key)
     if hit is not None:
         return replace(hit, cached=True) if hasattr(hit, "cached") else hit
@@ -125,11 +126,23 @@ class _Lookup:
         cache.set(series_key, (catalog, self.series))
 
     def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> list[str]:
-        """The cache key of each piece's answer."""
+        """The cache key of each piece's answer (see :func:`_tail_token` for tails)."""
+        grace = _tail_token()
         return [
             _key(kind, (identity, p.start, p.end, [self.values[n] for n in c]))
+            if grace is None or not p.fresh
+            else _key(kind, (identity, p.start, p.end, grace))
             for p, c in zip(pieces, self.counters, strict=True)
         ]
+
+
+def _tail_token() -> str | None:
+    """With ``CACHE_TAIL_GRACE`` set, tails and whole answers are keyed by the current
+    grace period instead of their metric's write counter: everyone asking within a
+    period shares one answer, which may miss points written in the last ``grace``
+    seconds. None (the default): keyed by the counter, never stale."""
+    grace = float(current_app.config.get("CACHE_TAIL_GRACE") or 0)
+    return f"grace:{int(time.time() // grace)}" if grace > 0 else None
 
 
 @dataclass(frozen=True)

@@ -205,3 +205,17 @@ def test_ranges_split_into_days_hours_ten_minutes_and_a_short_tail() -> None:
     assert blocks.plan(recent, None, now - timedelta(minutes=5), whole_blocks=False) == [
         blocks.Piece(recent.start, recent.end)
     ]
+
+
+def test_a_tail_grace_shares_the_tail_until_it_ends(database_url: str) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(database_url, CACHE_TAIL_GRACE=10**9)  # one grace period for this test
+    now = datetime.now(UTC)
+    with app.app_context():
+        ingest(app, [("a", now - timedelta(minutes=2), 1.0)])
+        window = TimeRange(now - timedelta(hours=1), now)
+        first = panel_query(Query(metric="m", agg="max"), window, 60)
+        ingest(app, [("a", now - timedelta(minutes=1), 9.0)])
+        shared = panel_query(Query(metric="m", agg="max"), window, 60)
+    assert shared.cached and shared.series == first.series  # 9.0 not seen yet: by design
