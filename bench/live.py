@@ -361,8 +361,11 @@ def _quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def serve(url: str, redis_url: str, tail_grace: float) -> list[subprocess.Popen]:
-    """gunicorn (the production server config) and one ``dashapp worker``."""
+def serve(
+    url: str, redis_url: str, tail_grace: float, root: Path = ROOT, worker: bool = True
+) -> list[subprocess.Popen]:
+    """gunicorn (the production server config) serving the code in ``root``, and one
+    ``dashapp worker``."""
     env = {
         "CACHE_TAIL_GRACE": str(tail_grace),
         **os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(PORT),
@@ -374,17 +377,19 @@ def serve(url: str, redis_url: str, tail_grace: float) -> list[subprocess.Popen]
     target = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     quiet = {"stdout": target, "stderr": target}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT, env=env, **quiet,
+        [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=root, env={**env, "PYTHONPATH": str(root)}, **quiet,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dashapp"), "worker", "--interval", "2"],
-        cwd=ROOT, env=env, **quiet,
-    )  # fmt: skip
+    processes = [server]
+    if worker:
+        processes.append(subprocess.Popen(
+            [str(Path(sys.executable).parent / "dashapp"), "worker", "--interval", "2"],
+            cwd=ROOT, env=env, **quiet,
+        ))  # fmt: skip
     for _ in range(300):
         try:
             if requests.get(f"{BASE}/api/v1/health", timeout=1).ok:
-                return [server, worker]
+                return processes
         except requests.RequestException:
             pass
         time.sleep(0.2)
@@ -492,7 +497,8 @@ def main() -> None:
         dataset.build_dataset(url)
     reset(url, dataset.REDIS_URL)
     token = ingest_token(url)
-    processes = serve(url, dataset.REDIS_URL, args.tail_grace)
+    root = Path(args.server_root) if args.server_root else ROOT
+    processes = serve(url, dataset.REDIS_URL, args.tail_grace, root, not args.no_worker)
     try:
         rate = args.ingest_rate
         every = f"every {args.interval:g} s" if args.interval else "back to back"

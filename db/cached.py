@@ -1,15 +1,16 @@
 """Cached reads for callbacks and routes: the one way panels and the API query metrics.
 
 Panel queries and summaries are cached in blocks (see :mod:`db.blocks`): the aligned
-range splits into hour and day blocks that end before the freshness horizon, cached
-for long and changed only by late writes into them, and a fresh tail, cached only until
-the next write of the metric. A miss computes contiguous missing blocks with one SQL
-query and stores each block; the answer is the blocks stitched together, exactly what
-one query over the whole range returns. Aligning means "last 6h" viewed by a hundred
-people is one SQL query per bucket at most.
+range splits into ten-minute, hour and day blocks that end before the freshness
+horizon, cached for long and changed only by late writes into them, and a fresh tail
+(5-15 minutes), cached only until the next write of the metric (or for
+``CACHE_TAIL_GRACE``). A miss computes contiguous missing blocks with one SQL query and
+stores each block; the answer is the blocks stitched together, exactly what one query
+over the whole range returns. Aligning means "last 6h" viewed by a hundred people is
+one SQL query per bucket at most.
 
-Heatmaps (whose value bins depend on the whole range) and the catalog are cached whole,
-until the next write of their metric or of any new series.
+Heatmaps (whose value bins and source span the whole range) are cached whole until the
+next write of their metric; the series catalog until a new series may have appeared.
 """
 
 from __future__ import annotations
