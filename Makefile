@@ -12,7 +12,8 @@ run: $(VENV)/.installed
 	$(BIN)/dashapp seed-demo --if-empty
 	@echo "dashapp on http://$${HOST:-127.0.0.1}:$${PORT:-8050}"
 	$(BIN)/dashapp demo-feed >/dev/null 2>&1 & feeder=$$!; \
-		trap 'kill $$feeder 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/dashapp worker & worker=$$!; \
+		trap 'kill $$feeder $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/dashapp serve
 
 test: $(VENV)/.installed-test

@@ -131,7 +131,7 @@ def _tail_patch(
             for plan in plans
         ]
     )
-    return live.tail_patch(meta, plans, tails)
+    return live.tail_patch(panel, meta, plans, tails)
 
 
 def update_table(

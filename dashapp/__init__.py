@@ -34,13 +34,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
+        CACHE_FRESHNESS=settings.cache_freshness,
+        CACHE_BLOCK_TIMEOUT=settings.cache_block_timeout,
+        CACHE_KEY_PREFIX=settings.cache_key_prefix,
+        CACHE_TAIL_GRACE=settings.cache_tail_grace,
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions["dashapp.settings"] = settings
     app.extensions["dashapp.series_ids"] = SeriesIdCache()
 
     database.init_app(app, settings.database_url, settings.statement_timeout_ms)
-    init_cache(app, settings, app.config.get("CACHE_KEY_PREFIX", "dashapp:"))
+    init_cache(app, settings, app.config["CACHE_KEY_PREFIX"])
     api.init_app(app)
     init_auth(app)
     csrf.exempt(api.blueprint)  # the API authenticates with tokens, not cookies

@@ -85,17 +85,6 @@ class GuardedRedisCache(RedisCache):
     def inc(self, key: str, delta: int = 1) -> Any:
         return self._guard("inc", key, delta)
 
-    def inc_many(self, keys: list[str]) -> Any:
-        """Increment several counters in one round trip (a pipeline)."""
-
-        def pipelined() -> Any:
-            pipe = self._write_client.pipeline(transaction=False)
-            for key in keys:
-                pipe.incr(self._get_prefix() + key)
-            return pipe.execute()
-
-        return self._protect(pipelined, None)
-
     def clear(self) -> Any:
         return self._guard("clear")
 
@@ -107,7 +96,7 @@ def cache_config(settings: Settings, key_prefix: str = "dashapp:") -> dict[str, 
         "CACHE_KEY_PREFIX": key_prefix,
     }
     if not settings.redis_url:
-        return {**config, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
+        return {**config, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 20_000}
     timeout = settings.redis_socket_timeout
     return {
         **config,

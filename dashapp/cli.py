@@ -40,7 +40,8 @@ def db_check() -> None:
 @click.option("--batch", default=2000, show_default=True, help="Series-hours per transaction.")
 @with_appcontext
 def rollups_command(batch: int) -> None:
-    """Compute the rollups of every pending hour (after bulk loads; queries also do it)."""
+    """Compute the rollups of every pending hour now (after bulk loads; the worker does it
+    continuously)."""
     from db import rollups
 
     done = 0
@@ -53,6 +54,26 @@ def rollups_command(batch: int) -> None:
             done += count
             bar.update(count)
     click.echo(f"rollups up to date ({done} series-hours refreshed)")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one pass and exit (tests, cron).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--batch", default=2000, show_default=True, help="Series-hours per transaction.")
+@with_appcontext
+def worker_command(once: bool, interval: float, batch: int) -> None:
+    """Run background work: rollup refresh and periodic jobs (safe to run several)."""
+    import logging
+
+    from dashapp import worker
+
+    if once:
+        report = worker.run_pass(batch)
+        click.echo(f"refreshed {report.rollup_hours} series-hours; jobs {report.jobs}")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(f"worker running every {interval:g}s; Ctrl-C to stop")
+    worker.run_forever(interval, batch)
 
 
 @click.command("seed-demo")
@@ -106,7 +127,8 @@ def init_app(app: Flask) -> None:
     from dashapp import cli_dashboards, cli_users
 
     commands = (
-        db_group, rollups_command, seed_demo_command, demo_feed_command, serve_command,
+        db_group, rollups_command, worker_command, seed_demo_command, demo_feed_command,
+        serve_command,
         cli_users.group, cli_dashboards.group,
     )  # fmt: skip
     for command in commands:

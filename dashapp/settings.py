@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     admin_password: str | None = None
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
+    cache_freshness: int = Field(default=300, ge=0)
+    """Seconds before now after which cached blocks are immutable: the live minutes plus
+    the window in which points normally still arrive (later ones invalidate their block)."""
+    cache_block_timeout: int = Field(default=86_400, ge=60)
+    cache_key_prefix: str = Field(default="dashapp:", max_length=60)
+    cache_tail_grace: float = Field(default=0.0, ge=0)
+    """Seconds a fresh tail may be shared before it is recomputed, whatever was written
+    meanwhile (0: every write is seen by the next query)."""
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
 

@@ -141,6 +141,23 @@ class RollupPendingRow(Base):
     hour: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class WorkerJobRow(Base):
+    """When a periodic background job of ``dashapp worker`` is next due.
+
+    A worker claims a due job by moving ``next_run_at`` forward inside the
+    transaction that runs it: several workers run it once, and a worker that dies
+    mid-job rolls its claim back, so the next one retakes it.
+    """
+
+    __tablename__ = "worker_jobs"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_run_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_result: Mapped[int | None] = mapped_column(Integer)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class UserRow(Base):
     """A person who logs in: viewer, editor or admin.
 

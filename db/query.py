@@ -28,6 +28,8 @@ from db.sqlfunctions import epoch_seconds, first_by, last_by, percentile
 
 M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+RATE_LOOKBACK = timedelta(minutes=5)
+"""How old a counter's previous point may be for a rate to count the increase since it."""
 
 
 def matches(info: SeriesInfo, query: Query, variables: Mapping[str, Sequence[str]]) -> bool:
@@ -60,15 +62,41 @@ def group_key(info: SeriesInfo, group_by: Sequence[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+Groups = list[tuple[tuple[str, ...], list[SeriesInfo]]]
+"""Shown groups of a query: (group key, member series), sorted by key."""
+PerGroup = list[tuple[list[datetime], list[float | None]]]
+"""(timestamps, values) of each shown group, in the order of :data:`Groups`."""
+
+
 def matching_groups(
-    session: Session, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
-) -> tuple[list[tuple[tuple[str, ...], list[SeriesInfo]]], int]:
-    """The first ``limit`` groups of matching series (by group key), and how many there are."""
+    session: Session | None,
+    spec: Query,
+    variables: Mapping[str, Sequence[str]],
+    limit: int,
+    candidates: Sequence[SeriesInfo] | None = None,
+) -> tuple[Groups, int]:
+    """The first ``limit`` groups of matching series (by group key), and how many there are.
+
+    ``candidates`` are the metric's series when the caller has them already (cached).
+    """
     groups: dict[tuple[str, ...], list[SeriesInfo]] = {}
-    for info in find_series(session, spec.metric):
+    if candidates is None:
+        assert session is not None, "matching_groups needs a session or the candidates"
+        candidates = find_series(session, spec.metric)
+    found = candidates
+    for info in found:
         if matches(info, spec, variables):
             groups.setdefault(group_key(info, spec.group_by), []).append(info)
     return sorted(groups.items())[:limit], len(groups)
+
+
+def uses_m4(spec: Query, shown: Groups, prefer_m4: bool) -> bool:
+    """Whether a query draws M4 points: single-series lines asked for M4, or preferring it
+    with an aggregation that keeps values' meaning."""
+    single = all(len(members) == 1 for _, members in shown)
+    return single and (
+        spec.mode == "m4" or (spec.mode == "auto" and prefer_m4 and spec.agg in M4_AGGREGATIONS)
+    )
 
 
 def query(
@@ -94,37 +122,10 @@ def query(
     shown, total = matching_groups(session, spec, variables or {}, series_limit)
     step = step or bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
-    single = all(len(members) == 1 for _, members in shown)
-    use_m4 = single and (
-        spec.mode == "m4" or (spec.mode == "auto" and prefer_m4 and spec.agg in M4_AGGREGATIONS)
-    )
-    position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
-    per_group: list[tuple[list[datetime], list[float | None]]] = [([], []) for _ in shown]
-    sql, source = "", "points"
-    if position:
-        reach = TimeRange(window.start - step, window.end) if spec.agg == "rate" else window
-        level = rollups.usable_level(session, step, spec.agg, position, reach)
-        source = rollups.describe(level)
-        group = None if single else position
-        points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
-        if use_m4:
-            statement = _m4(points)
-        elif spec.agg == "rate":
-            statement = _rate(points, window.start)
-        else:
-            statement = _buckets(points, spec.agg)
-        # Core execution: no ORM row machinery, and the SQL text comes from the cached
-        # compiled form instead of compiling the statement again for the inspect view.
-        result = session.connection().execute(statement)
-        rows = result.all()
-        sql = result.context.compiled.string if result.context.compiled else ""
-        _collect(rows, per_group, position if single else None, m4=use_m4)
-    series = [
-        Series(_legend(spec, key, len(shown)), dict(zip(spec.group_by, key, strict=True)), *data)
-        for (key, _), data in zip(shown, per_group, strict=True)
-    ]
+    use_m4 = uses_m4(spec, shown, prefer_m4)
+    per_group, sql, source = group_buckets(session, spec, shown, window, step, use_m4)
     return QueryResult(
-        series=[s for s in series if s.values],
+        series=assemble(spec, shown, per_group),
         start=window.start,
         end=window.end,
         step=step,
@@ -136,7 +137,59 @@ def query(
     )
 
 
-def _legend(spec: Query, key: tuple[str, ...], count: int) -> str:
+def group_buckets(
+    session: Session,
+    spec: Query,
+    shown: Groups,
+    window: TimeRange,
+    step: timedelta,
+    m4: bool,
+    *,
+    raw: bool = False,
+) -> tuple[PerGroup, str, str]:
+    """Each shown group's bucket values (or M4 points) over an aligned ``window``, with the
+    SQL that ran and where it read from (raw points if ``raw``, else rollups if usable).
+    Every bucket depends only on the points in it (and, for ``rate``, on the point before
+    it within :data:`RATE_LOOKBACK` or a step), so any aligned window gives the same
+    values for the buckets it shares with another."""
+    single = all(len(members) == 1 for _, members in shown)
+    position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
+    per_group: PerGroup = [([], []) for _ in shown]
+    if not position:
+        return per_group, "", "points"
+    lookback = max(step, RATE_LOOKBACK)
+    # Rows that may hold a bucket's previous point: a rollup row starts up to a step
+    # before its last point.
+    reach = TimeRange(window.start - lookback - step, window.end) if spec.agg == "rate" else window
+    level = None if raw else rollups.usable_level(session, step, spec.agg, position, reach)
+    group = None if single else position
+    points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
+    if m4:
+        statement = _m4(points)
+    elif spec.agg == "rate":
+        statement = _rate(points, window.start, lookback)
+    else:
+        statement = _buckets(points, spec.agg)
+    # Core execution: no ORM row machinery, and the SQL text comes from the cached
+    # compiled form instead of compiling the statement again for the inspect view.
+    result = session.connection().execute(statement)
+    rows = result.all()
+    sql = result.context.compiled.string if result.context.compiled else ""
+    _collect(rows, per_group, position if single else None, m4=m4)
+    return per_group, sql, rollups.describe(level)
+
+
+def assemble(spec: Query, shown: Groups, per_group: PerGroup) -> list[Series]:
+    """The result lines of the shown groups, leaving out groups without a point."""
+    series = [
+        Series(legend(spec, key, len(shown)), dict(zip(spec.group_by, key, strict=True)), *data)
+        for (key, _), data in zip(shown, per_group, strict=True)
+    ]
+    return [s for s in series if s.values]
+
+
+def legend(spec: Query, key: tuple[str, ...], count: int) -> str:
+    """A line's legend entry: the alias and/or the group's values, else the metric."""
     label = ", ".join(key)
     if spec.alias:
         return f"{spec.alias} {label}".strip() if count > 1 else spec.alias
@@ -164,11 +217,16 @@ def _buckets(points: Subquery, agg: str) -> Select[Any]:
     return select(c.g, c.t, _aggregate(agg, c)).group_by(c.g, c.t).order_by(c.g, c.t)
 
 
-def _rate(points: Subquery, start: datetime) -> Select[Any]:
+def _rate(points: Subquery, start: datetime, lookback: timedelta) -> Select[Any]:
     """Per-second rate of counters: (increase inside rows + increase between rows) / seconds.
 
     A drop between rows is a counter reset and counts the new value as the increase;
-    dividing by the span actually observed keeps partial buckets and gaps honest.
+    dividing by the span actually observed keeps partial buckets and gaps honest. The
+    increase from the previous row counts only when that row ends at most ``lookback``
+    (a step, and at least :data:`RATE_LOOKBACK`) before the bucket: a bucket's rate then
+    depends on nothing older, so it is the same whichever range asked for it (the
+    results cache stitches blocks of buckets), and a long gap is not spread into the
+    bucket after it.
     """
     c = points.c
     by_series = {"partition_by": c.sid, "order_by": c.ts}
@@ -183,15 +241,16 @@ def _rate(points: Subquery, start: datetime) -> Select[Any]:
         func.lag(c.last_ts).over(**by_series).label("prev_last_ts"),
     ).subquery()
     s = steps.c
+    recent = epoch_seconds(s.prev_last_ts) >= epoch_seconds(s.t) - lookback.total_seconds()
     between = case(
         (s.prev_last.is_(None), 0.0),
+        (~recent, 0.0),
         (s.first >= s.prev_last, s.first - s.prev_last),
         else_=s.first,
     )
+    since = case((recent, s.prev_last_ts), else_=s.first_ts)
     # Series of a group share the bucket's span, so summed increases over it give summed rates.
-    seconds = func.max(epoch_seconds(s.last_ts)) - func.min(
-        epoch_seconds(func.coalesce(s.prev_last_ts, s.first_ts))
-    )
+    seconds = func.max(epoch_seconds(s.last_ts)) - func.min(epoch_seconds(since))
     return (
         select(s.g, s.t, func.sum(s.increase + between) / func.nullif(seconds, 0))
         .where(s.t >= start)
@@ -275,27 +334,69 @@ def summarize(
     shown, total = matching_groups(session, spec, variables or {}, series_limit)
     unit = summary_unit(time_range.span)
     window = aligned_range(time_range, unit) if unit else time_range
+    found, source = group_totals(session, shown, window, unit)
+    return SummaryResult(
+        summaries(spec, shown, found), window.start, window.end, total,
+        (time.perf_counter() - started) * 1000, source,
+    )  # fmt: skip
+
+
+Totals = dict[int, tuple[int, float, float, float, float, datetime]]
+"""Per shown group (by position): count, min, max, sum, last value, time of the last."""
+
+
+def group_totals(
+    session: Session, shown: Groups, window: TimeRange, unit: timedelta | None
+) -> tuple[Totals, str]:
+    """Each shown group's totals over ``window`` (read at rollup level ``unit`` when no hour
+    in it is pending), and where they were read from."""
+    found, source = slot_totals(session, shown, window, unit, None)
+    return {index: row for (index, _), row in found.items()}, source
+
+
+def slot_totals(
+    session: Session,
+    shown: Groups,
+    window: TimeRange,
+    unit: timedelta | None,
+    slot: timedelta | None,
+    *,
+    raw: bool = False,
+) -> tuple[dict[tuple[int, Any], tuple], str]:
+    """Totals per (group position, start of a ``slot``-wide time slot) over ``window``, or
+    per group only (slot None); and where they were read from. ``slot`` must be a
+    multiple of ``unit``."""
     position = {info.id: i for i, (_, members) in enumerate(shown) for info in members}
-    level = rollups.usable_level(session, unit, "avg", position, window) if unit else None
-    found: dict[int, Any] = {}
-    if position:
-        step = unit or time_range.span
-        rows = rollups.shaped_rows(level, step, rollups.covering(level, position, window), position)
-        c = rows.c
-        statement = select(
-            c.g, func.sum(c.count), func.min(c.min), func.max(c.max), func.sum(c.sum),
-            last_by(c.last, c.last_ts), func.max(c.last_ts),
-        ).group_by(c.g)  # fmt: skip
-        found = {row[0]: row for row in session.execute(statement)}
-    summaries = []
+    usable = unit and not raw
+    level = rollups.usable_level(session, unit, "avg", position, window) if usable else None
+    if not position:
+        return {}, rollups.describe(level)
+    step = slot or unit or window.span
+    rows = rollups.shaped_rows(level, step, rollups.covering(level, position, window), position)
+    c = rows.c
+    keys = (c.g, c.t) if slot else (c.g,)
+    statement = select(
+        *keys, func.sum(c.count), func.min(c.min), func.max(c.max), func.sum(c.sum),
+        last_by(c.last, c.last_ts), func.max(c.last_ts),
+    ).group_by(*keys)  # fmt: skip
+    width = len(keys)
+    found = {
+        (row[0], row[1] if slot else None): tuple(row[width:]) for row in session.execute(statement)
+    }
+    return found, rollups.describe(level)
+
+
+def summaries(spec: Query, shown: Groups, found: Totals) -> list[Summary]:
+    """The summaries of the shown groups that have points, from their totals."""
+    result = []
     for index, (key, _) in enumerate(shown):
         row = found.get(index)
         if row is None:
             continue
-        count, low, high, total_sum, last, last_ts = row[1:]
-        summaries.append(
+        count, low, high, total_sum, last, last_ts = row
+        result.append(
             Summary(
-                _legend(spec, key, len(shown)),
+                legend(spec, key, len(shown)),
                 dict(zip(spec.group_by, key, strict=True)),
                 int(count),
                 low,
@@ -306,7 +407,4 @@ def summarize(
                 last_ts,
             )
         )
-    return SummaryResult(
-        summaries, window.start, window.end, total, (time.perf_counter() - started) * 1000,
-        rollups.describe(level),
-    )  # fmt: skip
+    return result

@@ -113,11 +113,21 @@ def has_pending(session: Session, series_ids: Collection[int], window: TimeRange
     return found is not None
 
 
-def refresh(session: Session, metric: str | None = None, limit: int | None = None) -> int:
-    """Recompute rollups for pending hours (of one metric's series, or all); returns hours done.
+def refresh(
+    session: Session,
+    metric: str | None = None,
+    limit: int | None = None,
+    before: datetime | None = None,
+) -> int:
+    """Recompute rollups for pending hours (of one metric's series, or all; only hours
+    starting before ``before`` if given); returns hours done.
 
     Pending rows are claimed with ``DELETE ... RETURNING``, so concurrent refreshes
     never do the same hour twice, and an ingest committing meanwhile queues it again.
+    On PostgreSQL the claim skips rows another transaction holds (``FOR UPDATE SKIP
+    LOCKED``): several workers share the queue without waiting for each other or for an
+    ingest that is queueing the same hour (that hour waits for the next pass); a worker
+    that dies before committing leaves its hours pending for the next one.
     ``limit`` bounds the work (oldest hours first); the rest stays pending.
     """
     pending = RollupPendingRow
@@ -125,8 +135,11 @@ def refresh(session: Session, metric: str | None = None, limit: int | None = Non
     if metric is not None:
         ids = select(SeriesRow.id).where(SeriesRow.name == metric)
         chosen = chosen.where(pending.series_id.in_(ids))
+    if before is not None:
+        chosen = chosen.where(pending.hour < before)
     if limit is not None:
         chosen = chosen.limit(limit)
+    chosen = chosen.with_for_update(skip_locked=True)  # a no-op on SQLite (one writer)
     claim = (
         delete(pending)
         .where(tuple_(pending.series_id, pending.hour).in_(chosen))

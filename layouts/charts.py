@@ -29,7 +29,7 @@ def timeseries_figure(
     options = panel.options
     series = all_series(results)
     webgl = sum(len(s.values) for s in series) > WEBGL_THRESHOLD
-    traces = [_time_trace(s, options.style, options.unit, webgl) for s in series]
+    traces = [time_trace(s, options.style, options.unit, webgl) for s in series]
     layout = base_layout(theme)
     layout["hovermode"] = "x unified"
     layout["showlegend"] = options.legend and len(traces) > 1
@@ -56,7 +56,8 @@ def timeseries_figure(
     return {"data": traces, "layout": layout}
 
 
-def _time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, Any]:
+def time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, Any]:
+    """One series drawn in a timeseries panel's ``style`` (WebGL when ``webgl``)."""
     trace: dict[str, Any] = {
         "x": epoch_ms(series.timestamps),
         "y": compact(series.values),

@@ -1,10 +1,11 @@
 """Auto-refresh without re-sending charts: new points go out as a ``dash.Patch``.
 
 After a full draw, a small ``meta`` document remembers, per trace, how many points
-the chart holds and how many belong to the last (still filling) bucket. A refresh
-then queries only from that bucket on, deletes its stale points, appends the new
-ones and slides the x range. Anything that changes the shape (bucket width, series
-set) falls back to a full redraw, as does a chart that has grown by half.
+the chart holds, how many belong to the last (still filling) bucket and where the trace
+sits in the figure. A refresh then queries only from that bucket on, deletes its stale
+points, appends the new ones and slides the x range; a series that appears (a new host
+in a group-by panel) is appended as a new trace. A change of bucket width, or a chart
+that has grown by half, falls back to a full redraw.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dashapp.core.panel_data import bucket_step
 from dashapp.core.results import QueryResult
 from dashapp.core.spec import Query, TimeseriesPanel
 from dashapp.core.timerange import TimeRange, aligned_range, format_duration
+from layouts.charts import WEBGL_THRESHOLD, time_trace
 from layouts.theme import compact, epoch_ms
 
 GROWTH_BEFORE_REDRAW = 0.5
@@ -28,24 +30,29 @@ GROWTH_BEFORE_REDRAW = 0.5
 def figure_meta(results: Sequence[QueryResult], max_points: int) -> dict[str, Any]:
     """What a later refresh needs to know about a freshly drawn timeseries chart."""
     queries = []
+    index = 0
     for result in results:
         tail_start = result.end - result.step
+        traces = []
+        for s in result.series:
+            traces.append(
+                {
+                    "name": s.name,
+                    "count": len(s.timestamps),
+                    "tail": sum(1 for t in s.timestamps if t >= tail_start),
+                    "index": index,
+                }
+            )
+            index += 1
         queries.append(
-            {
-                "step": result.step.total_seconds(),
-                "end": result.end.isoformat(),
-                "traces": [
-                    {
-                        "name": s.name,
-                        "count": len(s.timestamps),
-                        "tail": sum(1 for t in s.timestamps if t >= tail_start),
-                    }
-                    for s in result.series
-                ],
-            }
+            {"step": result.step.total_seconds(), "end": result.end.isoformat(), "traces": traces}
         )
     total = sum(t["count"] for q in queries for t in q["traces"])
-    return {"max_points": max_points, "queries": queries, "drawn": total, "appended": 0}
+    webgl = total > WEBGL_THRESHOLD
+    return {
+        "max_points": max_points, "queries": queries, "drawn": total, "appended": 0,
+        "traces": index, "webgl": webgl,
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,37 +90,51 @@ def tail_plans(
 
 
 def tail_patch(
-    meta: Mapping[str, Any], plans: Sequence[TailPlan], tails: Sequence[QueryResult]
-) -> tuple[Patch, dict[str, Any]] | None:
-    """A Patch replacing each trace's last bucket with what the tail queries returned,
-    or None to redraw (a new series appeared)."""
+    panel: TimeseriesPanel,
+    meta: Mapping[str, Any],
+    plans: Sequence[TailPlan],
+    tails: Sequence[QueryResult],
+) -> tuple[Patch, dict[str, Any]]:
+    """A Patch replacing each trace's last bucket with what the tail queries returned, and
+    appending a trace for each series that appeared since the chart was drawn."""
     patch = Patch()
-    updated, appended, index = [], 0, 0
+    updated, appended = [], 0
+    total_traces = meta.get("traces", sum(len(q["traces"]) for q in meta["queries"]))
+    first_new = total_traces
     for known, plan, tail in zip(meta["queries"], plans, tails, strict=True):
         arrived = {series.name: series for series in tail.series}
-        if not arrived.keys() <= {t["name"] for t in known["traces"]}:
-            return None  # a new series appeared: redraw with its legend entry
+        boundary = plan.window.end - plan.step
         traces = []
-        for trace in known["traces"]:
-            series = arrived.get(trace["name"])
+        for position, trace in enumerate(known["traces"]):
+            index = trace.get("index", position)
+            series = arrived.pop(trace["name"], None)
             new_x = series.timestamps if series else []
             new_y = series.values if series else []
             target = patch["data"][index]
-            for position in range(trace["count"] - 1, trace["count"] - 1 - trace["tail"], -1):
-                del target["x"][position]
-                del target["y"][position]
+            for point in range(trace["count"] - 1, trace["count"] - 1 - trace["tail"], -1):
+                del target["x"][point]
+                del target["y"][point]
             target["x"].extend(epoch_ms(new_x))
             target["y"].extend(compact(new_y))
-            boundary = plan.window.end - plan.step
             traces.append(
                 {
                     "name": trace["name"],
                     "count": trace["count"] - trace["tail"] + len(new_x),
                     "tail": sum(1 for t in new_x if t >= boundary),
+                    "index": index,
                 }
             )
             appended += len(new_x) - trace["tail"]
-            index += 1
+        options, webgl = panel.options, meta.get("webgl", False)
+        for series in arrived.values():  # series that appeared: new traces at the end
+            patch["data"].append(time_trace(series, options.style, options.unit, webgl))
+            count = len(series.timestamps)
+            tail_count = sum(1 for t in series.timestamps if t >= boundary)
+            traces.append(
+                {"name": series.name, "count": count, "tail": tail_count, "index": total_traces}
+            )
+            total_traces += 1
+            appended += count
         updated.append(
             {
                 "step": plan.step.total_seconds(),
@@ -123,5 +144,10 @@ def tail_patch(
         )
     if plans:
         patch["layout"]["xaxis"]["range"] = epoch_ms([plans[-1].window.start, plans[-1].window.end])
-    new_meta = {**meta, "queries": updated, "appended": meta["appended"] + appended}
+    if total_traces > first_new:
+        patch["layout"]["showlegend"] = panel.options.legend and total_traces > 1
+    new_meta = {
+        **meta, "queries": updated, "appended": meta["appended"] + appended,
+        "traces": total_traces,
+    }  # fmt: skip
     return patch, new_meta

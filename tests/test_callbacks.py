@@ -204,6 +204,31 @@ def test_auto_refresh_sends_only_new_points(seeded: Flask) -> None:
     assert new_meta["appended"] >= 0
 
 
+def test_auto_refresh_patches_in_a_series_that_appeared(seeded: Flask) -> None:
+    with seeded.test_request_context():
+        figure, _, _, meta = chart("cpu")
+        drawn = meta["queries"][0]
+        end = datetime.fromisoformat(drawn["end"])
+        with seeded.app_context(), database.transaction() as session:
+            key = metrics.series_key("cpu.usage", "web-9", {"region": "eu"})
+            sid = metrics.resolve_series(session, [key])[key]
+            metrics.write_points(session, [(sid, end - timedelta(seconds=drawn["step"] / 2), 42.0)])
+        from db.cached import mark_written
+
+        mark_written(["cpu.usage"], catalog_changed=True)
+        patch, _, _, new_meta = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
+    assert isinstance(patch, Patch)
+    operations = patch.to_plotly_json()["operations"]
+    added = [op for op in operations if op["operation"] == "Append" and op["location"] == ["data"]]
+    assert len(added) == 1
+    trace = added[0]["params"]["value"]
+    assert trace["name"] == "web-9" and trace["y"] == [42.0]
+    assert trace["type"] == figure["data"][0]["type"]
+    traces = new_meta["queries"][0]["traces"]
+    assert traces[-1] == {"name": "web-9", "count": 1, "tail": 1, "index": len(figure["data"])}
+    assert new_meta["traces"] == len(figure["data"]) + 1
+
+
 def test_refresh_redraws_when_the_bucket_width_changes(seeded: Flask) -> None:
     with seeded.test_request_context():
         _, _, _, meta = chart("cpu")
@@ -292,6 +317,19 @@ def test_inspect_reports_the_query(seeded: Flask) -> None:
     table = find(body[0], lambda c: isinstance(c, html.Table))
     facts = {row.children[0].children: row.children[1].children for row in table.children}
     assert int(facts["points"]) > 0 and facts["series shown"] == "4 of 4"
+    assert facts["served from cache"] == "no"
+    with (
+        seeded.test_request_context(),
+        triggered_by({"type": ids.PANEL_INSPECT, "panel": "cpu"}, "n_clicks", 2),
+    ):
+        _, again, _ = inspect([2], None, documents, [], LAST_HOUR, None, 1600)
+    table = find(again[0], lambda c: isinstance(c, html.Table))
+    facts = {row.children[0].children: row.children[1].children for row in table.children}
+    assert facts["served from cache"] != "no"
+    listed = find(again[0], lambda c: getattr(c, "className", None) == "facts blocks")
+    rows = [[cell.children for cell in row.children] for row in listed.children[1:]]
+    # Old blocks come from the cache; the tail too unless "now" crossed a bucket meanwhile.
+    assert rows and all(row[2] == "cached" for row in rows if row[1] == "block")
 
 
 def test_seed_reaches_now(seeded: Flask) -> None:

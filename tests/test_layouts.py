@@ -285,6 +285,32 @@ def test_inspect_body_and_csv_describe_the_query() -> None:
                          f"{(T0 + timedelta(minutes=1)).isoformat()},web-1,"]  # fmt: skip
 
 
+def test_inspect_lists_the_blocks_cached_and_computed() -> None:
+    from dataclasses import replace
+
+    from dashapp.core.results import Block
+
+    hour = timedelta(hours=1)
+    blocks = (
+        Block(T0, T0 + hour, "block", True, "rollups (60 s)"),
+        Block(T0 + hour, T0 + 2 * hour, "block", False, "points", 3.5),
+        Block(T0 + 2 * hour, T0 + 2 * hour + timedelta(minutes=5), "tail", False, "points", 1.0),
+    )
+    data = PanelData([replace(result(line("web-1", [1.5])), blocks=blocks)])
+    body = inspect_body(PANELS["cpu"], data)
+    facts_table = find(body[0], lambda c: isinstance(c, html.Table))
+    facts = {row.children[0].children: row.children[1].children for row in facts_table.children}
+    assert facts["served from cache"] == "1 of 3 blocks (the rest computed)"
+    listed = find(body[0], lambda c: getattr(c, "className", None) == "facts blocks")
+    cells = [[cell.children for cell in row.children] for row in listed.children[1:]]
+    assert [row[1:4] for row in cells] == [
+        ["block", "cached", "rollups (60 s)"],
+        ["block", "computed", "points"],
+        ["tail", "computed", "points"],
+    ]
+    assert cells[1][4] == "3.5 ms" and cells[0][4] == "-"
+
+
 def test_units_print_readably() -> None:
     assert format_value(1536, "bytes") == "1.5 KiB"
     assert format_value(93.21, "percent") == "93.2%"

@@ -1,8 +1,9 @@
 """Ingest: store validated points in one transaction, resolving series ids once.
 
 Series ids come from an in-process map filled only after a commit, so a rolled-back
-batch can never leave a dangling id behind. Cached results of the metrics written
-are invalidated after the commit.
+batch can never leave a dangling id behind. After the commit, cached results are
+invalidated where the points landed: the metrics' fresh tails, and for late points the
+cached blocks holding them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dashapp.core.permissions import Actor
 from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepare_plain
 from dashapp.core.protocols.points import Point
 from db import metrics
-from db.cached import mark_written
+from db.cached import late_cutoff, mark_written
 from db.engine import database
 
 
@@ -68,8 +69,14 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
         points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
         metrics.write_points(session, points)
     id_cache.remember(created)
+    # Points older than the freshness horizon change the cached blocks holding them; the
+    # usual batch is all recent and only changes its metrics' fresh tails.
+    cutoff = late_cutoff()
+    late = []
+    if stamps and min(stamps) < cutoff:
+        late = [(key[0], ts) for key, ts in zip(keys, stamps, strict=True) if ts < cutoff]
     # Series this process had not seen may be new to the catalog (pickers, variables).
-    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing))
+    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing), late=late)
     return IngestResult(accepted=len(rows), series=len(distinct))
 
 

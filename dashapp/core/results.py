@@ -7,6 +7,23 @@ from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
+class Block:
+    """One piece of a cached answer: a time range, and whether it came from the cache.
+
+    ``kind`` is ``block`` for an immutable, long-cached piece that ends before the
+    freshness horizon, ``tail`` for the piece computed fresh (cached only until the
+    next write of the metric), ``whole`` for answers cached as one piece.
+    """
+
+    start: datetime
+    end: datetime
+    kind: str
+    cached: bool
+    source: str = "points"
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class Series:
     """One line of a query result."""
 
@@ -30,6 +47,7 @@ class QueryResult:
     sql: str = ""
     source: str = "points"
     cached: bool = False
+    blocks: tuple[Block, ...] = ()
 
     @property
     def hidden(self) -> int:
@@ -68,6 +86,7 @@ class SummaryResult:
     elapsed_ms: float
     source: str = "points"
     cached: bool = False
+    blocks: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,7 @@ class Histogram:
     elapsed_ms: float
     source: str = "points"
     cached: bool = False
+    blocks: tuple[Block, ...] = ()
 
     @property
     def empty(self) -> bool:

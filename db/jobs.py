@@ -1,0 +1,116 @@
+"""Background jobs of ``dashapp worker``, coordinated through the database.
+
+Two kinds of work:
+
+* queues drained in batches: rollup refresh claims pending (series, hour) rows (see
+  :func:`db.rollups.refresh`); every batch is one transaction, so several workers
+  share the queue and a dead worker's claimed hours come back when its transaction
+  aborts;
+* periodic jobs (:class:`PeriodicJob`: compaction, retention, session pruning as they
+  arrive): a worker claims a due job by moving its ``next_run_at`` forward in the very
+  transaction that runs it. On PostgreSQL the claim skips a job another worker is
+  running (``FOR UPDATE SKIP LOCKED``); SQLite has one writer at a time anyway.
+
+Nothing here runs inside a web request; readers never wait for it (queries fall back
+to raw points for hours still pending).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dashapp.core.timerange import floor_time
+from db import rollups
+from db.engine import database, dialect_insert
+from db.models import WorkerJobRow
+from db.types import utcnow
+
+EPOCH_START = datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run at most once per ``every`` across all workers; ``run`` returns a count
+    of what it did and must do its work in the session it is given (one transaction)."""
+
+    name: str
+    every: timedelta
+    run: Callable[[Session], int]
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
+"""Jobs every worker offers to run (compaction, retention and session pruning go here)."""
+
+
+SETTLE = timedelta(minutes=1)
+"""How long after an hour ends the worker waits before rolling it up."""
+
+
+def refresh_rollups(
+    batch: int = 2000, max_batches: int | None = None, now: datetime | None = None
+) -> int:
+    """Refresh pending rollups of closed hours, ``batch`` series-hours per transaction,
+    until none are left (or ``max_batches`` ran); returns the series-hours refreshed.
+
+    The hour being written (and the one that ended less than :data:`SETTLE` ago) is left
+    pending: agents dirty it again every few seconds, so rolling it up would redo an
+    hour of points per pass and hold the queue rows their writes wait for. Readers get
+    it from raw points meanwhile, which for one hour is cheap.
+    """
+    before = floor_time((now or utcnow()) - SETTLE, rollups.HOUR)
+    done = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with database.transaction() as session:
+            count = rollups.refresh(session, limit=batch, before=before)
+        if not count:
+            break
+        done += count
+        batches += 1
+    return done
+
+
+def claim_due(session: Session, job: PeriodicJob, now: datetime | None = None) -> bool:
+    """Claim ``job`` if it is due: its next run moves ``every`` ahead in this transaction.
+
+    False when it is not due or another worker holds it right now. The claim is undone
+    if the transaction rolls back (the job failed, or its worker died).
+    """
+    now = now or utcnow()
+    insert = dialect_insert(session, WorkerJobRow.__table__).on_conflict_do_nothing(
+        index_elements=["name"]
+    )
+    session.execute(insert, [{"name": job.name, "next_run_at": EPOCH_START, "runs": 0}])
+    due = (
+        select(WorkerJobRow.name)
+        .where(WorkerJobRow.name == job.name, WorkerJobRow.next_run_at <= now)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = session.execute(
+        update(WorkerJobRow)
+        .where(WorkerJobRow.name.in_(due))
+        .values(next_run_at=now + job.every, last_run_at=now, runs=WorkerJobRow.runs + 1)
+        .returning(WorkerJobRow.name)
+    ).first()
+    return claimed is not None
+
+
+def run_due_jobs(jobs: Sequence[PeriodicJob] = PERIODIC_JOBS) -> dict[str, int]:
+    """Run every job of ``jobs`` that is due and not held by another worker, each in its
+    own transaction; returns what each job that ran reported."""
+    results = {}
+    for job in jobs:
+        with database.transaction() as session:
+            if not claim_due(session, job):
+                continue
+            result = job.run(session)
+            session.execute(
+                update(WorkerJobRow).where(WorkerJobRow.name == job.name).values(last_result=result)
+            )
+        results[job.name] = result
+    return results

@@ -1,0 +1,221 @@
+"""The block cache answers exactly what one uncached query answers, before and after late,
+duplicate and out-of-order writes, across block boundaries, for every aggregation and
+panel kind; and a write recomputes only the blocks it touches."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange, aligned_range
+from dashapp.extensions import database
+from db import histogram as histograms
+from db import metrics, rollups
+from db import query as engine
+from db.cached import panel_histogram, panel_query, panel_summary
+from tests.conftest import bearer
+
+T0 = datetime(2026, 3, 2, 0, 0, 7, tzinfo=UTC)
+SOURCES = ("a", "b", "c")
+AGGREGATIONS = ("avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90")
+# (window, max points): three days in hour and day blocks; an unaligned five hours at
+# one-minute buckets; twelve days at two-hour buckets (day blocks only); a short range.
+WINDOWS = [
+    (TimeRange(T0 + timedelta(hours=3, minutes=17), T0 + timedelta(days=3)), 150),
+    (TimeRange(T0 + timedelta(hours=20, minutes=41), T0 + timedelta(hours=25, minutes=3)), 300),
+    (TimeRange(T0 - timedelta(days=9), T0 + timedelta(days=3)), 144),
+    (TimeRange(T0 + timedelta(hours=23, minutes=58), T0 + timedelta(days=1, minutes=2)), 50),
+]  # fmt: skip
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+def seed(rng: random.Random) -> None:
+    """Three counters-like series over three days at irregular times; integer values keep
+    sums exact whatever order they are added in. Rollups for the first day only."""
+    keys = [metrics.series_key("m", source, {}) for source in SOURCES]
+    rows = []
+    with database.transaction() as session:
+        ids = metrics.resolve_series(session, keys)
+        for n, key in enumerate(keys):
+            total = 0.0
+            at = T0
+            while at < T0 + timedelta(days=3):
+                total = 0.0 if rng.random() < 0.002 else total + rng.randrange(0, 40)
+                rows.append((ids[key], at, total + n))
+                at += timedelta(seconds=rng.choice((10, 10, 20, 45, 300, 900)))
+        metrics.write_points(session, rows)
+    with database.transaction() as session:
+        rollups.refresh(session, limit=3 * 24)
+
+
+def ingest(app: Flask, points: list[tuple[str, datetime, float]]) -> None:
+    body = [
+        {"name": "m", "source": source, "value": value, "timestamp": ts.isoformat()}
+        for source, ts, value in points
+    ]
+    response = app.test_client().post("/api/v1/metrics", json=body, headers=bearer(app, "ingest"))
+    assert response.status_code == 201, response.get_json()
+
+
+def uncached(spec: Query, window: TimeRange, points: int, prefer_m4: bool) -> engine.QueryResult:
+    with database.transaction() as session:
+        return engine.query(session, spec, window, points, prefer_m4=prefer_m4)
+
+
+def check_all(agg: str) -> dict[Any, engine.QueryResult]:
+    """Every window, grouped and not, M4 and buckets: cached equals uncached."""
+    answers = {}
+    for index, (window, points) in enumerate(WINDOWS):
+        for group_by in ([], ["source"]):
+            for prefer_m4 in (False, True):
+                spec = Query(metric="m", agg=agg, group_by=group_by)
+                cached = panel_query(spec, window, points, prefer_m4=prefer_m4)
+                expected = uncached(spec, window, points, prefer_m4)
+                label = (agg, index, tuple(group_by), prefer_m4)
+                assert cached.series == expected.series, label
+                assert (cached.start, cached.end, cached.step, cached.mode) == (
+                    expected.start, expected.end, expected.step, expected.mode,
+                ), label  # fmt: skip
+                assert cached.series, label
+                answers[label] = cached
+    return answers
+
+
+@pytest.mark.parametrize("agg", AGGREGATIONS)
+def test_cached_equals_uncached_through_late_duplicate_and_out_of_order_writes(
+    ctx: Flask, agg: str
+) -> None:
+    rng = random.Random(AGGREGATIONS.index(agg))
+    seed(rng)
+    check_all(agg)
+    again = check_all(agg)
+    assert all(result.cached for result in again.values())
+    # Late points into old hours, out of order, on a block edge and across a day edge;
+    # a duplicate of an existing timestamp (last write wins); a new series in a group.
+    ingest(ctx, [
+        ("b", T0 + timedelta(days=1, hours=5, minutes=30, seconds=1), 5000.0),
+        ("a", T0 + timedelta(hours=23, minutes=59, seconds=59), 7.0),
+        ("a", T0 + timedelta(days=1), 3.0),
+        ("c", T0 + timedelta(hours=2), 123.0),
+        ("c", T0 + timedelta(hours=2), 124.0),
+        ("a", T0, 999.0),
+    ])  # fmt: skip
+    ingest(ctx, [("b", T0 + timedelta(days=1, hours=5, minutes=30, seconds=1), 5001.0)])
+    check_all(agg)
+    with database.transaction() as session:  # the worker catches up: rollups from now on
+        rollups.refresh(session)
+    check_all(agg)
+
+
+def test_a_late_write_recomputes_only_the_blocks_it_touches(ctx: Flask) -> None:
+    seed(random.Random(9))
+    window, points = WINDOWS[0]
+    spec = Query(metric="m", agg="max", group_by=["source"])
+    first = panel_query(spec, window, points)
+    assert not first.cached and {b.kind for b in first.blocks} == {"block"}
+    late = T0 + timedelta(days=1, hours=5, minutes=30)
+    ingest(ctx, [("b", late, 5000.0)])
+    after = panel_query(spec, window, points)
+    recomputed = [b for b in after.blocks if not b.cached]
+    assert [(b.start, b.end) for b in recomputed] == [
+        (T0.replace(second=0) + timedelta(days=1), T0.replace(second=0) + timedelta(days=2))
+    ]
+    assert 5000.0 in after.series[1].values and 5000.0 not in first.series[1].values
+    assert after.series == uncached(spec, window, points, False).series
+
+
+def test_summaries_and_histograms_equal_uncached_after_late_writes(ctx: Flask) -> None:
+    seed(random.Random(4))
+    spec = Query(metric="m", agg="avg", group_by=["source"])
+
+    def check() -> None:
+        for window, points in WINDOWS:
+            cached = panel_summary(spec, window)
+            with database.transaction() as session:
+                expected = engine.summarize(session, spec, window)
+            assert cached.summaries == expected.summaries
+            assert (cached.start, cached.end) == (expected.start, expected.end)
+            heat = panel_histogram(spec, window, points, 12)
+            step = engine.bucket_step(spec, window.span, points)
+            with database.transaction() as session:
+                plain = histograms.histogram(
+                    session, spec, aligned_range(window, step), points, 12, step=step
+                )
+            assert (heat.times, heat.edges, heat.counts) == (plain.times, plain.edges, plain.counts)
+
+    check()
+    check()
+    ingest(ctx, [("a", T0 + timedelta(hours=22, minutes=1), 10_000.0),
+                 ("c", T0 + timedelta(days=1, hours=1), -5.0)])  # fmt: skip
+    check()
+
+
+def test_recent_writes_recompute_only_the_tail(ctx: Flask) -> None:
+    now = datetime.now(UTC)
+    start = now - timedelta(hours=3)
+    ingest(ctx, [("a", start + timedelta(minutes=i), float(i % 17)) for i in range(175)])
+    window = TimeRange(start, now)
+    spec = Query(metric="m", agg="avg")
+    first = panel_query(spec, window, 180)
+    assert first.blocks[-1].kind == "tail" and any(b.kind == "block" for b in first.blocks)
+    assert panel_query(spec, window, 180).cached  # no write: the tail is cached too
+    ingest(ctx, [("a", now - timedelta(seconds=30), 40.0)])
+    after = panel_query(spec, window, 180)
+    assert [b.kind for b in after.blocks if not b.cached] == ["tail"]
+    assert after.series == uncached(spec, window, 180, False).series
+    assert after.series[0].values[-1] == 40.0
+
+
+def test_ranges_split_into_days_hours_ten_minutes_and_a_short_tail() -> None:
+    from db import blocks
+
+    now = datetime(2026, 5, 1, 12, 34, 56, tzinfo=UTC)
+    window = TimeRange(
+        datetime(2026, 4, 1, 9, 40, tzinfo=UTC), datetime(2026, 5, 1, 12, 35, tzinfo=UTC)
+    )
+    pieces = blocks.plan(
+        window, timedelta(minutes=5), now - timedelta(minutes=5), whole_blocks=True
+    )
+    lengths = [p.end - p.start for p in pieces]
+    assert lengths[:3] == [timedelta(minutes=10)] * 2 + [timedelta(hours=1)]
+    assert lengths.count(timedelta(days=1)) == 29 and pieces[-1].fresh
+    assert pieces[-1].start == datetime(2026, 5, 1, 12, 20, tzinfo=UTC)  # 15 min of tail
+    assert all(a.end == b.start for a, b in pairwise(pieces))
+    late = blocks.written_keys(["m"], [("m", datetime(2026, 4, 3, 7, 15, tzinfo=UTC))])
+    assert sorted(k.split(":")[2] for k in late if k.startswith("genb:")) == [
+        "3600",
+        "600",
+        "86400",
+    ]
+    # A step no block length holds (days), and a range entirely after the horizon: one piece.
+    assert len(blocks.plan(window, timedelta(days=2), now, whole_blocks=True)) == 1
+    recent = TimeRange(now - timedelta(minutes=3), now)
+    assert blocks.plan(recent, None, now - timedelta(minutes=5), whole_blocks=False) == [
+        blocks.Piece(recent.start, recent.end)
+    ]
+
+
+def test_a_tail_grace_shares_the_tail_until_it_ends(database_url: str) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(database_url, CACHE_TAIL_GRACE=10**9)  # one grace period for this test
+    now = datetime.now(UTC)
+    with app.app_context():
+        ingest(app, [("a", now - timedelta(minutes=2), 1.0)])
+        window = TimeRange(now - timedelta(hours=1), now)
+        first = panel_query(Query(metric="m", agg="max"), window, 60)
+        ingest(app, [("a", now - timedelta(minutes=1), 9.0)])
+        shared = panel_query(Query(metric="m", agg="max"), window, 60)
+    assert shared.cached and shared.series == first.series  # 9.0 not seen yet: by design
