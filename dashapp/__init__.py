@@ -17,7 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``config`` overrides environment settings (``DATABASE_URL``, ``REDIS_URL``, ...);
     any other upper-case key goes straight into ``app.config`` (tests use this).
     """
-    from dashapp import api, cli
+    from dashapp import api, cli, outage
     from dashapp.auth import csrf, init_auth
     from dashapp.cache import init_cache
     from dashapp.commands.ingest import SeriesIdCache
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app, settings.database_url, settings.statement_timeout_ms)
     init_cache(app, settings, app.config.get("CACHE_KEY_PREFIX", "dashapp:"))
     api.init_app(app)
+    outage.init_app(app)
     init_auth(app)
     csrf.exempt(api.blueprint)  # the API authenticates with tokens, not cookies
     cli.init_app(app)

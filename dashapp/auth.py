@@ -123,7 +123,7 @@ def authenticate(username: str, password: str) -> SessionUser | None:
 _DUMMY_HASH = generate_password_hash("not a password")
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths may be redirected to after logging in."""
     if not target:
         return "/"
@@ -137,7 +137,7 @@ def _safe_next(target: str | None) -> str:
 def login() -> Response | str:
     """The login form; a successful POST starts a session and goes where the user was going."""
     error = None
-    next_path = _safe_next(request.values.get("next"))
+    next_path = safe_next(request.values.get("next"))
     status = 200
     if request.method == "POST" and not _login_allowed():
         error, status = "Too many attempts from your address: try again in a minute.", 429

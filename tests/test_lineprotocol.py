@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from dashapp.core.points import IngestError
 from flask import Flask
 from flask.testing import FlaskClient
 
 from dashapp.core.lineprotocol import parse, parse_line
+from dashapp.core.points import IngestError
 from tests.conftest import bearer
 from tests.test_api_ingest import points_in, stored
 
