@@ -11,11 +11,13 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True) -> Flask:
     """Build the Flask server that owns the Dash app and the REST API.
 
     ``config`` overrides environment settings (``DATABASE_URL``, ``REDIS_URL``, ...);
     any other upper-case key goes straight into ``app.config`` (tests use this).
+    ``signing=False`` is for commands that sign nothing: they need no SECRET_KEY.
+    Raises :class:`dashapp.settings.ConfigError` (one line) for bad settings.
     """
     from dashapp import api, cli, outage
     from dashapp.auth import csrf, init_auth
@@ -29,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.update(
-        SECRET_KEY=resolve_secret_key(settings, Path(app.instance_path)),
+        SECRET_KEY=resolve_secret_key(settings, Path(app.instance_path), signing=signing),
         MAX_CONTENT_LENGTH=settings.max_content_length,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
