@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True)
     ``signing=False`` is for commands that sign nothing: they need no SECRET_KEY.
     Raises :class:`dashapp.settings.ConfigError` (one line) for bad settings.
     """
-    from dashapp import api, cli, outage
+    from dashapp import api, cli, outage, pages
     from dashapp.auth import csrf, init_auth
     from dashapp.cache import init_cache
     from dashapp.commands.ingest import SeriesIdCache
@@ -41,6 +42,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True)
     app.extensions["dashapp.settings"] = settings
     app.extensions["dashapp.series_ids"] = SeriesIdCache()
 
+    if settings.trusted_proxies:
+        # Client addresses (rate limits, logs) and the scheme from the proxies' headers;
+        # only as many hops as there are proxies, so clients cannot forge their address.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     database.init_app(app, settings.database_url, settings.statement_timeout_ms)
     init_cache(app, settings, app.config.get("CACHE_KEY_PREFIX", "dashapp:"))
     api.init_app(app)
@@ -49,4 +55,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True)
     csrf.exempt(api.blueprint)  # the API authenticates with tokens, not cookies
     cli.init_app(app)
     init_dash(app)
+    pages.init_app(app)
     return app

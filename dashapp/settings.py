@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     cache_timeout: int = 600
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
+    # How many reverse proxies in front set X-Forwarded-For/-Proto (0: trust none).
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
 
     @field_validator("database_url")
     @classmethod
