@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)
     secure_cookies: bool | None = None  # unset: on in production, off in development
     login_rate_limit: str = "10/minute"
+    # Longest a login lasts (server-side, and the "keep me logged in" cookie).
+    session_lifetime_days: float = Field(default=14, gt=0, le=366)
     admin_password: str | None = None
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
