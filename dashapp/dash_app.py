@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from callbacks import register_all
 from dashapp import PROJECT_ROOT
 from dashapp.auth import current_role, current_username
+from dashapp.security import init_security_headers
 from layouts.shell import app_shell
 
 
@@ -32,6 +33,8 @@ def init_dash(server: Flask) -> Dash:
     app.layout = _shell_for_request
     register_all(app)
     _finish_setup(app, server)
+    # After every callback is registered: the hashes cover Dash's inline scripts.
+    init_security_headers(server, server.extensions["dashapp.settings"], app.csp_hashes())
     server.extensions["dashapp.dash"] = app
     return app
 

@@ -74,3 +74,22 @@ def test_a_missing_dashboard_page_is_a_404(app: Flask) -> None:
     assert client.get("/no/such/page").status_code == 404
     client.delete("/api/v1/dashboards/service-health", headers=bearer(app, "admin"))
     assert client.get("/d/service-health").status_code == 404
+
+
+def test_security_headers_on_pages_and_the_api(app: Flask) -> None:
+    # Issue 10 item 2: none of these were sent before.
+    client = app.test_client()
+    for path in ("/", "/login", "/d/anything", "/api/v1/health", "/api/docs"):
+        headers = client.get(path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, path
+        script_src = next(p for p in policy.split("; ") if p.startswith("script-src"))
+        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+        assert "'sha256-" in script_src  # Dash's inline scripts, by hash
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in headers  # dev: plain HTTP
+    secure = make_app(app.config["DATABASE_URL"], SECURE_COOKIES=True)
+    response = secure.test_client().get("/", base_url="https://dashapp.example")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]

@@ -313,3 +313,16 @@ def test_the_viewport_the_browser_reports_is_clamped() -> None:
 
     assert max_points(PANELS["cpu"], 10**7) == max_points(PANELS["cpu"], 8000)
     assert max_points(PANELS["cpu"], 50) == max_points(PANELS["cpu"], None)
+
+
+LINK_NAME = '<a href="https://evil.example/">Session expired</a> %{y}'
+
+
+def test_names_from_data_are_text_in_charts() -> None:
+    # Issue 10 item 4: plotly drew this name as a clickable link in legends and hovers.
+    figure = timeseries_figure(PANELS["requests"], [result(line(LINK_NAME, [1]), line("b", [2]))])
+    trace = figure["data"][0]
+    assert trace["name"] == ('&lt;a href="https://evil.example/"&gt;Session expired&lt;/a&gt; %{y}')
+    assert "evil" not in trace["hovertemplate"] and "<a" not in str(figure)
+    bars = bar_figure(PANELS["rps-by-host"], from_buckets(result(line(LINK_NAME, [1]))))
+    assert "<a" not in str(bars) and bars["data"][0]["x"][0].startswith("&lt;a href")
