@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     cache_timeout: int = 600
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
+    # Dash callbacks (the browser's data requests), per user or client address.
+    dash_rate_limit: str = "50/second;1500/minute"
+    # Ad-hoc panels (editor drafts and previews), per user, on top of DASH_RATE_LIMIT.
+    adhoc_rate_limit: str = "5/second;120/minute"
+    # Most series x points one panel request may ask for.
+    callback_cost_limit: int = Field(default=250_000, ge=1000)
     # How many reverse proxies in front set X-Forwarded-For/-Proto (0: trust none).
     trusted_proxies: int = Field(default=0, ge=0, le=10)
 

@@ -81,7 +81,10 @@ def test_chart_panel_frame_holds_graph_status_spec_and_actions() -> None:
     assert frame.id == ids.grid_item("cpu")
     assert find(frame, lambda c: isinstance(c, dcc.Graph)).id == ids.panel_graph("cpu")
     store = find(frame, lambda c: getattr(c, "id", None) == ids.panel_spec("cpu"))
-    assert store.data["queries"][0]["metric"] == "cpu.usage"
+    assert store.data["draft"]["queries"][0]["metric"] == "cpu.usage"  # an editor's draft
+    saved = panel_frame(panel, stored=("ops", 3))
+    store = find(saved, lambda c: getattr(c, "id", None) == ids.panel_spec("cpu"))
+    assert store.data == {"id": "cpu", "dashboard": "ops", "version": 3}  # no queries
     assert find(frame, lambda c: getattr(c, "id", None) == ids.panel_status("cpu")) is not None
     for action in (ids.PANEL_INSPECT, ids.PANEL_FULLSCREEN):
         assert find(frame, lambda c, a=action: getattr(c, "id", None) == ids.panel_part(a, "cpu"))
