@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # Dash callbacks (the browser's data requests), per user or client address.
     dash_rate_limit: str = "50/second;1500/minute"
     # Ad-hoc panels (editor drafts and previews), per user, on top of DASH_RATE_LIMIT.
-    adhoc_rate_limit: str = "5/second;120/minute"
+    adhoc_rate_limit: str = "10/second;300/minute"
     # Most series x points one panel request may ask for.
     callback_cost_limit: int = Field(default=250_000, ge=1000)
     # How many reverse proxies in front set X-Forwarded-For/-Proto (0: trust none).

@@ -42,22 +42,26 @@ def stored_source(slug: str, version: int, panel_id: str) -> dict[str, Any]:
     return {"id": panel_id, "dashboard": slug, "version": version}
 
 
-def draft_source(panel_document: dict[str, Any]) -> dict[str, Any]:
-    """A panel store's data in the editor: the unsaved spec (runs for editors only)."""
-    return {"id": panel_document.get("id"), "draft": panel_document}
+def draft_source(panel_document: dict[str, Any], stored: Stored | None = None) -> dict[str, Any]:
+    """A panel store's data in the editor: the unsaved spec (runs for editors only), and
+    the saved version it was edited from (an unchanged panel runs as the saved one)."""
+    source = {"id": panel_document.get("id"), "draft": panel_document}
+    if stored is not None:
+        source.update(dashboard=stored[0], version=stored[1])
+    return source
 
 
 def panel_frame(panel: Any, editing: bool = False, stored: Stored | None = None) -> html.Div:
     """One panel in the grid: a titled card whose body a callback fills with data.
 
     ``stored`` (the saved version shown) makes its data callback load the panel from
-    the server; without it the panel is an editor's draft.
+    the server; while ``editing`` (or without it) the panel is an editor's draft.
     """
     header = _edit_header(panel) if editing else _header(panel)
-    if stored is not None:
+    if stored is not None and not editing:
         source = stored_source(*stored, panel.id)
     else:
-        source = draft_source(panel.model_dump(mode="json", by_alias=True))
+        source = draft_source(panel.model_dump(mode="json", by_alias=True), stored)
     return html.Div(
         id=ids.grid_item(panel.id),
         className=f"panel panel-{panel.type}",
@@ -172,8 +176,8 @@ def _body(panel: Any, source: dict[str, Any]) -> list[Any]:
 def grid_children(
     spec: DashboardSpec, editing: bool = False, stored: Stored | None = None
 ) -> list[html.Div]:
-    """The grid's panels (of the saved version ``stored``, or drafts while editing)."""
-    return [panel_frame(panel, editing, None if editing else stored) for panel in spec.panels]
+    """The grid's panels (of the saved version ``stored``; drafts of it while editing)."""
+    return [panel_frame(panel, editing, stored) for panel in spec.panels]
 
 
 def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:

@@ -193,3 +193,17 @@ def test_the_panel_editor_preview_is_for_editors(demo: Flask) -> None:
     with demo.test_request_context():
         refused = _draw(panel, LAST_HOUR, 1600)
     assert refused.children.startswith("Only editors can run unsaved panels")
+
+
+def test_unchanged_drafts_run_as_the_saved_panel(database_url: str) -> None:
+    # Opening a big dashboard in the editor must not be a burst of ad-hoc queries.
+    app = seeded(make_app(database_url, ADHOC_RATE_LIMIT="1/minute"))
+    saved = draft_source(CPU, stored=(DEMO_SLUG, 1))
+    changed = draft_source(GREEDY, stored=(DEMO_SLUG, 1))
+    editor, editor_token = client_as(app, "editor")
+    assert [outcome(forge_chart(editor, editor_token, saved)[1]) for _ in range(3)] == ["drawn"] * 3
+    assert outcome(forge_chart(editor, editor_token, changed)[1]) == "drawn"  # its one
+    assert outcome(forge_chart(editor, editor_token, changed)[1]).startswith("Too many")
+    viewer, viewer_token = client_as(app, "viewer")
+    assert outcome(forge_chart(viewer, viewer_token, saved)[1]) == "drawn"
+    assert outcome(forge_chart(viewer, viewer_token, changed)[1]).startswith("Only editors")
