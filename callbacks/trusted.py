@@ -123,7 +123,8 @@ def _stored_spec(slug: str, version: int) -> DashboardSpec:
 def check_variables(
     spec: DashboardSpec, variables: Mapping[str, Sequence[str]] | None
 ) -> dict[str, list[str]]:
-    """Variables of ``spec`` with values among those each offers ("All" is empty)."""
+    """Variables of ``spec`` with values among those each offers or defaults to ("All"
+    is empty); names that are not the dashboard's are dropped."""
     checked: dict[str, list[str]] = {}
     defined = {variable.name: variable for variable in spec.variables}
     for name, values in (variables or {}).items():
@@ -134,7 +135,7 @@ def check_variables(
             raise PanelProblem(f"Variable {name}: too many values.")
         picked = [value for value in values if value != ALL_CHOICE]
         if picked:
-            offered = set(variable_values(variable.key, variable.metric))
+            offered = {*variable_values(variable.key, variable.metric), *variable.default}
             unknown = [value for value in picked if value not in offered]
             if unknown:
                 raise PanelProblem(f"Variable {name}: {unknown[0]!r} is not one of its values.")
