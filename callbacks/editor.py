@@ -143,7 +143,9 @@ def edit(**args: Any) -> dict[str, Any]:
     }  # fmt: skip
     spec = _lenient(draft) if step.regrid else None
     if spec is not None:
-        out["grid"], out["layout"] = grid_children(spec, editing=True), grid_layout(spec)
+        edited_from = (base["slug"], base["version"])
+        out["grid"] = grid_children(spec, editing=True, stored=edited_from)
+        out["layout"] = grid_layout(spec)
     if step.regrid or kind in (ids.VARIABLE_ADD, ids.VARIABLE_REMOVE):
         out["rows"] = variable_rows(draft, catalog()["metrics"])
     return out

@@ -7,7 +7,7 @@ from typing import Any
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.panels import PANEL_ADAPTER, PanelProblem, guard_query, parse_panel
+from callbacks.panels import PanelProblem, guard_query, panel_request
 from dashapp.core.export import panel_csv
 from db.panels import load_panel
 from layouts import ids
@@ -74,13 +74,14 @@ def inspect(
     if ctx.triggered_id == ids.INSPECT_CLOSE:
         return CLOSED, [], no_update
     panel_id = _clicked_panel()
-    document = next(d for d in [*chart_documents, *table_documents] if d["id"] == panel_id)
+    documents = [*chart_documents, *table_documents]
+    document = next((d for d in documents if isinstance(d, dict) and d.get("id") == panel_id), None)
     try:
-        panel, window = parse_panel(document, time_range)
+        panel, window, variables = panel_request(document, time_range, variables, viewport)
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem as problem:
         return OPEN, [str(problem)], document
-    return OPEN, inspect_body(PANEL_ADAPTER.validate_python(document), data), document
+    return OPEN, inspect_body(panel, data), document
 
 
 def download_csv(
@@ -94,7 +95,7 @@ def download_csv(
     if not document:
         raise PreventUpdate
     try:
-        panel, window = parse_panel(document, time_range)
+        panel, window, variables = panel_request(document, time_range, variables, viewport)
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem:
         raise PreventUpdate from None

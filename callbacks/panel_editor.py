@@ -12,7 +12,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.editor import queries_from_states, values_by_name
-from callbacks.panels import PanelProblem, guard_query, parse_panel
+from callbacks.panels import PanelProblem, guard_query, parse_window
+from callbacks.trusted import check_cost, require_adhoc
 from dashapp.core import forms
 from db.cached import catalog
 from db.panels import load_panel
@@ -152,7 +153,9 @@ def _draw(panel: Any, time_range: dict[str, str], viewport: int | None) -> Any:
     if panel.type == "text":
         return dcc.Markdown(panel.options.content, dangerously_allow_html=False)
     try:
-        _, window = parse_panel(panel.model_dump(mode="json", by_alias=True), time_range)
+        require_adhoc()  # a preview runs whatever the form says: editors only, rate-limited
+        check_cost(panel, viewport)
+        window = parse_window(time_range)
         data = guard_query(lambda: load_panel(panel, window, {}, viewport))
     except PanelProblem as problem:
         return html.Div(str(problem), className="panel-message error")

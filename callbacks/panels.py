@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from callbacks.trusted import PanelProblem, check_cost, resolve
 from dashapp.core.panel_data import PanelData, max_points
-from dashapp.core.spec import Panel, TimeseriesPanel
+from dashapp.core.spec import TimeseriesPanel
 from dashapp.core.timerange import TimeRange, resolve_range
 from db.cached import panel_query
 from db.engine import is_timeout
@@ -28,7 +28,6 @@ from layouts.theme import empty_figure
 
 log = logging.getLogger(__name__)
 TAIL_MAX_POINTS = 1_000_000  # with the interval forced to the step, this never binds
-PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
 VIEW_INPUTS = (
     Input(ids.TIME_RANGE, "data"),
     Input(ids.VARIABLES, "data"),
@@ -37,14 +36,6 @@ VIEW_INPUTS = (
     Input(ids.THEME, "data"),
     State(ids.VIEWPORT, "data"),
 )
-
-
-class PanelProblem(Exception):
-    """A panel cannot be drawn; the message is shown inside it."""
-
-    def __init__(self, message: str, kind: str = "error") -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def register(app: Dash) -> None:
@@ -92,7 +83,7 @@ def update_chart(
     """Draw a chart panel, or append new points to it on an auto-refresh tick."""
     theme = theme or "light"
     try:
-        panel, window = parse_panel(panel_document, time_range)
+        panel, window, variables = panel_request(panel_document, time_range, variables, viewport)
         if ctx.triggered_id == ids.AUTO_REFRESH and isinstance(panel, TimeseriesPanel) and meta:
             patched = _tail_patch(panel, meta, window, variables)
             if patched is not None:
@@ -151,7 +142,7 @@ def update_table(
         sort = next_sort(sort, trigger["column"])
     classes = header_classes(sort)
     try:
-        panel, window = parse_panel(panel_document, time_range)
+        panel, window, variables = panel_request(panel_document, time_range, variables, viewport)
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem as problem:
         return [], _message(str(problem), problem.kind), "", sort, classes
@@ -161,15 +152,25 @@ def update_table(
     return table_body(panel, rows), None, _hidden_note(data), sort, classes
 
 
-def parse_panel(
-    panel_document: dict[str, Any], time_range: dict[str, str]
-) -> tuple[Any, TimeRange]:
-    """The validated panel and resolved time range, or a PanelProblem saying what is wrong."""
+def panel_request(
+    source: dict[str, Any] | None,
+    time_range: dict[str, str] | None,
+    variables: dict[str, list[str]] | None,
+    viewport: int | None,
+) -> tuple[Any, TimeRange, dict[str, list[str]]]:
+    """What a panel request may run: the panel (loaded by reference, or an editor's
+    draft), the resolved time range and the checked variables; PanelProblem if refused."""
+    panel, checked = resolve(source, variables)
+    check_cost(panel, viewport)
+    return panel, parse_window(time_range), checked
+
+
+def parse_window(time_range: dict[str, str] | None) -> TimeRange:
+    """The resolved time range, or a PanelProblem saying what is wrong with it."""
     try:
-        panel = PANEL_ADAPTER.validate_python(panel_document)
-        return panel, resolve_range(time_range["from"], time_range["to"])
-    except (ValidationError, ValueError, KeyError, TypeError) as error:
-        raise PanelProblem(f"Invalid panel or time range: {error}") from None
+        return resolve_range(time_range["from"], time_range["to"])  # type: ignore[index]
+    except (ValueError, KeyError, TypeError) as error:
+        raise PanelProblem(f"Invalid time range: {error}") from None
 
 
 def guard_query(load: Callable[[], Any]) -> Any:

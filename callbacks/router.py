@@ -13,6 +13,7 @@ from dashapp.core.view_state import default_view, parse_view
 from dashapp.extensions import database
 from db import dashboards
 from db.cached import catalog, variable_values
+from db.migrate import is_unmigrated
 from layouts import ids
 from layouts.dashboard import dashboard_page
 from layouts.history import history_page
@@ -42,8 +43,8 @@ def filter_dashboards(search: str | None) -> object:
     try:
         with database.transaction() as session:
             listed = dashboards.list_dashboards(session, search or "")
-    except SQLAlchemyError:
-        return html.P("The database is unreachable right now; try again in a moment.")
+    except SQLAlchemyError as error:
+        return html.P(_database_problem(error))
     return dashboard_cards(listed, search or "")
 
 
@@ -68,8 +69,14 @@ def render_page(pathname: str | None, search: str | None) -> html.Div:
         return not_found(path)
     except SpecError as error:
         return error_page(f"This dashboard's spec is invalid: {error}")
-    except SQLAlchemyError:
-        return error_page("The database is unreachable right now; try again in a moment.")
+    except SQLAlchemyError as error:
+        return error_page(_database_problem(error))
+
+
+def _database_problem(error: SQLAlchemyError) -> str:
+    if is_unmigrated(error):
+        return "The database is not migrated: run `dashapp db upgrade`."
+    return "The database is unreachable right now; try again in a moment."
 
 
 def _home() -> html.Div:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -30,12 +31,15 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from limits import parse as parse_limit
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashapp.api.limits import limit_scope
+from dashapp.commands import sessions as session_commands
 from dashapp.commands.errors import Forbidden, Unauthenticated
 from dashapp.commands.users import hash_password as hash_password  # re-exported
 from dashapp.core.permissions import Actor, Role
+from dashapp.core.records import User
 from dashapp.extensions import database
 from dashapp.settings import current_settings
-from db import users
+from db import sessions, users
 
 CSRF_COOKIE = "_csrf_token"
 # Paths anyone may load, logged in or not (the login page and what it needs).
@@ -48,31 +52,35 @@ blueprint = Blueprint("auth", __name__, template_folder="templates")
 
 @dataclass(frozen=True)
 class SessionUser:
-    """The logged-in user as Flask-Login sees it; its id embeds the session version."""
+    """The logged-in user as Flask-Login sees it; its id is a server-side session token.
+
+    The cookie holds only the token: logging out deletes its row (:mod:`db.sessions`),
+    so a copy of the cookie taken before is dead too; a role change, disable or new
+    password ends all of the account's sessions.
+    """
 
     id: int
     username: str
     role: str
-    session_version: int
+    token: str
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
 
     def get_id(self) -> str:
-        """``id:session_version``, so bumping the version invalidates existing sessions."""
-        return f"{self.id}:{self.session_version}"
+        """The session token (what Flask-Login keeps in the cookie)."""
+        return self.token
 
 
 @login_manager.user_loader
-def _load_user(identity: str) -> SessionUser | None:
-    user_id, _, version = identity.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+def _load_user(token: str) -> SessionUser | None:
+    if not token or len(token) > 100:
         return None
     with database.transaction() as session:
-        user = users.get_user(session, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+        user = sessions.load(session, token)
+    if user is None:
         return None
-    return SessionUser(user.id, user.username, user.role, user.session_version)
+    return SessionUser(user.id, user.username, user.role, token)
 
 
 def new_password() -> str:
@@ -107,8 +115,8 @@ def _refused(error: Unauthenticated | Forbidden) -> Response:
     return Response(str(error), status=error.status, mimetype="text/plain")
 
 
-def authenticate(username: str, password: str) -> SessionUser | None:
-    """The user for valid, active credentials."""
+def authenticate(username: str, password: str) -> User | None:
+    """The account for valid, active credentials."""
     with database.transaction() as session:
         found = users.credentials(session, username)
     if found is None or not found.user.active:
@@ -116,14 +124,13 @@ def authenticate(username: str, password: str) -> SessionUser | None:
         return None
     if not check_password_hash(found.password_hash, password):
         return None
-    user = found.user
-    return SessionUser(user.id, user.username, user.role, user.session_version)
+    return found.user
 
 
 _DUMMY_HASH = generate_password_hash("not a password")
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths may be redirected to after logging in."""
     if not target:
         return "/"
@@ -137,14 +144,17 @@ def _safe_next(target: str | None) -> str:
 def login() -> Response | str:
     """The login form; a successful POST starts a session and goes where the user was going."""
     error = None
-    next_path = _safe_next(request.values.get("next"))
+    next_path = safe_next(request.values.get("next"))
     status = 200
     if request.method == "POST" and not _login_allowed():
         error, status = "Too many attempts from your address: try again in a minute.", 429
     elif request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
+            lifetime = timedelta(days=current_settings().session_lifetime_days)
+            token = session_commands.start(user, lifetime)
+            session_user = SessionUser(user.id, user.username, user.role, token)
+            login_user(session_user, remember=bool(request.form.get("remember")))
             return redirect(next_path)
         error, status = "Wrong username or password.", 401
     return render_template("login.html", error=error, next=next_path), status  # type: ignore[return-value]
@@ -152,7 +162,9 @@ def login() -> Response | str:
 
 @blueprint.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session, on the server too: a copy of the cookie no longer works."""
+    if current_user.is_authenticated:
+        session_commands.end(ui_actor(), current_user.token)
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -162,7 +174,7 @@ def _login_allowed() -> bool:
     limiter = current_app.extensions["dashapp.limiter"]
     allowed = parse_limit(current_settings().login_rate_limit)
     try:
-        return limiter.limiter.hit(allowed, "login", request.remote_addr or "unknown")
+        return limiter.limiter.hit(allowed, limit_scope("login"), request.remote_addr or "unknown")
     except Exception:  # the limit store is down: logging in still works
         return True
 
@@ -194,6 +206,7 @@ def init_auth(app: Flask) -> None:
         REMEMBER_COOKIE_SECURE=settings.cookies_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.session_lifetime_days),
         WTF_CSRF_TIME_LIMIT=None,
     )
     login_manager.init_app(app)

@@ -9,6 +9,7 @@ import time
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy.exc import DBAPIError, OperationalError
 from tqdm import tqdm
 
 from dashapp.cli_tokens import tokens_group
@@ -136,16 +137,41 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens_group)
 
 
+# Commands that sign nothing (no sessions, no CSRF tokens) and so need no SECRET_KEY.
+UNSIGNED_COMMANDS = frozenset({"db", "tokens", "users"})
+UPGRADE_HINT = "the database is not migrated: run `dashapp db upgrade`"
+
+
+def _subcommand(argv: list[str]) -> str | None:
+    """The first word of the command line that is not an option (``dashapp users list``)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def _create_app() -> Flask:
     """The app for a command; configuration problems read as messages, not tracebacks."""
     from dashapp import create_app
 
     try:
-        return create_app()
-    except RuntimeError as error:
+        return create_app(signing=_subcommand(sys.argv[1:]) not in UNSIGNED_COMMANDS)
+    except RuntimeError as error:  # ConfigError: one line naming the variable
         raise click.ClickException(str(error)) from None
+
+
+class DashappGroup(FlaskGroup):
+    """Flask's CLI group; a command on an unmigrated database says how to migrate it."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command, turning "no such table" into the `dashapp db upgrade` hint."""
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            if migrate.is_unmigrated(error):
+                raise click.ClickException(UPGRADE_HINT) from None
+            if isinstance(error, OperationalError):
+                raise click.ClickException(f"the database is unreachable: {error.orig}") from None
+            raise
 
 
 def main() -> None:
     """Entry point of the ``dashapp`` console script."""
-    FlaskGroup(create_app=_create_app, add_version_option=False, help=__doc__)()
+    DashappGroup(create_app=_create_app, add_version_option=False, help=__doc__)()

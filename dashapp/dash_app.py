@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from dash import Dash
-from flask import Flask
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import generate_csrf
+from limits import parse_many
 
 from callbacks import register_all
 from dashapp import PROJECT_ROOT
+from dashapp.api.limits import limit_scope
 from dashapp.auth import current_role, current_username
+from dashapp.security import init_security_headers
+from dashapp.settings import current_settings
 from layouts.shell import app_shell
 
 
@@ -32,6 +39,9 @@ def init_dash(server: Flask) -> Dash:
     app.layout = _shell_for_request
     register_all(app)
     _finish_setup(app, server)
+    # After every callback is registered: the hashes cover Dash's inline scripts.
+    init_security_headers(server, server.extensions["dashapp.settings"], app.csp_hashes())
+    server.before_request(limit_callbacks)
     server.extensions["dashapp.dash"] = app
     return app
 
@@ -45,3 +55,26 @@ def _finish_setup(app: Dash, server: Flask) -> None:
     """
     with server.test_request_context("/"):
         app._setup_server()
+
+
+CALLBACK_PATH = "/_dash-update-component"
+
+
+def limit_callbacks() -> Response | None:
+    """DASH_RATE_LIMIT on Dash's callback route, per user (else client address): every
+    panel request is a query, so scripts cannot hammer the database through the page."""
+    if request.path != CALLBACK_PATH:
+        return None
+    limiter = current_app.extensions["dashapp.limiter"].limiter
+    key = current_username() or request.remote_addr or "unknown"
+    for limit in parse_many(current_settings().dash_rate_limit):
+        try:
+            if limiter.hit(limit, limit_scope("dash"), key):
+                continue
+            reset_at, _ = limiter.get_window_stats(limit, limit_scope("dash"), key)
+        except Exception:  # the limit store is down: the page keeps working
+            return None
+        response = Response("Too many requests: wait a moment.", 429, mimetype="text/plain")
+        response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+        return response
+    return None

@@ -7,17 +7,31 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/dashapp.db"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "please-change"})
+DATABASE_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql+psycopg": "postgresql+psycopg",
+    # The usual spellings of PostgreSQL URLs mean dashapp's driver, psycopg 3.
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message is one line naming the variable."""
 
 
 class Settings(BaseSettings):
     """Runtime configuration; every field maps to an upper-case environment variable."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+    # An empty variable (DATABASE_URL=) means unset, as in most 12-factor tools.
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     dashapp_env: Literal["development", "production", "test"] = "production"
     database_url: str = DEFAULT_DATABASE_URL
@@ -30,6 +44,8 @@ class Settings(BaseSettings):
     max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)
     secure_cookies: bool | None = None  # unset: on in production, off in development
     login_rate_limit: str = "10/minute"
+    # Longest a login lasts (server-side, and the "keep me logged in" cookie).
+    session_lifetime_days: float = Field(default=14, gt=0, le=366)
     admin_password: str | None = None
     redis_socket_timeout: float = 0.25
     cache_timeout: int = 600
@@ -43,6 +59,49 @@ class Settings(BaseSettings):
     meanwhile (0: every write is seen by the next query)."""
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
+    # Dash callbacks (the browser's data requests), per user or client address.
+    dash_rate_limit: str = "50/second;1500/minute"
+    # Ad-hoc panels (editor drafts and previews), per user, on top of DASH_RATE_LIMIT.
+    adhoc_rate_limit: str = "10/second;300/minute"
+    # Most series x points one panel request may ask for.
+    callback_cost_limit: int = Field(default=250_000, ge=1000)
+    # How many reverse proxies in front set X-Forwarded-For/-Proto (0: trust none).
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL") from None
+        driver = DATABASE_DRIVERS.get(url.drivername)
+        if driver is None:
+            raise ValueError(
+                f"unsupported database {url.drivername!r}: use sqlite:///path "
+                "or postgresql+psycopg://user@host/db"
+            )
+        return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme in REDIS_SCHEMES and bool(parts.hostname or parts.path)
+            valid = valid and (parts.scheme == "unix" or parts.port is None or parts.port > 0)
+        except ValueError:  # a port out of range or a malformed host
+            valid = False
+        if not valid:
+            raise ValueError("not a Redis URL (redis://host:6379/0)")
+        return value
 
     @property
     def cookies_secure(self) -> bool:
@@ -65,17 +124,30 @@ def current_settings() -> Settings:
 def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """Build Settings from the environment, with ``overrides`` (any key case) on top."""
     known = Settings.model_fields
-    values = {k.lower(): v for k, v in (overrides or {}).items() if k.lower() in known}
-    return Settings(**values)
+    values = {k.lower(): v for k, v in (overrides or {}).items() if k.lower() in known and v != ""}
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            variable = ".".join(map(str, item["loc"])).upper()
+            problems.append(f"{variable}: {item['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("; ".join(problems)) from None
 
 
-def resolve_secret_key(settings: Settings, instance_path: Path) -> str:
-    """Return the secret key; refuse a placeholder outside dev, persist a random one in dev."""
+def resolve_secret_key(settings: Settings, instance_path: Path, *, signing: bool = True) -> str:
+    """Return the secret key; refuse a placeholder outside dev, persist a random one in dev.
+
+    Without ``signing`` (commands that sign nothing: ``db``, ``tokens``, ``users``) a
+    missing key outside dev is replaced by a throwaway random one instead of refused.
+    """
     key = settings.secret_key or ""
     if key.lower() not in PLACEHOLDER_SECRETS and len(key) >= 16:
         return key
+    if not settings.is_dev and not signing:
+        return secrets.token_urlsafe(48)
     if not settings.is_dev:
-        raise RuntimeError(
+        raise ConfigError(
             "SECRET_KEY is missing or a placeholder: set SECRET_KEY to a long random string "
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )

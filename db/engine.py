@@ -46,6 +46,7 @@ def build_engine(url: str) -> Engine:
         url,
         json_serializer=canonical_json,
         pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},  # an unreachable host fails fast, not in minutes
         pool_size=5,
         max_overflow=10,
         pool_recycle=1800,

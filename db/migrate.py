@@ -28,6 +28,12 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def is_unmigrated(error: BaseException) -> bool:
+    """Whether a database error means dashapp's tables do not exist (run migrations)."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
 def drift(engine: Engine) -> list[tuple[object, ...]]:
     """Differences between the migrated schema and the models (empty means no drift)."""
     with engine.connect() as connection:

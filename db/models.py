@@ -176,6 +176,26 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+class UserSessionRow(Base):
+    """One logged-in browser session; logging out deletes it, so a copied cookie is dead.
+
+    The cookie carries a random token; only its SHA-256 is stored. The row also keeps the
+    user's ``session_version`` at login, so a role change, disable or new password (which
+    bump the version) end every session of the account.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class ApiTokenRow(Base):
     """A service token for the REST API; only a hash of its secret is stored.
 

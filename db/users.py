@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dashapp.core.permissions import check_role
 from dashapp.core.records import Credentials, User
-from db.models import UserRow
+from db.models import UserRow, UserSessionRow
 from db.types import utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
@@ -23,7 +23,8 @@ class UserNotFound(LookupError):
     """No user has that name or id."""
 
 
-def _to_user(row: UserRow) -> User:
+def to_user(row: UserRow) -> User:
+    """The account as a plain record."""
     return User(row.id, row.username, row.role, row.active, row.session_version, row.created_at)  # type: ignore[arg-type]
 
 
@@ -40,7 +41,7 @@ def create_user(session: Session, username: str, password_hash: str, role: str) 
     )  # fmt: skip
     session.add(row)
     session.flush()
-    return _to_user(row)
+    return to_user(row)
 
 
 def _row(session: Session, username: str) -> UserRow:
@@ -53,18 +54,18 @@ def _row(session: Session, username: str) -> UserRow:
 def credentials(session: Session, username: str) -> Credentials | None:
     """The account and its password hash, for a login attempt (None if unknown)."""
     row = session.scalar(select(UserRow).where(UserRow.username == username))
-    return Credentials(_to_user(row), row.password_hash) if row else None
+    return Credentials(to_user(row), row.password_hash) if row else None
 
 
 def get_user(session: Session, user_id: int) -> User | None:
     """The account with ``user_id``."""
     row = session.get(UserRow, user_id)
-    return _to_user(row) if row else None
+    return to_user(row) if row else None
 
 
 def list_users(session: Session) -> list[User]:
     """Every account, by name."""
-    return [_to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+    return [to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
 
 
 def count_users(session: Session) -> int:
@@ -72,25 +73,31 @@ def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(UserRow)) or 0
 
 
+def _end_sessions(session: Session, row: UserRow) -> None:
+    """End every open session of the account (the version check would refuse them too)."""
+    row.session_version += 1
+    session.execute(delete(UserSessionRow).where(UserSessionRow.user_id == row.id))
+
+
 def set_role(session: Session, username: str, role: str) -> User:
     """Change a role; the user's existing sessions end."""
     row = _row(session, username)
     row.role = check_role(role)
-    row.session_version += 1
-    return _to_user(row)
+    _end_sessions(session, row)
+    return to_user(row)
 
 
 def set_active(session: Session, username: str, active: bool) -> User:
     """Disable (or re-enable) an account; disabling ends its sessions."""
     row = _row(session, username)
     row.active = active
-    row.session_version += 1
-    return _to_user(row)
+    _end_sessions(session, row)
+    return to_user(row)
 
 
 def set_password_hash(session: Session, username: str, password_hash: str) -> User:
     """Replace a password; the user's existing sessions end."""
     row = _row(session, username)
     row.password_hash = password_hash
-    row.session_version += 1
-    return _to_user(row)
+    _end_sessions(session, row)
+    return to_user(row)

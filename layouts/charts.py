@@ -8,6 +8,7 @@ from typing import Any
 from dashapp.core.reductions import Reduction
 from dashapp.core.results import Histogram, QueryResult, Series
 from dashapp.core.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
+from layouts.plaintext import plain
 from layouts.theme import PALETTE, base_layout, compact, epoch_ms, hex_color
 from layouts.units import axis_format, format_value, hover_format
 
@@ -61,8 +62,10 @@ def time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, 
     trace: dict[str, Any] = {
         "x": epoch_ms(series.timestamps),
         "y": compact(series.values),
-        "name": series.name,
-        "hovertemplate": f"{hover_format(unit)}<extra>{series.name}</extra>",
+        "name": plain(series.name),
+        # The name through %{fullData.name}, never pasted into the template: a name
+        # holding "%{...}" or markup would be read as template or HTML.
+        "hovertemplate": f"{hover_format(unit)}<extra>%{{fullData.name}}</extra>",
     }
     if style == "bars":
         return {**trace, "type": "bar"}
@@ -118,7 +121,7 @@ def bar_figure(
     """One bar per series (or group), each series reduced over the range."""
     options = panel.options
     series = list(reductions)[: options.series_limit]
-    names = [s.name for s in series]
+    names = [plain(s.name) for s in series]
     values = [s.value(options.reduce) for s in series]
     labels = [format_value(v, options.unit) for v in values]
     horizontal = options.orientation == "horizontal"

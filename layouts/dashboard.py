@@ -58,7 +58,7 @@ def dashboard_page(
             ),
             *extras,
             variable_bar(spec, view, variable_choices),
-            panel_grid(spec, editable=editing),
+            panel_grid(spec, editable=editing, stored=(dashboard.slug, dashboard.version)),
             inspect_modal(),
             fullscreen_modal(),
         ],

@@ -32,13 +32,40 @@ PLACEHOLDER_FIGURE = {
 STATIC_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}
 
 
-def panel_frame(panel: Any, editing: bool = False) -> html.Div:
-    """One panel in the grid: a titled card whose body a callback fills with data."""
+Stored = tuple[str, int]
+"""A saved dashboard version, ``(slug, version)``, whose panels a page shows."""
+
+
+def stored_source(slug: str, version: int, panel_id: str) -> dict[str, Any]:
+    """A panel store's data on a dashboard page: a reference to a saved panel, never its
+    queries (the server loads them, so the browser cannot choose what runs)."""
+    return {"id": panel_id, "dashboard": slug, "version": version}
+
+
+def draft_source(panel_document: dict[str, Any], stored: Stored | None = None) -> dict[str, Any]:
+    """A panel store's data in the editor: the unsaved spec (runs for editors only), and
+    the saved version it was edited from (an unchanged panel runs as the saved one)."""
+    source = {"id": panel_document.get("id"), "draft": panel_document}
+    if stored is not None:
+        source.update(dashboard=stored[0], version=stored[1])
+    return source
+
+
+def panel_frame(panel: Any, editing: bool = False, stored: Stored | None = None) -> html.Div:
+    """One panel in the grid: a titled card whose body a callback fills with data.
+
+    ``stored`` (the saved version shown) makes its data callback load the panel from
+    the server; while ``editing`` (or without it) the panel is an editor's draft.
+    """
     header = _edit_header(panel) if editing else _header(panel)
+    if stored is not None and not editing:
+        source = stored_source(*stored, panel.id)
+    else:
+        source = draft_source(panel.model_dump(mode="json", by_alias=True), stored)
     return html.Div(
         id=ids.grid_item(panel.id),
         className=f"panel panel-{panel.type}",
-        children=[header, html.Div(className="panel-body", children=_body(panel))],
+        children=[header, html.Div(className="panel-body", children=_body(panel, source))],
     )
 
 
@@ -106,7 +133,7 @@ def _header(panel: Any) -> html.Div:
     )
 
 
-def _body(panel: Any) -> list[Any]:
+def _body(panel: Any, source: dict[str, Any]) -> list[Any]:
     if isinstance(panel, TextPanel):
         return [
             dcc.Markdown(
@@ -135,9 +162,7 @@ def _body(panel: Any) -> list[Any]:
         # that into a spinner on the status overlay (a dcc.Loading per panel cost a dozen
         # panels about a tenth of their drawing time).
         html.Div(id=ids.panel_status(panel.id, key), className="panel-status"),
-        dcc.Store(
-            id=ids.panel_spec(panel.id, key), data=panel.model_dump(mode="json", by_alias=True)
-        ),
+        dcc.Store(id=ids.panel_spec(panel.id, key), data=source),
     ]
     if key == ids.CHART_KEY:
         parts.append(dcc.Store(id=ids.panel_part(ids.PANEL_META, panel.id)))
@@ -148,9 +173,11 @@ def _body(panel: Any) -> list[Any]:
     return parts
 
 
-def grid_children(spec: DashboardSpec, editing: bool = False) -> list[html.Div]:
-    """The grid's panels."""
-    return [panel_frame(panel, editing) for panel in spec.panels]
+def grid_children(
+    spec: DashboardSpec, editing: bool = False, stored: Stored | None = None
+) -> list[html.Div]:
+    """The grid's panels (of the saved version ``stored``; drafts of it while editing)."""
+    return [panel_frame(panel, editing, stored) for panel in spec.panels]
 
 
 def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:
@@ -161,7 +188,9 @@ def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:
     ]
 
 
-def panel_grid(spec: DashboardSpec, editable: bool = False) -> dash_snap_grid.Grid:
+def panel_grid(
+    spec: DashboardSpec, editable: bool = False, stored: Stored | None = None
+) -> dash_snap_grid.Grid:
     """Every panel on the 24-column grid; dragging and resizing only when ``editable``."""
     return dash_snap_grid.Grid(
         id=ids.EDIT_GRID if editable else ids.PANEL_GRID,
@@ -175,5 +204,5 @@ def panel_grid(spec: DashboardSpec, editable: bool = False) -> dash_snap_grid.Gr
         compactType="vertical",
         draggableHandle=".panel-title",
         draggableCancel=".panel-action",
-        children=grid_children(spec, editable),
+        children=grid_children(spec, editable, stored),
     )

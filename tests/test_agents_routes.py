@@ -184,6 +184,21 @@ def test_influx_partial_write(app: Flask, client: FlaskClient, token: str) -> No
     assert stored(app) == 2
 
 
+def test_agent_series_over_the_limits_are_refused_alone(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    """A series breaking the limits (here 40 tags: too long names and values are
+    normalised, too many labels cannot be) is named in the answer; its neighbours are
+    stored (never a database error, never the whole batch)."""
+    many = ",".join(f"t{i}=v" for i in range(40))
+    body = f"m,host=a v=1\nm,host=a,{many} v=2\nm,host=b v=3\n".encode()
+    response = client.post(
+        "/api/v2/write?bucket=b&org=o", data=body, headers={"Authorization": f"Token {token}"}
+    )
+    assert response.status_code == 400 and "labels_per_series" in response.json["message"]
+    assert stored(app) == 2
+
+
 def test_influx_unreadable_bodies_store_nothing(
     app: Flask, client: FlaskClient, token: str
 ) -> None:
@@ -279,7 +294,8 @@ def test_known_paths_with_the_wrong_method_are_405(
 
 def test_pages_still_render_for_browsers(client: FlaskClient) -> None:
     assert client.get("/no-such-page").mimetype == "text/html"  # the app shows "Not found"
-    assert client.get("/d/anything").status_code == 200
+    missing = client.get("/d/anything")  # a page, answered 404 (issue 10) but still HTML
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
 
 
 def test_agents_are_rate_limited_in_their_own_shape(database_url: str) -> None:

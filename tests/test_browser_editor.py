@@ -121,6 +121,11 @@ def test_an_editor_builds_drags_saves_and_finds_it_as_saved(
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", header)
     ActionChains(dash_duo.driver).click_and_hold(header).move_by_offset(int(column * 6), 0) \
         .pause(0.3).release().perform()  # fmt: skip
+    # The move reaches the draft (and the grid redraws) before the resize starts: on a
+    # loaded machine a resize begun during the redraw was lost.
+    assert wait_for(lambda: "Unsaved" in banner(dash_duo))
+    time.sleep(0.5)
+    width = dash_duo.driver.find_element(By.ID, "panel-timeseries").size["width"]
     # react-grid-layout puts the resize handle beside the panel, in the grid item.
     handle = dash_duo.driver.find_element(
         By.CSS_SELECTOR, "#panel-timeseries ~ .react-resizable-handle"
@@ -128,7 +133,10 @@ def test_an_editor_builds_drags_saves_and_finds_it_as_saved(
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
     ActionChains(dash_duo.driver).click_and_hold(handle).move_by_offset(int(column * 4), 90) \
         .pause(0.3).release().perform()  # fmt: skip
-    assert wait_for(lambda: "Unsaved" in banner(dash_duo))
+    assert wait_for(
+        lambda: dash_duo.driver.find_element(By.ID, "panel-timeseries").size["width"] > width
+    )
+    time.sleep(0.5)  # the layout callback carries the new size into the draft
 
     element(dash_duo, "save-message").send_keys("built in the browser")
     element(dash_duo, "save").click()

@@ -15,14 +15,17 @@ from callbacks.panels import update_chart, update_table
 from callbacks.router import filter_dashboards, render_page
 from callbacks.view import navigate
 from dashapp.commands.seed import seed_demo
-from dashapp.core.demo import dashboard_spec
+from dashapp.core.demo import DEMO_SLUG, dashboard_spec
 from dashapp.extensions import database
 from db import metrics
 from layouts import ids
+from layouts.panels import stored_source
 from tests.dash_context import triggered_by
 from tests.test_layouts import find
 
 PANELS = {p["id"]: p for p in dashboard_spec()["panels"]}
+# What the page's panel stores hold: references to the saved demo (version 1).
+SOURCES = {panel_id: stored_source(DEMO_SLUG, 1, panel_id) for panel_id in PANELS}
 LAST_HOUR = {"from": "now-1h", "to": "now"}
 
 
@@ -36,7 +39,7 @@ def seeded(app: Flask) -> Flask:
 def chart(panel: str, time_range: dict[str, str] = LAST_HOUR, variables: Any = None,
           trigger: str = ids.TIME_RANGE, meta: Any = None) -> tuple[Any, ...]:  # fmt: skip
     with triggered_by(trigger, "data"):
-        return update_chart(time_range, variables, None, None, "light", 1600, PANELS[panel], meta)
+        return update_chart(time_range, variables, None, None, "light", 1600, SOURCES[panel], meta)
 
 
 def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:
@@ -78,7 +81,7 @@ def test_every_demo_chart_panel_gets_data(seeded: Flask) -> None:
         with triggered_by(ids.TIME_RANGE, "data"):
             rows, status, _, sort, classes = update_table(
                 [None] * 5, LAST_HOUR, None, None, None, "light", 1600,
-                PANELS["latency-table"], None,
+                SOURCES["latency-table"], None,
             )  # fmt: skip
     cells = [[cell.children for cell in row.children] for row in rows]
     assert status is None and [c[0] for c in cells] == ["api-1", "web-1", "web-2", "web-3"]
@@ -90,7 +93,7 @@ def test_fullscreen_shows_the_clicked_chart_or_table(seeded: Flask) -> None:
     with seeded.test_request_context(), triggered_by(ids.TIME_RANGE, "data"):
         rows, *_ = update_table(
             [None] * 5, LAST_HOUR, None, None, None, "light", 1600,
-            PANELS["latency-table"], None,
+            SOURCES["latency-table"], None,
         )  # fmt: skip
     chart = {"data": [{"x": [1], "y": [2]}], "layout": {}}
     states = [
@@ -116,7 +119,7 @@ def test_fullscreen_shows_the_clicked_chart_or_table(seeded: Flask) -> None:
 
 def test_clicking_a_table_header_sorts_its_rows(seeded: Flask) -> None:
     button = {"type": ids.PANEL_SORT, "table": "latency-table", "column": "max"}
-    args = (LAST_HOUR, None, None, None, "light", 1600, PANELS["latency-table"])
+    args = (LAST_HOUR, None, None, None, "light", 1600, SOURCES["latency-table"])
     with seeded.test_request_context():
         with triggered_by(button, "n_clicks"):
             rows, _, _, sort, classes = update_table([None] * 5, *args, None)
@@ -307,7 +310,7 @@ def test_navigate_rejects_a_bad_typed_range(app: Flask) -> None:
 
 
 def test_inspect_reports_the_query(seeded: Flask) -> None:
-    documents = [PANELS["cpu"]]
+    documents = [SOURCES["cpu"]]
     with (
         seeded.test_request_context(),
         triggered_by({"type": ids.PANEL_INSPECT, "panel": "cpu"}, "n_clicks", 1),

@@ -81,7 +81,10 @@ def test_chart_panel_frame_holds_graph_status_spec_and_actions() -> None:
     assert frame.id == ids.grid_item("cpu")
     assert find(frame, lambda c: isinstance(c, dcc.Graph)).id == ids.panel_graph("cpu")
     store = find(frame, lambda c: getattr(c, "id", None) == ids.panel_spec("cpu"))
-    assert store.data["queries"][0]["metric"] == "cpu.usage"
+    assert store.data["draft"]["queries"][0]["metric"] == "cpu.usage"  # an editor's draft
+    saved = panel_frame(panel, stored=("ops", 3))
+    store = find(saved, lambda c: getattr(c, "id", None) == ids.panel_spec("cpu"))
+    assert store.data == {"id": "cpu", "dashboard": "ops", "version": 3}  # no queries
     assert find(frame, lambda c: getattr(c, "id", None) == ids.panel_status("cpu")) is not None
     for action in (ids.PANEL_INSPECT, ids.PANEL_FULLSCREEN):
         assert find(frame, lambda c, a=action: getattr(c, "id", None) == ids.panel_part(a, "cpu"))
@@ -339,3 +342,16 @@ def test_the_viewport_the_browser_reports_is_clamped() -> None:
 
     assert max_points(PANELS["cpu"], 10**7) == max_points(PANELS["cpu"], 8000)
     assert max_points(PANELS["cpu"], 50) == max_points(PANELS["cpu"], None)
+
+
+LINK_NAME = '<a href="https://evil.example/">Session expired</a> %{y}'
+
+
+def test_names_from_data_are_text_in_charts() -> None:
+    # Issue 10 item 4: plotly drew this name as a clickable link in legends and hovers.
+    figure = timeseries_figure(PANELS["requests"], [result(line(LINK_NAME, [1]), line("b", [2]))])
+    trace = figure["data"][0]
+    assert trace["name"] == ('&lt;a href="https://evil.example/"&gt;Session expired&lt;/a&gt; %{y}')
+    assert "evil" not in trace["hovertemplate"] and "<a" not in str(figure)
+    bars = bar_figure(PANELS["rps-by-host"], from_buckets(result(line(LINK_NAME, [1]))))
+    assert "<a" not in str(bars) and bars["data"][0]["x"][0].startswith("&lt;a href")

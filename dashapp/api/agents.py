@@ -17,6 +17,7 @@ from dashapp.api.auth import api_actor, authorize_agent
 from dashapp.api.body import body_limit, media_type, read_body
 from dashapp.api.errors import ApiError
 from dashapp.commands import ingest
+from dashapp.core.points import within_limits
 from dashapp.core.protocols import Decoded, collectd, influx, otlp, prometheus, telegraf
 from dashapp.extensions import database
 from db.health import ping as ping_database
@@ -66,7 +67,7 @@ def prometheus_write() -> Response:
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding != "snappy":
         raise ApiError(415, "Unsupported Media Type", "send Content-Encoding: snappy")
-    decoded = prometheus.decode(request.get_data(cache=False), body_limit())
+    decoded = within_limits(prometheus.decode(request.get_data(cache=False), body_limit()))
     stored = _store(decoded)
     if decoded.rejected:
         message = f"stored {stored} samples; refused {len(decoded.rejected)}: {_summary(decoded)}"
@@ -85,7 +86,8 @@ def otlp_metrics() -> Response:
     if kind not in (PROTOBUF, "application/json"):
         raise _unsupported(f"{PROTOBUF} or application/json")
     body = read_body()
-    decoded = otlp.decode_json(body) if kind == "application/json" else otlp.decode_protobuf(body)
+    decode = otlp.decode_json if kind == "application/json" else otlp.decode_protobuf
+    decoded = within_limits(decode(body))
     _store(decoded)
     message = _summary(decoded) if decoded.rejected else ""
     payload, content_type = otlp.response(
@@ -103,7 +105,7 @@ def _line_protocol(precision: str, labels: dict[str, str]) -> Response:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ApiError(400, "Bad Request", f"the body is not UTF-8: {error}") from None
-    decoded = influx.decode(text, precision, labels)
+    decoded = within_limits(influx.decode(text, precision, labels))
     stored = _store(decoded)
     if decoded.rejected:
         # InfluxDB's partial write: the valid lines are stored, the answer names the others.
@@ -219,7 +221,7 @@ def collectd_write() -> Response:
     authorize_agent("ingest")
     if media_type() != "application/json":
         raise _unsupported('application/json (write_http Format "JSON")')
-    decoded = collectd.decode(read_body())
+    decoded = within_limits(collectd.decode(read_body()))
     stored = _store(decoded)
     return _counts(decoded, stored)
 
@@ -234,6 +236,6 @@ def telegraf_json() -> Response:
     if media_type() != "application/json":
         raise _unsupported('application/json (data_format = "json")')
     precision = _precision(INFLUX_V2_PRECISIONS, default="s")
-    decoded = telegraf.decode(read_body(), precision)
+    decoded = within_limits(telegraf.decode(read_body(), precision))
     stored = _store(decoded)
     return _counts(decoded, stored)

@@ -95,7 +95,11 @@ def _if_match() -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    value = header.strip().removeprefix("W/").strip('"')
+    value = header.strip()
+    if value.startswith("W/"):
+        # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+        raise ApiError(412, "Precondition Failed", 'If-Match needs a strong ETag such as "3"')
+    value = value.strip('"')
     if not value.isdigit() or len(value) > 9:
         raise ApiError(400, "Bad Request", 'If-Match must be a version such as "3"')
     return int(value)
@@ -159,7 +163,7 @@ def get_dashboard(slug: str) -> Response:
     "Save a new version of a dashboard",
     tag="dashboards",
     body={"application/json": DashboardUpdate},
-    responses={200: DashboardOut, **WRITE_ERRORS, 428: None},
+    responses={200: DashboardOut, **WRITE_ERRORS, 412: None, 428: None},
     headers={200: ETAG},
     request_headers={"If-Match": 'the version you started from, e.g. "3"'},
     description=(
@@ -191,7 +195,7 @@ def update_dashboard(slug: str) -> Response:
 @documented(
     "Delete a dashboard",
     tag="dashboards",
-    responses={204: None, 400: None, 404: None, 409: None},
+    responses={204: None, 400: None, 404: None, 409: None, 412: None},
     request_headers={"If-Match": "optional: delete only if still at this version"},
 )
 @requires("edit")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, json, request
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dashapp.api import blueprint, unknown
@@ -75,13 +74,6 @@ def _command_error(error: CommandError) -> Response:
 @blueprint.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     return _http_problem(error)
-
-
-@blueprint.errorhandler(OperationalError)
-def _database_down(error: OperationalError) -> Response:
-    response = problem(503, "Service Unavailable", "the database is unreachable; retry later")
-    response.headers["Retry-After"] = "5"
-    return response
 
 
 @blueprint.get("/<path:unknown>")

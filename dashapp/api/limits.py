@@ -7,7 +7,7 @@ socket timeouts, no retries, and Flask-Limiter's in-memory fallback until it is 
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, current_app, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from redis.backoff import NoBackoff
@@ -29,6 +29,13 @@ def _exempt() -> bool:
         or request.method == "OPTIONS"
         or request.endpoint in UNLIMITED_ENDPOINTS
     )
+
+
+def limit_scope(name: str) -> str:
+    """``name`` with this app's key prefix, for direct ``limiter.hit`` calls (Flask-Limiter
+    only prefixes the keys it builds itself): deployments and test runs sharing one Redis
+    keep their own counts."""
+    return current_app.config.get("CACHE_KEY_PREFIX", "dashapp:") + name
 
 
 def init_limiter(app: Flask, settings: Settings) -> Limiter:
@@ -57,9 +64,29 @@ def init_limiter(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=True,
         key_prefix=app.config.get("CACHE_KEY_PREFIX", "dashapp:") + "limits",
     )
+    app.after_request(_retry_after)  # registered first, so it runs after the limiter's
     limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
     return limiter
+
+
+RETRY_STATUSES = (429, 503)
+
+
+def _retry_after(response: Response) -> Response:
+    """Retry-After only where retrying later helps (429, 503), and then at least 1 s.
+
+    Flask-Limiter sets it on every response as whole seconds to the window's reset,
+    which is 0 in the window's last second: a client told to retry after 0 s hammers.
+    """
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return response
+    if response.status_code not in RETRY_STATUSES:
+        del response.headers["Retry-After"]
+    elif not value.isdigit() or int(value) < 1:
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 def init_cors(app: Flask, settings: Settings) -> None:

@@ -31,6 +31,7 @@ STATUS_TEXT = {
     404: "Not found",
     409: "Conflict: someone saved a newer version, or the slug is taken",
     413: "Body (or its decompressed form) too large, or too many points",
+    412: "If-Match holds a weak ETag (W/...): only a strong one can match",
     415: "Unsupported Content-Type or Content-Encoding",
     422: "Well-formed but invalid content (errors name each field), or an aggregation overflow",
     428: "Send the version you started from (If-Match or body version)",

@@ -67,7 +67,7 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
         created = metrics.resolve_series(session, missing)
         ids = {**known, **created}
         points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
-        metrics.write_points(session, points)
+        stored = metrics.write_points(session, points)
     id_cache.remember(created)
     # Points older than the freshness horizon change the cached blocks holding them; the
     # usual batch is all recent and only changes its metrics' fresh tails.
@@ -77,7 +77,8 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
         late = [(key[0], ts) for key, ts in zip(keys, stamps, strict=True) if ts < cutoff]
     # Series this process had not seen may be new to the catalog (pickers, variables).
     mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing), late=late)
-    return IngestResult(accepted=len(rows), series=len(distinct))
+    # The same series and timestamp twice in one batch store one point (the last).
+    return IngestResult(accepted=stored, series=len(distinct))
 
 
 def ingest(

@@ -11,14 +11,20 @@ a line without one gets the server time.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-from dashapp.core.points import MAX_ERRORS, MAX_MAGNITUDE, IngestError
+from dashapp.core.points import INT64_MAX, INT64_MIN, MAX_ERRORS, MAX_MAGNITUDE, IngestError
 
 DEFAULT_SOURCE = "default"
 PRECISIONS = {"n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s"}
 _TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
 _FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
+UINT64_MAX = 2**64 - 1
+# ASCII digits only: Python's int() and float() also take "1_000" and other scripts' digits.
+_INTEGER = re.compile(r"[-+]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", re.ASCII)
+_TIMESTAMP = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # int64 has 19 digits
 
 
 class LineError(ValueError):
@@ -81,16 +87,20 @@ def _field_value(raw: str) -> float | None:
     if raw in _FALSE:
         return 0.0
     if raw[-1] in "iu":
-        try:
-            return float(int(raw[:-1]))
-        except ValueError:
-            raise LineError(f"not an integer: {raw!r}") from None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise LineError(f"not a number: {raw!r}") from None
+        digits = raw[:-1]
+        if not _INTEGER.fullmatch(digits):
+            raise LineError(f"not an integer: {raw[:40]!r}")
+        number = int(digits) if len(digits) <= 21 else UINT64_MAX + 1  # int() caps digits
+        low, high = (INT64_MIN, INT64_MAX) if raw[-1] == "i" else (0, UINT64_MAX)
+        if not low <= number <= high:
+            kind = "int64" if raw[-1] == "i" else "uint64"
+            raise LineError(f"integer out of {kind} range: {raw[:40]!r}")
+        return float(number)
+    if not _FLOAT.fullmatch(raw):
+        raise LineError(f"not a number (finite, ASCII digits): {raw[:40]!r}")
+    value = float(raw)
     if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-        raise LineError(f"not a finite number within ±1e300: {raw!r}")
+        raise LineError(f"not a finite number within ±1e300: {raw[:40]!r}")
     return value
 
 
@@ -113,10 +123,9 @@ def parse_line(line: str) -> list[dict[str, Any]]:
     source = tags.pop("source", None) or tags.pop("host", None) or DEFAULT_SOURCE
     timestamp = None
     if len(sections) == 3:
-        try:
-            timestamp = int(sections[2])
-        except ValueError:
-            raise LineError(f"the timestamp {sections[2]!r} is not an integer") from None
+        if not _TIMESTAMP.fullmatch(sections[2]):
+            raise LineError(f"the timestamp {sections[2][:40]!r} is not an int64 integer")
+        timestamp = int(sections[2])
     points = []
     for field in fields:
         pair = _split(field, "=", limit=1)

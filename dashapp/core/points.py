@@ -7,17 +7,25 @@ A bad item anywhere refuses the batch, with errors naming its index (or line) an
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
-from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from dashapp.core.keys import SeriesKey, series_key
-from dashapp.core.protocols.points import Point
+from dashapp.core.protocols.points import Decoded, Point, Rejected
 
 Precision = Literal["s", "ms", "us", "ns"]
 PRECISION_DIVISOR = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
@@ -27,15 +35,55 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 LATEST_SECONDS = (LATEST - EARLIEST).total_seconds()
 
-MetricName = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-/]+$")
-]
-SourceName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LabelName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-LabelValue = Annotated[str, StringConstraints(max_length=200)]
+# Sizes are checked in bytes by series_limit_errors (SERIES_LIMITS), after these.
+MetricName = Annotated[str, StringConstraints(min_length=1, pattern=r"^[A-Za-z0-9_.:\-/]+$")]
+SourceName = Annotated[str, StringConstraints(min_length=1)]
+LabelName = Annotated[str, StringConstraints(min_length=1)]
+LabelValue = str
 MAX_MAGNITUDE = 1e300
 """Larger values would let sums of a few of them overflow a double in aggregations."""
-Value = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+# What one series may carry, in UTF-8 bytes. Together they keep a series row well below
+# PostgreSQL's b-tree row limit (about 2.7 kB) on the (name, source, labels) unique index,
+# so an oversized series is refused up front (422 naming the limit), never by the database.
+SERIES_LIMITS = {
+    "name_bytes": 200,
+    "source_bytes": 200,
+    "labels_per_series": 32,
+    "label_key_bytes": 100,
+    "label_value_bytes": 200,
+    "labels_total_bytes": 1024,
+}
+
+
+def _strict_number(value: Any) -> Any:
+    """Refuse integers beyond int64 and floats beyond ±1e300 (types are checked after)."""
+    kind = type(value)
+    if kind is int and not INT64_MIN <= value <= INT64_MAX:
+        raise PydanticCustomError("int64", "integers must fit in 64 bits (int64)")
+    if kind is float and not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+        raise PydanticCustomError("magnitude", "must be a finite number within ±1e300")
+    return value
+
+
+# Strict: "42", true and integers beyond int64 are refused, not coerced.
+Value = Annotated[float, BeforeValidator(_strict_number), Strict()]
+EpochNumber = (
+    Annotated[int, BeforeValidator(_strict_number), Strict()]
+    | Annotated[float, BeforeValidator(_strict_number), Strict()]
+)
+RFC3339 = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+        r"([Zz]|[+-][0-9]{2}:?[0-9]{2})$"
+    ),
+]
+"""An RFC 3339 time with ASCII digits only (no digit separators, no other scripts)."""
+TIMESTAMP_MESSAGE = (
+    "must be an epoch number (int64 or float) or an RFC 3339 string with a time zone"
+)
 
 
 class PointIn(TypedDict):
@@ -46,7 +94,7 @@ class PointIn(TypedDict):
     name: MetricName
     source: SourceName
     value: Value
-    timestamp: NotRequired[int | float | str | None]
+    timestamp: NotRequired[EpochNumber | RFC3339 | None]
     labels: NotRequired[dict[LabelName, LabelValue]]
 
 
@@ -90,15 +138,25 @@ def validation_errors(
     maps item indexes to line numbers for text formats.
     """
     items = []
-    for detail in error.errors(include_url=False)[:MAX_ERRORS]:
+    seen: set[tuple[Any, str]] = set()
+    for detail in error.errors(include_url=False)[: MAX_ERRORS * 4]:
         location = list(detail["loc"])[offset:]
         index = location.pop(0) if location and isinstance(location[0], int) else None
+        message = detail["msg"]
+        if location[:1] == ["timestamp"]:
+            # One message for the union (number or RFC 3339 string), not one per member.
+            location = location[:1]
+            if detail["type"] not in ("int64", "magnitude"):
+                message = TIMESTAMP_MESSAGE
         field = ".".join(str(part) for part in location) or "(item)"
-        item: dict[str, Any] = {"index": index, "field": field, "message": detail["msg"]}
+        if (index, field) in seen and field == "timestamp":
+            continue
+        seen.add((index, field))
+        item: dict[str, Any] = {"index": index, "field": field, "message": message}
         if lines is not None and index is not None:
             item["line"] = lines[index]
         items.append(item)
-    return items
+    return items[:MAX_ERRORS]
 
 
 def check_size(count: int) -> None:
@@ -165,10 +223,28 @@ def parse_json(body: bytes) -> list[PointIn]:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise _malformed(f"the body is not valid JSON: {error}") from None
-        points = parse_points(document)
+        points = _parse_object(body, document)
     if b"\\u0000" in body:
         _refuse_nul(points)
     return points
+
+
+def _parse_object(body: bytes, document: Any) -> list[PointIn]:
+    """A point or an envelope, validated from the bytes again: orjson reads integers
+    beyond 64 bits as floats, which would let them pass the strict int64 check."""
+    if isinstance(document, dict) and isinstance(document.get("points"), list):
+        check_size(len(document["points"]))
+        try:
+            return ENVELOPE.validate_json(body)["points"]
+        except ValidationError as error:
+            raise IngestError(validation_errors(error, offset=1)) from None
+    if isinstance(document, dict) and "points" not in document:
+        try:
+            return [POINT.validate_json(body)]
+        except ValidationError as error:
+            errors = [{**item, "index": 0} for item in validation_errors(error)]
+            raise IngestError(errors) from None
+    return parse_points(document)
 
 
 def parse_ndjson(body: bytes) -> list[PointIn]:
@@ -210,6 +286,35 @@ def _refuse_nul(points: Sequence[PointIn]) -> None:
         ]
     if errors:
         raise IngestError(errors[:MAX_ERRORS])
+
+
+def series_limit_errors(name: str, source: str, labels: Mapping[str, str]) -> list[dict]:
+    """What a prepared series breaks of :data:`SERIES_LIMITS`, as field errors (empty: none).
+
+    Every ingest path (each protocol's decoder) checks its points with this before
+    writing, so an oversized series is a 422 naming the limit, never a database error.
+    Each error carries ``limit`` (the key in SERIES_LIMITS) and ``max``.
+    """
+    errors: list[dict] = []
+
+    def over(field: str, limit: str, size: int, unit: str = "bytes") -> None:
+        maximum = SERIES_LIMITS[limit]
+        if size > maximum:
+            message = f"{size} {unit} is over the limit {limit} (at most {maximum})"
+            errors.append({"field": field, "message": message, "limit": limit, "max": maximum})
+
+    over("name", "name_bytes", len(name.encode()))
+    over("source", "source_bytes", len(source.encode()))
+    if labels:
+        over("labels", "labels_per_series", len(labels), "labels")
+        total = 0
+        for key, value in labels.items():
+            key_bytes, value_bytes = len(key.encode()), len(value.encode())
+            total += key_bytes + value_bytes
+            over(f"labels.{key}", "label_key_bytes", key_bytes)
+            over(f"labels.{key}", "label_value_bytes", value_bytes)
+        over("labels", "labels_total_bytes", total)
+    return errors
 
 
 def to_datetime(
@@ -270,10 +375,16 @@ def prepare(
         memo = (name, source, *labels.items()) if labels else (name, source)
         key = keys.get(memo)
         if key is None:
+            broken = series_limit_errors(name, source, labels or {})
+            if broken:
+                errors += [{"index": index, **error} for error in broken]
+                if len(errors) >= MAX_ERRORS:
+                    break
+                continue
             key = keys[memo] = series_key(name, source, labels or {})
         append((key, stamp, point["value"]))
     if errors:
-        raise IngestError(errors)
+        raise IngestError(errors[:MAX_ERRORS])
     return rows
 
 
@@ -304,3 +415,25 @@ def prepare_plain(
             by_identity[memo] = key
         append((key, stamp or now, value))
     return rows
+
+
+def within_limits(decoded: Decoded) -> Decoded:
+    """``decoded`` without the points whose series break :data:`SERIES_LIMITS`, which join
+    the rejected items (an agent's valid points are never refused because of them)."""
+    verdicts: dict[tuple[str, str, int], str] = {}
+    kept: list[Point] = []
+    rejected = list(decoded.rejected)
+    for point in decoded.points:
+        name, source, labels = point[0], point[1], point[2]
+        memo = (name, source, id(labels))
+        verdict = verdicts.get(memo)
+        if verdict is None:
+            errors = series_limit_errors(name, source, labels)
+            verdict = verdicts[memo] = errors[0]["message"] if errors else ""
+        if verdict:
+            rejected.append(Rejected(f"{name}: {verdict}"))
+        else:
+            kept.append(point)
+    if len(kept) == len(decoded.points):
+        return decoded
+    return Decoded(kept, rejected, decoded.skipped)
