@@ -486,6 +486,8 @@ def main() -> None:
         help="viewer counts to try at 10 s refresh ('' to skip)",
     )
     parser.add_argument("--capacity-seconds", type=float, default=40)
+    parser.add_argument("--server-root", help="serve another checkout (e.g. main's code)")
+    parser.add_argument("--no-worker", action="store_true", help="no dashapp worker")
     args = parser.parse_args()
     params = dict(part.split("=", 1) for part in dataset.ADMIN_DSN.split())
     url = (
