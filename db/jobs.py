@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashapp.core.timerange import floor_time
-from db import rollups
+from db import rollups, sessions
 from db.engine import database, dialect_insert
 from db.models import WorkerJobRow
 from db.types import utcnow
@@ -43,8 +43,10 @@ class PeriodicJob:
     run: Callable[[Session], int]
 
 
-PERIODIC_JOBS: tuple[PeriodicJob, ...] = ()
-"""Jobs every worker offers to run (compaction, retention and session pruning go here)."""
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("prune-sessions", timedelta(hours=1), sessions.prune_expired),
+)
+"""Jobs every worker offers to run (compaction and retention join them)."""
 
 
 SETTLE = timedelta(minutes=1)

@@ -77,3 +77,9 @@ def count(session: Session, user_id: int) -> int:
     """How many sessions an account has open (expired ones included until tidied)."""
     rows = session.scalars(select(UserSessionRow.id).where(UserSessionRow.user_id == user_id))
     return len(rows.all())
+
+
+def prune_expired(session: Session) -> int:
+    """Delete every expired session (the worker's periodic job); how many were deleted."""
+    result = session.execute(delete(UserSessionRow).where(UserSessionRow.expires_at <= utcnow()))
+    return result.rowcount or 0

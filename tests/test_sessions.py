@@ -109,3 +109,23 @@ def test_a_forged_identity_opens_nothing(app: Flask, client: FlaskClient) -> Non
         cookie_session["_user_id"] = "1:1"
         cookie_session["_fresh"] = True
     assert whoami(client) == "anonymous"
+
+
+def test_the_worker_prunes_expired_sessions(app: Flask) -> None:
+    """Expired sessions leave the table (the worker's hourly job); live ones stay."""
+    from datetime import timedelta
+
+    from db import jobs
+
+    add_user(app, "old", "viewer")
+    add_user(app, "new", "viewer")
+    with app.app_context(), database.transaction() as session:
+        expired = users.credentials(session, "old").user
+        live = users.credentials(session, "new").user
+        sessions.start(session, expired, timedelta(seconds=-1))
+        sessions.start(session, live, timedelta(days=1))
+    with app.app_context():
+        ran = jobs.run_due_jobs()
+    assert ran["prune-sessions"] == 1
+    with app.app_context(), database.transaction() as session:
+        assert sessions.count(session, expired.id) == 0 and sessions.count(session, live.id) == 1
