@@ -20,9 +20,10 @@ from dashapp.core.view_state import (
     ALL_CHOICE,
     ViewState,
     absolute,
+    check_view,
     clean_variables,
-    parse_view,
     refresh_interval_ms,
+    view_problem_message,
     view_search,
     zoomed_out,
 )
@@ -71,6 +72,7 @@ def register(app: Dash) -> None:
             history=State(ids.TIME_HISTORY, "data"),
             variables=State(ids.VARIABLES, "data"),
             defaults=State(ids.VIEW_DEFAULTS, "data"),
+            choices=State(ids.VARIABLE_CHOICES, "data"),
             pathname=State(ids.VIEW_URL, "pathname"),
         ),
         prevent_initial_call=True,
@@ -101,7 +103,8 @@ def navigate(**args: Any) -> dict[str, Any]:
 
 def _from_url(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
     """The browser's back/forward (or a pasted link): the URL says what to show."""
-    return parse_view(args["url"], ViewState(**args["defaults"])), ""
+    view, problems = check_view(args["url"], ViewState(**args["defaults"]), args["choices"])
+    return view, view_problem_message(problems)
 
 
 def _from_preset(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
@@ -231,6 +234,7 @@ def _publish(
         "interval": interval or 60_000,
         "paused": interval is None,
         "selections": selections,
-        "error": error,
+        # A notice about the link stays until the view really changes.
+        "error": error or ("" if new != current else no_update),
         "share": request.host_url.rstrip("/") + pathname + search,
     }

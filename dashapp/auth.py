@@ -147,7 +147,9 @@ def login() -> Response | str:
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(next_path)
         error, status = "Wrong username or password.", 401
-    return render_template("login.html", error=error, next=next_path), status  # type: ignore[return-value]
+    username = request.form.get("username", "") if request.method == "POST" else ""
+    page = render_template("login.html", error=error, next=next_path, username=username)
+    return page, status  # type: ignore[return-value]
 
 
 @blueprint.post("/logout")

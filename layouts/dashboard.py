@@ -24,6 +24,7 @@ def dashboard_page(
     can_edit: bool = False,
     editing: bool = False,
     metrics: list[str] | None = None,
+    notice: str = "",
 ) -> html.Div:
     """A dashboard showing ``view`` (from the URL or the spec's defaults), in view or edit mode."""
     interval = refresh_interval_ms(view.refresh)
@@ -35,6 +36,7 @@ def dashboard_page(
             dcc.Location(id=ids.VIEW_URL, refresh="callback-nav"),
             dcc.Store(id=ids.DASHBOARD_SLUG, data=dashboard.slug),
             dcc.Store(id=ids.VIEW_DEFAULTS, data=asdict(default_view(spec))),
+            dcc.Store(id=ids.VARIABLE_CHOICES, data=variable_choices),
             dcc.Store(id=ids.TIME_RANGE, data=view.time_range),
             dcc.Store(id=ids.TIME_HISTORY, data=[]),
             dcc.Store(id=ids.VARIABLES, data=view.variables),
@@ -53,7 +55,7 @@ def dashboard_page(
                             *([] if editing else view_actions(dashboard, can_edit)),
                         ],
                     ),
-                    time_controls(view),
+                    time_controls(view, notice),
                 ],
             ),
             *extras,

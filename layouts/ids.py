@@ -13,11 +13,13 @@ THEME_TOGGLE = "theme-toggle"
 VIEWPORT = "viewport"
 HOME_SEARCH = "home-search"
 HOME_LIST = "home-list"
+LOGIN_LINK = "login-link"
 
 # Dashboard view state
 VIEW_URL = "view-url"
 DASHBOARD_SLUG = "dashboard-slug"
 VIEW_DEFAULTS = "view-defaults"
+VARIABLE_CHOICES = "variable-choices"
 TIME_RANGE = "time-range"
 TIME_HISTORY = "time-history"
 VARIABLES = "variables"

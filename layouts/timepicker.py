@@ -30,8 +30,9 @@ def time_preset_options() -> list[dict[str, str]]:
     return [*options, {"label": "Custom range", "value": CUSTOM}]
 
 
-def time_controls(view: ViewState) -> html.Div:
-    """The toolbar's right side: every control that changes what time the panels show."""
+def time_controls(view: ViewState, notice: str = "") -> html.Div:
+    """The toolbar's right side: every control that changes what time the panels show;
+    ``notice`` says what of the URL was ignored."""
     return html.Div(
         className="toolbar-controls",
         children=[
@@ -83,6 +84,6 @@ def time_controls(view: ViewState) -> html.Div:
                 className="button share-copy",
                 children="Copy link",
             ),
-            html.Div(id=ids.TIME_ERROR, className="time-error"),
+            html.Div(notice, id=ids.TIME_ERROR, className="time-error", role="alert"),
         ],
     )

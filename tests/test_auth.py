@@ -101,7 +101,8 @@ def test_without_anonymous_view_every_page_asks_to_log_in(database_url: str) -> 
     assert client.get("/login").status_code == 200
     add_user(app, "ann", "viewer")
     log_in(client, "ann")
-    assert client.get("/d/service-health").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/d/service-health").status_code == 404  # logged in: now it is honest
     app.extensions["dashapp.db"].engine.dispose()
 
 

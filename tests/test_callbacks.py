@@ -222,6 +222,7 @@ def navigate_with(trigger: Any, prop: str, value: Any, **state: Any) -> dict[str
         "variables": {"host": []},
         "defaults": {"time_from": "now-6h", "time_to": "now", "refresh": "off",
                      "variables": {"host": []}},
+        "choices": {"host": ["web-1", "web-2"]},
         "pathname": "/d/service-health",
     }  # fmt: skip
     args.update(state)

@@ -1,0 +1,87 @@
+"""Links an analyst follows or pastes, in headless Chromium on PostgreSQL: bad URL
+parameters, logging in from a page, and the screenshots of the dashboard page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dash.testing.composite import DashComposite
+from flask import Flask
+from selenium.webdriver.common.by import By
+
+from dashapp.auth import hash_password
+from dashapp.commands.seed import seed_demo
+from dashapp.extensions import database
+from db import users
+from tests.browser import start, wait_for
+from tests.conftest import empty_tables, make_app
+from tests.test_browser_dashboard import all_drawn, panels
+
+pytestmark = pytest.mark.browser
+PASSWORD = "analyst-password"
+
+
+@pytest.fixture(scope="module")
+def links_database(postgresql_database: str) -> str:
+    """A few hours of demo data and a viewer called ann, shared by this module's tests."""
+    empty_tables(postgresql_database)
+    app = make_app(postgresql_database)
+    with app.app_context():
+        seed_demo(days=0.3)
+        with database.transaction() as session:
+            users.create_user(session, "ann", hash_password(PASSWORD), "viewer")
+    app.extensions["dashapp.db"].engine.dispose()
+    return postgresql_database
+
+
+@pytest.fixture
+def links_app(chromium: str, links_database: str) -> Flask:
+    return make_app(links_database)
+
+
+def notice(dash_duo: DashComposite) -> str:
+    return dash_duo.driver.find_element(By.ID, "time-error").text
+
+
+def errors_in_panels(state: dict[str, dict[str, Any]]) -> list[str]:
+    return [p["status"] for p in state.values() if p["status"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("?from=garbage&to=now", "from=garbage is not a time"),
+        ("?from=now-1h&to=now-3h", "the range ends before it starts"),
+        ("?from=now-1h&to=now&var-host=web-9", "host has no value web-9"),
+    ],
+)
+def test_a_bad_link_says_so_once_and_shows_the_defaults(
+    dash_duo: DashComposite, links_app: Flask, query: str, said: str
+) -> None:
+    start(dash_duo, links_app, "/d/service-health" + query)
+    state = wait_for(lambda: all_drawn(dash_duo))
+    assert state, panels(dash_duo)
+    assert said in notice(dash_duo) and notice(dash_duo).count("ignored") == 1
+    assert errors_in_panels(state) == []
+    assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "[role=alert]:not(:empty)")) == 1
+
+
+def test_logging_in_from_a_page_keeps_the_name_and_comes_back(
+    dash_duo: DashComposite, links_app: Flask
+) -> None:
+    start(dash_duo, links_app, "/d/service-health?from=now-1h&to=now")
+    driver = dash_duo.driver
+    link = wait_for(lambda: driver.find_element(By.ID, "login-link"))
+    wait_for(lambda: "next=" in (link.get_attribute("href") or ""))
+    link.click()
+    wait_for(lambda: driver.find_elements(By.ID, "username"))
+    driver.find_element(By.ID, "username").send_keys("ann")
+    driver.find_element(By.ID, "password").send_keys("not it")
+    driver.find_element(By.ID, "login-submit").click()
+    assert wait_for(lambda: "Wrong username" in driver.page_source)
+    assert driver.find_element(By.ID, "username").get_attribute("value") == "ann"
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    assert wait_for(lambda: driver.current_url.endswith("/d/service-health?from=now-1h&to=now"))
+    assert wait_for(lambda: driver.find_element(By.ID, "current-user").text == "ann · viewer")

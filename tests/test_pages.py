@@ -1,0 +1,41 @@
+"""Page loads over plain HTTP: status codes and the login form (no browser needed)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from dashapp.core.spec import parse_spec
+from dashapp.extensions import database
+from db import dashboards
+from layouts.shell import login_href
+from tests.test_auth import add_user, log_in
+
+
+def test_a_missing_dashboard_or_page_answers_404(app: Flask, client: FlaskClient) -> None:
+    with app.app_context(), database.transaction() as session:
+        dashboards.create_dashboard(session, "ops", parse_spec({"title": "Ops"}), "ann")
+    assert client.get("/").status_code == 200
+    assert client.get("/d/ops").status_code == 200
+    assert client.get("/d/ops/history").status_code == 200
+    assert client.get("/d/nope").status_code == 404
+    assert client.get("/d/nope/edit").status_code == 404
+    assert client.get("/no/such/page").status_code == 404
+    assert "<html" in client.get("/d/nope").get_data(as_text=True).lower()  # still the app
+    assert client.get("/_dash-layout").status_code == 200
+
+
+def test_a_wrong_password_keeps_the_username(app: Flask, client: FlaskClient) -> None:
+    add_user(app, "ann", "viewer")
+    page = log_in(client, "ann", "wrong password", next_path="/d/ops?from=now-1h")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 401
+    assert 'value="ann"' in text and "Wrong username or password" in text
+    assert 'value="/d/ops?from=now-1h"' in text  # still going back there
+    response = log_in(client, "ann", next_path="/d/ops?from=now-1h")
+    assert response.status_code == 302 and response.location.endswith("/d/ops?from=now-1h")
+
+
+def test_the_login_link_comes_back_to_the_page() -> None:
+    assert login_href("/") == "/login"
+    assert login_href("/d/ops", "?from=now-1h") == "/login?next=%2Fd%2Fops%3Ffrom%3Dnow-1h"
