@@ -103,7 +103,8 @@ def update_chart(
         return empty_figure(theme), _message(str(problem), problem.kind), "", None
     if data.empty:
         return empty_figure(theme), _message("No data in this time range", "info"), "", None
-    figure = render_figure(panel, data, theme, datetime.now(UTC))
+    # Freshness is judged at the end of the chosen range: a past range is not "stale".
+    figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)))
     meta = live.figure_meta(data.results, max_points(panel, viewport))
     return figure, None, _hidden_note(data), meta
 

@@ -55,6 +55,18 @@ def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:
     assert find(odd, lambda c: isinstance(c, html.H1)).children == "Not found"
 
 
+def test_stat_panels_judge_freshness_at_the_end_of_the_range(seeded: Flask) -> None:
+    end = datetime.now(UTC) - timedelta(hours=1)
+    past = {"from": str(int((end - timedelta(hours=1)).timestamp() * 1000)),
+            "to": str(int(end.timestamp() * 1000))}  # fmt: skip
+    with seeded.test_request_context():
+        for panel in ("rps", "errors", "latency-now"):
+            assert "stale" not in str(chart(panel)[0]), panel
+            assert "stale" not in str(chart(panel, past)[0]), panel  # the data is complete
+            zoomed = {"from": "now-2h", "to": "now-1h"}
+            assert "stale" not in str(chart(panel, zoomed)[0]), panel
+
+
 def test_home_search_filters_the_cards(seeded: Flask) -> None:
     with seeded.test_request_context():
         home = render_page("/", "")
