@@ -29,6 +29,8 @@ def dashboard_page(
     """A dashboard showing ``view`` (from the URL or the spec's defaults), in view or edit mode."""
     interval = refresh_interval_ms(view.refresh)
     extras = editor_extras(dashboard, dump_spec(spec), metrics or []) if editing else []
+    if can_edit and not editing:
+        extras = draft_watch(dashboard)
     return html.Div(
         className="dashboard editing" if editing else "dashboard",
         children=[
@@ -63,6 +65,26 @@ def dashboard_page(
             panel_grid(spec, editable=editing),
             inspect_modal(),
             fullscreen_modal(),
+        ],
+    )
+
+
+def draft_watch(dashboard: Dashboard) -> list[html.Component]:
+    """In view mode, where an editor learns that this browser holds unsaved edits."""
+    return [
+        dcc.Store(id=ids.DASHBOARD_ID, data=dashboard.id),
+        dcc.Store(id=ids.DRAFTS, storage_type="local"),
+        html.Div(id=ids.DRAFT_NOTICE, className="editor-banner"),
+    ]
+
+
+def draft_notice(slug: str, saved_at: str) -> html.Div:
+    """ "You have unsaved changes", with the way back to them."""
+    return html.Div(
+        className="banner warning",
+        children=[
+            html.Span(f"You have unsaved changes to this dashboard (from {saved_at}). "),
+            html.A("Continue editing", href=f"/d/{slug}/edit", className="button"),
         ],
     )
 

@@ -22,7 +22,7 @@ def editor_stores(dashboard: Dashboard, document: dict[str, Any]) -> list[Any]:
     return [
         dcc.Store(id=ids.EDITOR_BASE, data=base),
         dcc.Store(id=ids.EDITOR_DRAFT, data=document),
-        dcc.Store(id=ids.EDITOR_DIRTY, data=False),
+        dcc.Store(id=ids.EDITOR_DIRTY, data=None),  # None: the editor has not opened yet
         dcc.Store(id=ids.UNLOAD_GUARD),
         dcc.Store(id=ids.DRAFTS, storage_type="local"),
         dcc.Store(id=ids.EDITING_PANEL),

@@ -1,0 +1,59 @@
+"""Unsaved edits in headless Chromium on PostgreSQL: restored with a notice after a
+reload or after leaving Edit and coming back; saving nothing is refused."""
+
+from __future__ import annotations
+
+import pytest
+from dash.testing.composite import DashComposite
+from flask import Flask
+from selenium.webdriver.common.by import By
+
+from tests.browser import log_in, wait_for
+from tests.test_browser_editor import PASSWORD, banner, editor_app, element, stored
+
+pytestmark = pytest.mark.browser
+__all__ = ["editor_app"]  # the fixture, shared with the editor's tests
+
+ABOUT = "panel-about"
+
+
+def remove_about_panel(dash_duo: DashComposite) -> None:
+    """Remove the demo's text panel in the editor (an unsaved change)."""
+    key = {"panel": "about", "type": "panel-remove"}
+    wait_for(lambda: element(dash_duo, key)).click()
+    assert wait_for(lambda: not dash_duo.driver.find_elements(By.ID, ABOUT))
+    assert wait_for(lambda: "Unsaved" in banner(dash_duo))
+
+
+def open_editor(dash_duo: DashComposite, app: Flask) -> None:
+    dash_duo.start_server(app.extensions["dashapp.dash"])
+    dash_duo.driver.set_window_size(1600, 1000)
+    log_in(dash_duo, "ed", PASSWORD, "/d/service-health/edit")
+    wait_for(lambda: dash_duo.driver.find_elements(By.ID, ABOUT))
+
+
+def test_leaving_edit_and_coming_back_restores_the_draft(
+    dash_duo: DashComposite, editor_app: Flask
+) -> None:
+    open_editor(dash_duo, editor_app)
+    remove_about_panel(dash_duo)
+    driver = dash_duo.driver
+    driver.execute_script("window.onbeforeunload = null;")  # the test leaves, not a user
+    driver.find_element(By.ID, "edit-done").click()
+    edit = wait_for(lambda: driver.find_element(By.ID, "edit-link"))
+    assert wait_for(lambda: "unsaved changes" in driver.find_element(By.ID, "draft-notice").text)
+    edit.click()
+    assert wait_for(lambda: "Restored your unsaved changes" in banner(dash_duo)), banner(dash_duo)
+    assert not driver.find_elements(By.ID, ABOUT)
+    driver.execute_script("window.onbeforeunload = null;")
+    driver.refresh()
+    assert wait_for(lambda: "Restored your unsaved changes" in banner(dash_duo)), banner(dash_duo)
+    assert not driver.find_elements(By.ID, ABOUT)
+    assert stored(editor_app, "service-health").version == 1
+
+
+def test_saving_without_a_change_is_refused(dash_duo: DashComposite, editor_app: Flask) -> None:
+    open_editor(dash_duo, editor_app)
+    wait_for(lambda: element(dash_duo, "save")).click()
+    assert wait_for(lambda: "Nothing to save" in banner(dash_duo)), banner(dash_duo)
+    assert stored(editor_app, "service-health").version == 1
