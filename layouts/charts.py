@@ -8,7 +8,7 @@ from typing import Any
 from dashapp.core.reductions import Reduction
 from dashapp.core.results import Histogram, QueryResult, Series
 from dashapp.core.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
-from layouts.theme import PALETTE, base_layout, compact, epoch_ms, hex_color
+from layouts.theme import base_layout, compact, epoch_ms, hex_color, series_colors
 from layouts.units import axis_format, format_value, hover_format
 
 WEBGL_THRESHOLD = 40_000
@@ -29,7 +29,8 @@ def timeseries_figure(
     options = panel.options
     series = all_series(results)
     webgl = sum(len(s.values) for s in series) > WEBGL_THRESHOLD
-    traces = [_time_trace(s, options.style, options.unit, webgl) for s in series]
+    palette = series_colors([s.name for s in series], options.colors)
+    traces = [_time_trace(s, options.style, options.unit, webgl, palette[s.name]) for s in series]
     layout = base_layout(theme)
     layout["hovermode"] = "x unified"
     layout["showlegend"] = options.legend and len(traces) > 1
@@ -56,20 +57,21 @@ def timeseries_figure(
     return {"data": traces, "layout": layout}
 
 
-def _time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, Any]:
+def _time_trace(series: Series, style: str, unit: str, webgl: bool, color: str) -> dict[str, Any]:
     trace: dict[str, Any] = {
         "x": epoch_ms(series.timestamps),
         "y": compact(series.values),
         "name": series.name,
+        "marker": {"color": color},
         "hovertemplate": f"{hover_format(unit)}<extra>{series.name}</extra>",
     }
     if style == "bars":
         return {**trace, "type": "bar"}
     trace["type"] = "scattergl" if webgl and style in ("line", "points") else "scatter"
     trace["mode"] = "markers" if style == "points" else "lines"
-    trace["line"] = {"width": 1.5}
+    trace["line"] = {"width": 1.5, "color": color}
     if style == "points":
-        trace["marker"] = {"size": 4}
+        trace["marker"] = {"size": 4, "color": color}
     if style == "area":
         trace["fill"] = "tozeroy"
     elif style == "stacked":
@@ -120,6 +122,7 @@ def bar_figure(
     names = [s.name for s in series]
     values = [s.value(options.reduce) for s in series]
     labels = [format_value(v, options.unit) for v in values]
+    palette = series_colors(names, options.colors)
     horizontal = options.orientation == "horizontal"
     trace = {
         "type": "bar",
@@ -129,7 +132,7 @@ def bar_figure(
         "text": labels,
         "textposition": "auto",
         "hovertemplate": "%{text}<extra>%{" + ("y" if horizontal else "x") + "}</extra>",
-        "marker": {"color": [PALETTE[i % len(PALETTE)] for i in range(len(series))]},
+        "marker": {"color": [palette[name] for name in names]},
     }
     layout = base_layout(theme)
     layout["showlegend"] = False

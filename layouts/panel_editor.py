@@ -14,6 +14,9 @@ AGGREGATIONS = ("avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90
 MODES = ("auto", "m4", "buckets")
 
 
+PLACEHOLDERS = {"thresholds": "70:orange, 90:red", "colors": "web-1=red, web-2=#0ea5e9"}
+
+
 def panel_editor_modal() -> html.Div:
     """The (hidden) modal the editor fills with a panel's form."""
     return html.Div(
@@ -120,7 +123,7 @@ def option_controls(panel: dict[str, Any]) -> list[Any]:
         elif field.kind == "number":
             control = dcc.Input(id=control_id, type="number", value=value, className="text-input")
         else:
-            placeholder = "70:orange, 90:red" if field.kind == "thresholds" else ""
+            placeholder = PLACEHOLDERS.get(field.kind, "")
             control = dcc.Input(id=control_id, value=value or "", placeholder=placeholder,
                                 className="text-input")  # fmt: skip
         controls.append(_labelled(field.label, control, f"option:{field.name}", field.help))

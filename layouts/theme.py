@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 PALETTE = [
     "#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6",
     "#06b6d4", "#ec4899", "#84cc16", "#f97316", "#64748b",
+    "#1d4ed8", "#b45309", "#047857", "#b91c1c", "#6d28d9",
+    "#0e7490", "#be185d", "#4d7c0f", "#c2410c", "#a16207",
 ]  # fmt: skip
 THEMES = {
     "light": {"font": "#1f2937", "grid": "rgba(0,0,0,0.08)", "muted": "#6b7280",
@@ -77,6 +80,35 @@ def empty_figure(theme: str = "light") -> dict[str, Any]:
 def hex_color(color: str) -> str:
     """A threshold colour as hex (named colours map to the palette's shades)."""
     return NAMED_COLORS.get(color, color)
+
+
+def series_colors(
+    names: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A colour per series name, chosen by the name itself, not its position.
+
+    The same host gets the same colour in every panel, and adding or filtering a
+    series leaves the others alone. Two names hashing to one colour in the same panel:
+    the one sorting later takes the next free colour. ``overrides`` (the panel's
+    ``colors`` option) win.
+    """
+    overrides = overrides or {}
+    chosen: dict[str, str] = {}
+    taken = {hex_color(c) for n, c in overrides.items() if n in names}
+    for name in sorted(set(names)):
+        if name in overrides:
+            chosen[name] = hex_color(overrides[name])
+            continue
+        slot = zlib.crc32(name.encode()) % len(PALETTE)
+        for step in range(len(PALETTE)):
+            candidate = PALETTE[(slot + step) % len(PALETTE)]
+            if candidate not in taken:
+                break
+        else:
+            candidate = PALETTE[slot]
+        taken.add(candidate)
+        chosen[name] = candidate
+    return chosen
 
 
 def transparent(color: str, alpha: float = 0.15) -> str:

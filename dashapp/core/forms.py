@@ -38,7 +38,7 @@ OPTIONS: dict[str, type[BaseModel]] = {
 }
 QUERY_FIELDS = ("metric", "source", "labels", "agg", "group_by", "interval", "mode", "alias")
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
-Kind = Literal["select", "checkbox", "number", "thresholds", "markdown", "text"]
+Kind = Literal["select", "checkbox", "number", "thresholds", "colors", "markdown", "text"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class Field:
 def _kind(annotation: Any, name: str) -> tuple[Kind, tuple[str, ...]]:
     if name == "thresholds":
         return "thresholds", ()
+    if name == "colors":
+        return "colors", ()
     if name == "content":
         return "markdown", ()
     if annotation is bool:
@@ -130,6 +132,8 @@ def option_values(panel: dict[str, Any]) -> dict[str, Any]:
         value = current.get(field.name)
         if field.kind == "thresholds":
             value = thresholds_text(value or [])
+        elif field.kind == "colors":
+            value = labels_text(value or {})
         elif field.kind == "checkbox":
             value = [field.name] if value else []
         values[field.name] = value
@@ -172,6 +176,8 @@ def panel_from_form(
             option_doc[field.name] = bool(raw)
         elif field.kind == "thresholds":
             option_doc[field.name] = parse_thresholds(raw)
+        elif field.kind == "colors":
+            option_doc[field.name] = parse_labels(raw)
         elif field.kind == "number":
             value = _blank_to_none(raw)
             if value is not None or field.name in ("y_min", "y_max", "decimals"):

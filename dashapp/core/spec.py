@@ -33,6 +33,11 @@ Unit = Literal[
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 LabelKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
 Color = Annotated[str, StringConstraints(pattern=r"^(#[0-9a-fA-F]{3,8}|[a-z]{3,20})$")]
+# Per-panel colour overrides: series name (as the legend shows it) -> colour.
+SeriesColors = Annotated[
+    dict[Annotated[str, StringConstraints(min_length=1, max_length=200)], Color],
+    Field(max_length=50, description="series name -> colour, overriding the automatic one"),
+]
 VARIABLE_REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -123,6 +128,7 @@ class TimeseriesOptions(Model):
     log_scale: bool = False
     legend: bool = True
     series_limit: int = Field(default=20, ge=1, le=200)
+    colors: SeriesColors = Field(default_factory=dict)
 
 
 class StatOptions(Model):
@@ -154,6 +160,7 @@ class BarOptions(Model):
     reduce: Literal["last", "avg", "max", "min", "sum"] = "avg"
     orientation: Literal["vertical", "horizontal"] = "vertical"
     series_limit: int = Field(default=20, ge=1, le=200)
+    colors: SeriesColors = Field(default_factory=dict)
 
 
 class TableOptions(Model):
