@@ -229,6 +229,7 @@ def _on_settings(step: Step, args: dict[str, Any]) -> Step:
         step.draft, title=values.get("title"), description=values.get("description"),
         tags=values.get("tags"), time_from=values.get("time_from"),
         time_to=values.get("time_to"), refresh=values.get("refresh"),
+        timezone=values.get("timezone"),
     )  # fmt: skip
     return replace(step, draft=draft)
 

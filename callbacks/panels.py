@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from dashapp.core.panel_data import PanelData, max_points
 from dashapp.core.spec import Panel, TimeseriesPanel
 from dashapp.core.timerange import TimeRange, resolve_range
+from dashapp.core.zones import zone_info
 from db.cached import panel_query
 from db.engine import is_timeout
 from db.panels import load_panel
@@ -94,7 +95,7 @@ def update_chart(
     try:
         panel, window = parse_panel(panel_document, time_range)
         if ctx.triggered_id == ids.AUTO_REFRESH and isinstance(panel, TimeseriesPanel) and meta:
-            patched = _tail_patch(panel, meta, window, variables)
+            patched = _tail_patch(panel, meta, window, variables, time_range.get("tz") or "UTC")
             if patched is not None:
                 patch, new_meta = patched
                 return patch, no_update, no_update, new_meta
@@ -104,7 +105,8 @@ def update_chart(
     if data.empty:
         return empty_figure(theme), _message("No data in this time range", "info"), "", None
     # Freshness is judged at the end of the chosen range: a past range is not "stale".
-    figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)))
+    zone = time_range.get("tz") or "UTC"
+    figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)), zone)
     meta = live.figure_meta(data.results, max_points(panel, viewport))
     return figure, None, _hidden_note(data), meta
 
@@ -114,10 +116,11 @@ def _tail_patch(
     meta: dict[str, Any],
     window: TimeRange,
     variables: dict[str, list[str]] | None,
+    zone: str = "UTC",
 ) -> Any:
     """The points that arrived since the chart was drawn, as a Patch (None: redraw)."""
     plans = live.tail_plans(panel, meta, window)
-    if plans is None:
+    if plans is None or zone != "UTC":  # patches carry UTC times: other zones redraw
         return None
     tails = guard_query(
         lambda: [
@@ -168,7 +171,8 @@ def parse_panel(
     """The validated panel and resolved time range, or a PanelProblem saying what is wrong."""
     try:
         panel = PANEL_ADAPTER.validate_python(panel_document)
-        return panel, resolve_range(time_range["from"], time_range["to"])
+        zone = zone_info(time_range.get("tz") or "UTC")
+        return panel, resolve_range(time_range["from"], time_range["to"], zone=zone)
     except (ValidationError, ValueError, KeyError, TypeError) as error:
         raise PanelProblem(f"Invalid panel or time range: {error}") from None
 

@@ -7,9 +7,11 @@ import re
 from dash import Dash, Input, Output, State, html
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks.view import viewer_zones
 from dashapp.auth import allowed, current_username
 from dashapp.core.spec import SpecError, parse_spec
 from dashapp.core.view_state import check_view, default_view, view_problem_message
+from dashapp.core.zones import view_zone
 from dashapp.extensions import database
 from db import dashboards
 from db.cached import catalog, variable_values
@@ -119,12 +121,15 @@ def _dashboard(slug: str, mode: str | None, search: str | None) -> html.Div:
     spec = parse_spec(dashboard.spec)
     choices = {v.name: variable_values(v.key, v.metric) for v in spec.variables}
     view, problems = check_view(search, default_view(spec), choices)
+    preference, browser = viewer_zones()
     return dashboard_page(
         dashboard,
         spec,
         view,
         choices,
         notice=view_problem_message(problems),
+        zone=view_zone(view.tz, preference, spec.time.timezone, browser),
+        browser_zone=browser,
         can_edit=allowed("editor"),
         editing=editing,
         metrics=catalog()["metrics"] if editing else None,

@@ -8,7 +8,7 @@ from typing import Any
 from dashapp.core.reductions import Reduction
 from dashapp.core.results import Histogram, QueryResult, Series
 from dashapp.core.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
-from layouts.theme import base_layout, compact, epoch_ms, hex_color, series_colors
+from layouts.theme import axis_times, base_layout, compact, hex_color, series_colors
 from layouts.units import axis_format, format_value, hover_format
 
 WEBGL_THRESHOLD = 40_000
@@ -38,7 +38,7 @@ def timeseries_figure(
     layout["uirevision"] = panel.id
     layout["xaxis"].update({"type": "date"})
     if results:
-        layout["xaxis"]["range"] = epoch_ms([results[0].start, results[0].end])
+        layout["xaxis"]["range"] = axis_times([results[0].start, results[0].end])
     yaxis = layout["yaxis"]
     yaxis.update(axis_format(options.unit))
     if options.log_scale:
@@ -59,7 +59,7 @@ def timeseries_figure(
 
 def _time_trace(series: Series, style: str, unit: str, webgl: bool, color: str) -> dict[str, Any]:
     trace: dict[str, Any] = {
-        "x": epoch_ms(series.timestamps),
+        "x": axis_times(series.timestamps),
         "y": compact(series.values),
         "name": series.name,
         "marker": {"color": color},
@@ -155,7 +155,7 @@ def heatmap_figure(
     ]
     trace = {
         "type": "heatmap",
-        "x": epoch_ms(histogram.times),
+        "x": axis_times(histogram.times),
         "y": centres,
         "z": histogram.counts,
         "colorscale": options.colorscale,
@@ -163,7 +163,7 @@ def heatmap_figure(
         "colorbar": {"thickness": 10, "outlinewidth": 0},
     }
     layout = base_layout(theme)
-    layout["xaxis"].update({"type": "date", "range": epoch_ms([histogram.start, histogram.end])})
+    layout["xaxis"].update({"type": "date", "range": axis_times([histogram.start, histogram.end])})
     layout["yaxis"].update(axis_format(options.unit))
     layout["uirevision"] = panel.id
     return {"data": [trace], "layout": layout}

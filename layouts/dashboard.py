@@ -25,6 +25,8 @@ def dashboard_page(
     editing: bool = False,
     metrics: list[str] | None = None,
     notice: str = "",
+    zone: str = "UTC",
+    browser_zone: str | None = None,
 ) -> html.Div:
     """A dashboard showing ``view`` (from the URL or the spec's defaults), in view or edit mode."""
     interval = refresh_interval_ms(view.refresh)
@@ -39,7 +41,8 @@ def dashboard_page(
             dcc.Store(id=ids.DASHBOARD_SLUG, data=dashboard.slug),
             dcc.Store(id=ids.VIEW_DEFAULTS, data=asdict(default_view(spec))),
             dcc.Store(id=ids.VARIABLE_CHOICES, data=variable_choices),
-            dcc.Store(id=ids.TIME_RANGE, data=view.time_range),
+            dcc.Store(id=ids.TIME_RANGE, data={**view.time_range, "tz": zone}),
+            dcc.Store(id=ids.ZONE_SETTING, data=spec.time.timezone),
             dcc.Store(id=ids.TIME_HISTORY, data=[]),
             dcc.Store(id=ids.VARIABLES, data=view.variables),
             dcc.Interval(id=ids.AUTO_REFRESH, interval=interval or 60_000, disabled=not interval),
@@ -57,7 +60,7 @@ def dashboard_page(
                             *([] if editing else view_actions(dashboard, can_edit)),
                         ],
                     ),
-                    time_controls(view, notice),
+                    time_controls(view, notice, zone, browser_zone),
                 ],
             ),
             *extras,

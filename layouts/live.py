@@ -20,7 +20,7 @@ from dashapp.core.panel_data import bucket_step
 from dashapp.core.results import QueryResult
 from dashapp.core.spec import Query, TimeseriesPanel
 from dashapp.core.timerange import TimeRange, aligned_range, format_duration
-from layouts.theme import compact, epoch_ms
+from layouts.theme import axis_times, compact
 
 GROWTH_BEFORE_REDRAW = 0.5
 
@@ -102,7 +102,7 @@ def tail_patch(
             for position in range(trace["count"] - 1, trace["count"] - 1 - trace["tail"], -1):
                 del target["x"][position]
                 del target["y"][position]
-            target["x"].extend(epoch_ms(new_x))
+            target["x"].extend(axis_times(new_x))
             target["y"].extend(compact(new_y))
             boundary = plan.window.end - plan.step
             traces.append(
@@ -122,6 +122,8 @@ def tail_patch(
             }
         )
     if plans:
-        patch["layout"]["xaxis"]["range"] = epoch_ms([plans[-1].window.start, plans[-1].window.end])
+        patch["layout"]["xaxis"]["range"] = axis_times(
+            [plans[-1].window.start, plans[-1].window.end]
+        )
     new_meta = {**meta, "queries": updated, "appended": meta["appended"] + appended}
     return patch, new_meta

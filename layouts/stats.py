@@ -10,10 +10,10 @@ from dashapp.core.results import QueryResult, Series
 from dashapp.core.spec import GaugePanel, StatPanel, Threshold
 from layouts.theme import (
     PALETTE,
+    axis_times,
     base_layout,
     colors,
     compact,
-    epoch_ms,
     hex_color,
     transparent,
 )
@@ -84,7 +84,7 @@ def stat_figure(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": epoch_ms(series.timestamps),
+                "x": axis_times(series.timestamps),
                 "y": compact(series.values),
                 "fill": "tozeroy",
                 "line": {"color": color, "width": 1.5},

@@ -26,10 +26,19 @@ NAMED_COLORS = {
 }  # fmt: skip
 
 
-def epoch_ms(moments: Sequence[datetime]) -> list[int]:
-    """Timestamps as epoch milliseconds: plotly's date axes read them directly, and they
-    travel as half the JSON of ISO strings and parse faster in the browser."""
-    return [round(moment.timestamp() * 1000) for moment in moments]
+def axis_times(moments: Sequence[datetime]) -> list[str]:
+    """Times as plotly's date axes should show them: wall-clock strings without a zone.
+
+    Plotly draws epoch milliseconds on the browser's own clock, whatever the view's zone;
+    a zone-less string is drawn as written. Moments arrive already on the view's clock
+    (see ``layouts.figures.on_wall_clock``), so the axis shows the view's zone.
+    """
+    return [_wall_text(moment) for moment in moments]
+
+
+def _wall_text(moment: datetime) -> str:
+    text = moment.replace(tzinfo=None).isoformat(sep=" ")
+    return text[:23] if moment.microsecond else text
 
 
 def compact(values: Sequence[float | None]) -> list[float | None]:

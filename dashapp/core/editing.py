@@ -131,7 +131,9 @@ def set_settings(document: Mapping[str, Any], **settings: Any) -> Document:
     if "tags" in settings:
         updated["tags"] = [t.strip() for t in (settings["tags"] or "").split(",") if t.strip()]
     time = dict(updated.get("time") or {})
-    for key, field in (("time_from", "from"), ("time_to", "to"), ("refresh", "refresh")):
+    fields = (("time_from", "from"), ("time_to", "to"), ("refresh", "refresh"),
+              ("timezone", "timezone"))  # fmt: skip
+    for key, field in fields:
         if key in settings and settings[key] is not None:
             time[field] = settings[key]
     updated["time"] = time

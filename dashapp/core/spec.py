@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from dashapp.core.timerange import check_time, parse_duration
+from dashapp.core.zones import BROWSER, zone_info
 
 SCHEMA_VERSION = 2
 REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")
@@ -54,6 +55,16 @@ class TimeSpec(Model):
     from_: str = Field(default="now-6h", alias="from")
     to: str = "now"
     refresh: str = "off"
+    timezone: str = Field(
+        default="browser", max_length=64, description="browser, UTC or an IANA zone name"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        if value != BROWSER:
+            zone_info(value)
+        return value
 
     @field_validator("from_", "to")
     @classmethod

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dashapp.core.spec import REFRESH_CHOICES, DashboardSpec
 from dashapp.core.timerange import check_time, format_duration, parse_duration, parse_time
+from dashapp.core.zones import BROWSER, is_zone
 
 ALL_CHOICE = "*"
 
@@ -25,6 +26,7 @@ class ViewState:
     time_to: str = "now"
     refresh: str = "off"
     variables: dict[str, list[str]] = field(default_factory=dict)
+    tz: str = ""  # a zone the URL asks for ("" = the viewer's or the dashboard's)
 
     @property
     def time_range(self) -> dict[str, str]:
@@ -67,6 +69,11 @@ def check_view(
         problems.append(range_problem)
     else:
         view = replace(view, time_from=time_from, time_to=time_to)
+    tz = params.get("tz", [""])[0]
+    if tz and (tz == BROWSER or is_zone(tz)):
+        view = replace(view, tz=tz)
+    elif tz:
+        problems.append(f"tz={tz} is not a time zone")
     refresh = params.get("refresh", [view.refresh])[0]
     if refresh in REFRESH_CHOICES:
         view = replace(view, refresh=refresh)
@@ -109,6 +116,8 @@ def view_problem_message(problems: Sequence[str]) -> str:
 def view_search(view: ViewState) -> str:
     """The URL query string for a view (the inverse of :func:`parse_view`)."""
     pairs = [("from", view.time_from), ("to", view.time_to), ("refresh", view.refresh)]
+    if view.tz:
+        pairs.append(("tz", view.tz))
     for name, values in sorted(view.variables.items()):
         for value in values or [ALL_CHOICE]:
             pairs.append((f"var-{name}", value))
