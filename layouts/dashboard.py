@@ -60,6 +60,13 @@ def dashboard_page(
                             *([] if editing else view_actions(dashboard, can_edit)),
                         ],
                     ),
+                    # On a phone the controls fold behind this toggle (CSS only, no script).
+                    dcc.Checklist(
+                        id=ids.CONTROLS_TOGGLE,
+                        options=[{"label": "☰ Time range, zone & refresh", "value": "open"}],
+                        value=[],
+                        className="controls-toggle",
+                    ),
                     time_controls(view, notice, zone, browser_zone),
                 ],
             ),

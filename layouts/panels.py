@@ -149,8 +149,10 @@ def _body(panel: Any) -> list[Any]:
 
 
 def grid_children(spec: DashboardSpec, editing: bool = False) -> list[html.Div]:
-    """The grid's panels."""
-    return [panel_frame(panel, editing) for panel in spec.panels]
+    """The grid's panels, in reading order (top to bottom, left to right): a phone shows
+    them as one column in this order."""
+    ordered = sorted(spec.panels, key=lambda p: (p.grid.y, p.grid.x))
+    return [panel_frame(panel, editing) for panel in ordered]
 
 
 def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:

@@ -11,8 +11,6 @@ from typing import Any
 PALETTE = [
     "#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6",
     "#06b6d4", "#ec4899", "#84cc16", "#f97316", "#64748b",
-    "#1d4ed8", "#b45309", "#047857", "#b91c1c", "#6d28d9",
-    "#0e7490", "#be185d", "#4d7c0f", "#c2410c", "#a16207",
 ]  # fmt: skip
 THEMES = {
     "light": {"font": "#1f2937", "grid": "rgba(0,0,0,0.08)", "muted": "#6b7280",

@@ -80,6 +80,8 @@ def screenshots(dash_duo: DashComposite, name: str, ready: Callable[[], Any]) ->
         set_width(dash_duo, size)
         wait_for(ready)
         time.sleep(0.5)  # let plotly's resize settle
+        if label == "phone":  # what a phone shows first, at its real size
+            dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"{name}-phone-top.png"))
         height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight;")
         set_width(dash_duo, (size[0], min(max(size[1], height), 6000)))
         time.sleep(0.3)
