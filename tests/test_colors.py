@@ -47,3 +47,9 @@ def test_the_panel_editor_edits_colour_overrides_as_text() -> None:
     document = forms.panel_from_form(panel, {"type": "timeseries"}, {"colors": "web-2=#123"}, [])
     assert document["options"]["colors"] == {"web-2": "#123"}
     assert forms.validate_panel(document)[1] == {}
+
+
+def test_numbered_series_get_distinct_neighbouring_colours() -> None:
+    hosts = [f"web-{n}" for n in range(1, 21)]
+    assert len(set(series_colors(hosts).values())) == 20
+    assert series_colors(hosts[:3]) == {h: series_colors(hosts)[h] for h in hosts[:3]}
