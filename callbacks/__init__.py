@@ -8,6 +8,7 @@ from dash import Dash
 def register_all(app: Dash) -> None:
     """Register every callback module on ``app``."""
     from callbacks import (
+        admin,
         editor,
         editor_actions,
         history,
@@ -21,6 +22,6 @@ def register_all(app: Dash) -> None:
     )
 
     modules = (router, view, panels, inspect, theme, editor, editor_actions, panel_editor,
-               history, manage)  # fmt: skip
+               history, manage, admin)  # fmt: skip
     for module in modules:
         module.register(app)

@@ -15,6 +15,20 @@ HOME_SEARCH = "home-search"
 HOME_LIST = "home-list"
 LOGIN_LINK = "login-link"
 
+# Admin page
+ADMIN_MESSAGE = "admin-message"
+ADMIN_USERS = "admin-users-section"
+ADMIN_TOKENS = "admin-tokens-section"
+ADMIN_NEW_USER = "admin-new-user"
+ADMIN_NEW_PASSWORD = "admin-new-password"
+ADMIN_NEW_ROLE = "admin-new-role"
+ADMIN_ADD_USER = "admin-add-user"
+ADMIN_TOKEN_NAME = "admin-token-name"
+ADMIN_TOKEN_SCOPES = "admin-token-scopes"
+ADMIN_TOKEN_EXPIRES = "admin-token-expires"
+ADMIN_ADD_TOKEN = "admin-add-token"
+ADMIN_TOKEN_SECRET = "admin-token-secret"
+
 # Dashboard view state
 VIEW_URL = "view-url"
 DASHBOARD_SLUG = "dashboard-slug"

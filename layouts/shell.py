@@ -27,6 +27,7 @@ def app_shell(username: str | None = None, role: str | None = None, csrf: str = 
                         children=[
                             dcc.Link("Dashboards", href="/"),
                             html.A("API docs", href="/api/docs"),
+                            *([dcc.Link("Admin", href="/admin")] if role == "admin" else []),
                         ],
                     ),
                     html.Button(

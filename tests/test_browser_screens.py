@@ -57,6 +57,7 @@ def test_every_page_fits_a_phone_and_is_photographed(
         ("new", "/new", "#create-title"),
         ("import", "/import", "#import-upload"),
         ("not-found", "/d/nope", ".empty-state"),
+        ("admin", "/admin", "#admin-users"),
     ]
     for name, path, ready in pages:
         visit(dash_duo, path)

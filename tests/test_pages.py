@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from db import dashboards
+from db import dashboards, users
 from layouts.shell import login_href
 from tests.test_auth import add_user, log_in
 
@@ -39,3 +40,19 @@ def test_a_wrong_password_keeps_the_username(app: Flask, client: FlaskClient) ->
 def test_the_login_link_comes_back_to_the_page() -> None:
     assert login_href("/") == "/login"
     assert login_href("/d/ops", "?from=now-1h") == "/login?next=%2Fd%2Fops%3Ffrom%3Dnow-1h"
+
+
+def test_admin_writes_are_refused_to_anyone_but_admins(app: Flask) -> None:
+    from callbacks.admin import administer
+    from dashapp.commands.errors import Forbidden, Unauthenticated
+    from layouts import ids
+    from tests.dash_context import triggered_by
+
+    args = {"add_user": 1, "roles": [], "active": [], "add_token": None, "revoke": [],
+            "username": "mallory", "password": "long enough password", "role": "admin",
+            "token_name": None, "scopes": [], "expires": "never"}  # fmt: skip
+    refused = pytest.raises((Forbidden, Unauthenticated))
+    with app.test_request_context(), triggered_by(ids.ADMIN_ADD_USER, "n_clicks", 1), refused:
+        administer(**args)
+    with app.app_context(), database.transaction() as session:
+        assert [u.username for u in users.list_users(session)] == []
