@@ -11,6 +11,7 @@ def register_all(app: Dash) -> None:
         admin,
         editor,
         editor_actions,
+        explore,
         history,
         inspect,
         manage,
@@ -22,6 +23,6 @@ def register_all(app: Dash) -> None:
     )
 
     modules = (router, view, panels, inspect, theme, editor, editor_actions, panel_editor,
-               history, manage, admin)  # fmt: skip
+               history, manage, admin, explore)  # fmt: skip
     for module in modules:
         module.register(app)

@@ -7,7 +7,7 @@ import re
 from dash import Dash, Input, Output, State, html
 from sqlalchemy.exc import SQLAlchemyError
 
-from callbacks import admin
+from callbacks import admin, explore
 from callbacks.view import viewer_zones
 from dashapp.auth import allowed, current_username
 from dashapp.core.spec import SpecError, parse_spec
@@ -23,7 +23,7 @@ from layouts.home import dashboard_cards, dashboard_list
 from layouts.manage import create_page, deleted_section, import_page
 from layouts.shell import error_page, forbidden, login_href, not_found
 
-STATIC_PAGES = ("/", "/new", "/import", "/admin")
+STATIC_PAGES = ("/", "/new", "/import", "/admin", "/explore")
 DASHBOARD_PATH = re.compile(r"^/d/([a-z0-9][a-z0-9-]*)(/edit|/history)?/?$")
 
 
@@ -84,6 +84,8 @@ def render_page(pathname: str | None, search: str | None) -> html.Div:
     try:
         if path == "/":
             return _home()
+        if path == "/explore":
+            return explore.page(search)
         if path == "/admin":
             if not allowed("admin"):
                 return forbidden("admin", current_username(), path)

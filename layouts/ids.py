@@ -15,6 +15,21 @@ HOME_SEARCH = "home-search"
 HOME_LIST = "home-list"
 LOGIN_LINK = "login-link"
 
+# Explore page
+EXPLORE_URL = "explore-url"
+EXPLORE_SEARCH = "explore-search"
+EXPLORE_RESULTS = "explore-results"
+EXPLORE_METRICS = "explore-metrics"
+EXPLORE_SOURCE = "explore-source"
+EXPLORE_AGG = "explore-agg"
+EXPLORE_GROUP = "explore-group"
+EXPLORE_RANGE = "explore-range"
+EXPLORE_STATUS = "explore-status"
+EXPLORE_GRAPH = "explore-graph"
+EXPLORE_DASHBOARD = "explore-dashboard"
+EXPLORE_ADD = "explore-add"
+EXPLORE_ADDED = "explore-added"
+
 # Admin page
 ADMIN_MESSAGE = "admin-message"
 ADMIN_USERS = "admin-users-section"

@@ -26,6 +26,7 @@ def app_shell(username: str | None = None, role: str | None = None, csrf: str = 
                         className="topnav",
                         children=[
                             dcc.Link("Dashboards", href="/"),
+                            dcc.Link("Explore", href="/explore"),
                             html.A("API docs", href="/api/docs"),
                             *([dcc.Link("Admin", href="/admin")] if role == "admin" else []),
                         ],

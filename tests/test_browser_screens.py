@@ -58,6 +58,7 @@ def test_every_page_fits_a_phone_and_is_photographed(
         ("import", "/import", "#import-upload"),
         ("not-found", "/d/nope", ".empty-state"),
         ("admin", "/admin", "#admin-users"),
+        ("explore", "/explore?metric=cpu.usage&group_by=source", "#explore-graph .main-svg"),
     ]
     for name, path, ready in pages:
         visit(dash_duo, path)
