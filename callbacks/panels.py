@@ -23,6 +23,7 @@ from db.cached import panel_query
 from db.engine import is_timeout
 from db.panels import load_panel
 from layouts import ids, live
+from layouts.annotations import with_annotations
 from layouts.figures import render_figure
 from layouts.tables import header_classes, next_sort, sort_rows, table_body, table_rows
 from layouts.theme import empty_figure
@@ -63,6 +64,7 @@ def register(app: Dash) -> None:
         Output(part(ids.PANEL_NOTE), "children"),
         Output(part(ids.PANEL_META), "data"),
         *VIEW_INPUTS,
+        Input(ids.ANNOTATIONS, "data"),
         State(part(ids.PANEL_SPEC), "data"),
         State(part(ids.PANEL_META), "data"),
     )(update_chart)
@@ -87,6 +89,7 @@ def update_chart(
     _clicks: int | None,
     theme: str | None,
     viewport: int | None,
+    annotations: list[dict[str, Any]] | None,
     panel_document: dict[str, Any],
     meta: dict[str, Any] | None,
 ) -> tuple[Any, Any, Any, Any]:
@@ -107,6 +110,8 @@ def update_chart(
     # Freshness is judged at the end of the chosen range: a past range is not "stale".
     zone = time_range.get("tz") or "UTC"
     figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)), zone)
+    if isinstance(panel, TimeseriesPanel):
+        figure = with_annotations(figure, annotations, panel.id, zone)
     meta = live.figure_meta(data.results, max_points(panel, viewport))
     return figure, None, _hidden_note(data), meta
 

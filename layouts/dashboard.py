@@ -10,6 +10,7 @@ from dashapp.core.records import Dashboard
 from dashapp.core.spec import DashboardSpec, dump_spec
 from dashapp.core.view_state import ALL_CHOICE, ViewState, default_view, refresh_interval_ms
 from layouts import ids
+from layouts.annotations import annotate_dialog, annotation_bar
 from layouts.editor import editor_extras
 from layouts.panels import panel_grid
 from layouts.timepicker import time_controls
@@ -75,6 +76,7 @@ def dashboard_page(
             panel_grid(spec, editable=editing),
             inspect_modal(),
             fullscreen_modal(),
+            *([annotate_dialog()] if can_edit else []),
         ],
     )
 
@@ -112,12 +114,9 @@ def view_actions(dashboard: Dashboard, can_edit: bool) -> list[html.Component]:
     return actions
 
 
-def variable_bar(
-    spec: DashboardSpec, view: ViewState, choices: dict[str, list[str]]
-) -> html.Div | None:
-    """One dropdown per dashboard variable; "All" (the empty selection) applies no filter."""
-    if not spec.variables:
-        return None
+def variable_bar(spec: DashboardSpec, view: ViewState, choices: dict[str, list[str]]) -> html.Div:
+    """One dropdown per dashboard variable ("All", the empty selection, applies no
+    filter), and the annotations' tag filter."""
     controls = []
     for variable in spec.variables:
         options = [{"label": value, "value": value} for value in choices.get(variable.name, [])]
@@ -141,7 +140,7 @@ def variable_bar(
                 ],
             )
         )
-    return html.Div(className="variable-bar", children=controls)
+    return html.Div(className="variable-bar", children=[*controls, annotation_bar()])
 
 
 def _modal(modal_id: str, body_id: str, close_id: str, title: str, extra: list) -> html.Div:

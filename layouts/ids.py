@@ -15,6 +15,19 @@ HOME_SEARCH = "home-search"
 HOME_LIST = "home-list"
 LOGIN_LINK = "login-link"
 
+# Annotations
+ANNOTATIONS = "annotations"
+ANNOTATION_TAGS = "annotation-tags"
+ANNOTATE_MODAL = "annotate-modal"
+ANNOTATE_CANCEL = "annotate-cancel"
+ANNOTATE_AT = "annotate-at"
+ANNOTATE_WHEN = "annotate-when"
+ANNOTATE_TEXT = "annotate-text"
+ANNOTATE_TAGS = "annotate-tags"
+ANNOTATE_PANEL_ONLY = "annotate-panel-only"
+ANNOTATE_ERROR = "annotate-error"
+ANNOTATE_SAVE = "annotate-save"
+
 # Explore page
 EXPLORE_URL = "explore-url"
 EXPLORE_SEARCH = "explore-search"

@@ -36,7 +36,9 @@ def seeded(app: Flask) -> Flask:
 def chart(panel: str, time_range: dict[str, str] = LAST_HOUR, variables: Any = None,
           trigger: str = ids.TIME_RANGE, meta: Any = None) -> tuple[Any, ...]:  # fmt: skip
     with triggered_by(trigger, "data"):
-        return update_chart(time_range, variables, None, None, "light", 1600, PANELS[panel], meta)
+        return update_chart(
+            time_range, variables, None, None, "light", 1600, None, PANELS[panel], meta
+        )
 
 
 def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:

@@ -1,0 +1,48 @@
+"""Annotations: events marked on time-series charts (issue 14).
+
+Revision ID: 0008_annotations
+Revises: 0007
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from db.types import JSONDocument, Timestamp
+
+revision: str = "0008_annotations"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "annotations",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "dashboard_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("panel_id", sa.String(length=40), nullable=True),
+        sa.Column("starts_at", Timestamp(), nullable=False),
+        sa.Column("ends_at", Timestamp(), nullable=True),
+        sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.Column("tags", JSONDocument(), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=True),
+        sa.Column("created_at", Timestamp(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dashboard_id"], ["dashboards.id"],
+            name=op.f("fk_annotations_dashboard_id_dashboards"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_annotations")),
+    )  # fmt: skip
+    op.create_index(op.f("ix_annotations_dashboard_id"), "annotations", ["dashboard_id"])
+    op.create_index(op.f("ix_annotations_starts_at"), "annotations", ["starts_at"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_annotations_starts_at"), table_name="annotations")
+    op.drop_index(op.f("ix_annotations_dashboard_id"), table_name="annotations")
+    op.drop_table("annotations")
