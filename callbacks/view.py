@@ -163,7 +163,10 @@ def _from_variables(current: ViewState, args: dict[str, Any]) -> tuple[ViewState
 
 
 def _from_zoom_box(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
-    zoom = _zoomed_range(ctx.triggered[0]["value"], _shown_zone(args))
+    relayout = ctx.triggered[0]["value"] or {}
+    if relayout.get("xaxis.autorange"):  # a double-click on the chart: zoom out
+        return _from_zoom_out(current, args)
+    zoom = _zoomed_range(relayout, _shown_zone(args))
     if zoom is None:
         raise PreventUpdate
     return _with_range(current, zoom), ""

@@ -128,7 +128,9 @@ def annotate_dialog() -> html.Div:
                     className="modal-header",
                     children=[
                         html.Span("Add an annotation", className="modal-title"),
-                        html.Button("Cancel", id=ids.ANNOTATE_CANCEL, className="button"),
+                        html.Button(
+                            "Cancel", id=ids.ANNOTATE_CANCEL, className="button modal-close"
+                        ),
                     ],
                 ),
                 html.Div(

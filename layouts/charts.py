@@ -30,7 +30,10 @@ def timeseries_figure(
     series = all_series(results)
     webgl = sum(len(s.values) for s in series) > WEBGL_THRESHOLD
     palette = series_colors([s.name for s in series], options.colors)
-    traces = [_time_trace(s, options.style, options.unit, webgl, palette[s.name]) for s in series]
+    # Overlapping translucent fills turn muddy: several series in "area" draw as lines
+    # (choose "stacked" to fill them on top of each other).
+    style = "line" if options.style == "area" and len(series) > 1 else options.style
+    traces = [_time_trace(s, style, options.unit, webgl, palette[s.name]) for s in series]
     layout = base_layout(theme)
     layout["hovermode"] = "x unified"
     layout["showlegend"] = options.legend and len(traces) > 1
@@ -160,10 +163,15 @@ def heatmap_figure(
         "z": histogram.counts,
         "colorscale": options.colorscale,
         "hovertemplate": "%{x}<br>%{y:.4~g}: %{z} samples<extra></extra>",
-        "colorbar": {"thickness": 10, "outlinewidth": 0},
+        "colorbar": {
+            "thickness": 10,
+            "outlinewidth": 0,
+            "title": {"text": "samples", "side": "right"},
+        },
     }
     layout = base_layout(theme)
     layout["xaxis"].update({"type": "date", "range": axis_times([histogram.start, histogram.end])})
     layout["yaxis"].update(axis_format(options.unit))
     layout["uirevision"] = panel.id
+    layout["margin"] = {**layout["margin"], "b": 44}  # room for the date under the times
     return {"data": [trace], "layout": layout}

@@ -155,7 +155,7 @@ def _modal(modal_id: str, body_id: str, close_id: str, title: str, extra: list) 
                     children=[
                         html.Span(title, className="modal-title"),
                         *extra,
-                        html.Button("Close", id=close_id, className="button"),
+                        html.Button("Close", id=close_id, className="button modal-close"),
                     ],
                 ),
                 html.Div(id=body_id, className="modal-body"),

@@ -30,7 +30,7 @@ def panel_editor_modal() -> html.Div:
                     children=[
                         html.Span("Edit panel", className="modal-title"),
                         html.Button("Apply", id=ids.PE_APPLY, className="button primary"),
-                        html.Button("Cancel", id=ids.PE_CANCEL, className="button"),
+                        html.Button("Cancel", id=ids.PE_CANCEL, className="button modal-close"),
                     ],
                 ),
                 html.Div(

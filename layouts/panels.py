@@ -17,6 +17,10 @@ GRAPH_CONFIG = {
     "displaylogo": False,
     "responsive": True,
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    # Plotly's "double-click to zoom back out" tip covered the toolbar; double-click
+    # zooms out (see callbacks.view), and Zoom out / Back are in the toolbar.
+    "showTips": False,
+    "doubleClick": "reset",
 }
 # Drawn until the data arrives: no axes or grid, so a dozen of them cost little.
 PLACEHOLDER_FIGURE = {

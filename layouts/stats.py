@@ -74,7 +74,8 @@ def stat_figure(
         {
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "xaxis": {"visible": False, "fixedrange": True},
-            "yaxis": {"visible": False, "fixedrange": True},
+            # The sparkline keeps to the bottom third, under the number, not through it.
+            "yaxis": {"visible": False, "fixedrange": True, "domain": [0, 0.2]},
             "showlegend": False,
         }
     )
@@ -112,7 +113,7 @@ def _big_number(text: str, color: str) -> dict[str, Any]:
 
 def _small_line(text: str) -> dict[str, Any]:
     return {
-        "text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.22,
+        "text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.3,
         "showarrow": False, "font": {"size": 12},
     }  # fmt: skip
 

@@ -85,3 +85,21 @@ def test_logging_in_from_a_page_keeps_the_name_and_comes_back(
     driver.find_element(By.ID, "login-submit").click()
     assert wait_for(lambda: driver.current_url.endswith("/d/service-health?from=now-1h&to=now"))
     assert wait_for(lambda: driver.find_element(By.ID, "current-user").text == "ann · viewer")
+
+
+def test_esc_and_the_backdrop_close_dialogs(dash_duo: DashComposite, links_app: Flask) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    start(dash_duo, links_app, "/d/service-health")
+    assert wait_for(lambda: all_drawn(dash_duo))
+    modal = dash_duo.driver.find_element(By.ID, "inspect-modal")
+    inspect = '[id=\'{"panel":"cpu","type":"panel-inspect"}\']'
+    dash_duo.driver.find_element(By.CSS_SELECTOR, inspect).click()
+    assert wait_for(lambda: "hidden" not in modal.get_attribute("class"))
+    ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
+    assert wait_for(lambda: "hidden" in modal.get_attribute("class"))
+    dash_duo.driver.find_element(By.CSS_SELECTOR, inspect).click()
+    assert wait_for(lambda: "hidden" not in modal.get_attribute("class"))
+    ActionChains(dash_duo.driver).move_to_element_with_offset(modal, 5, 5).click().perform()
+    assert wait_for(lambda: "hidden" in modal.get_attribute("class"))
