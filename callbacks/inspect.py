@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -45,10 +46,15 @@ def register(app: Dash) -> None:
     app.callback(
         Output(ids.FULLSCREEN_MODAL, "className"),
         Output(ids.FULLSCREEN_BODY, "children"),
+        Output(ids.FULLSCREEN_TITLE, "children"),
         Input({"type": ids.PANEL_FULLSCREEN, "panel": ALL}, "n_clicks"),
         Input(ids.FULLSCREEN_CLOSE, "n_clicks"),
         State({"type": ids.PANEL_GRAPH, "panel": ALL}, "figure"),
         State({"type": ids.PANEL_TABLE, ids.TABLE_KEY: ALL}, "children"),
+        State({"type": ids.PANEL_SPEC, ids.CHART_KEY: ALL}, "data"),
+        State({"type": ids.PANEL_SPEC, ids.TABLE_KEY: ALL}, "data"),
+        State(ids.VIEW_URL, "pathname"),
+        State(ids.VIEW_URL, "search"),
         prevent_initial_call=True,
     )(fullscreen)
 
@@ -106,15 +112,29 @@ def fullscreen(
     _close: int | None,
     figures: list[dict[str, Any] | None],
     table_bodies: list[Any],
-) -> tuple[str, Any]:
-    """Show the clicked panel's current chart or table at full size."""
+    chart_documents: list[dict[str, Any]],
+    table_documents: list[dict[str, Any]],
+    pathname: str | None,
+    search: str | None,
+) -> tuple[str, Any, Any]:
+    """Show the clicked panel's current chart or table at full size, titled, with a link
+    (``?viewPanel=``) that opens it so."""
     if ctx.triggered_id == ids.FULLSCREEN_CLOSE:
-        return CLOSED, []
+        return CLOSED, [], ""
     panel_id = _clicked_panel()
+    document = next((d for d in [*chart_documents, *table_documents] if d["id"] == panel_id), {})
+    title = _title_with_link(document.get("title") or panel_id, pathname, search, panel_id)
     graph_ids = [s["id"]["panel"] for s in ctx.states_list[0]]
     if panel_id in graph_ids:
         figure = figures[graph_ids.index(panel_id)] or {}
-        return OPEN, dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
+        graph = dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
+        return OPEN, graph, title
     table_ids = [s["id"][ids.TABLE_KEY] for s in ctx.states_list[1]]
     body = html.Tbody(table_bodies[table_ids.index(panel_id)] or [])
-    return OPEN, html.Div(static_table(body), className="fullscreen-table")
+    return OPEN, html.Div(static_table(body), className="fullscreen-table"), title
+
+
+def _title_with_link(title: str, pathname: str | None, search: str | None, panel: str) -> Any:
+    params = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k != "viewPanel"]
+    href = f"{pathname or '/'}?{urlencode([*params, ('viewPanel', panel)])}"
+    return [title, " ", html.A("Link to this panel", href=href, className="fullscreen-link")]

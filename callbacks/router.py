@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, html
 from sqlalchemy.exc import SQLAlchemyError
@@ -137,6 +138,7 @@ def _dashboard(slug: str, mode: str | None, search: str | None) -> html.Div:
         notice=view_problem_message(problems),
         zone=view_zone(view.tz, preference, spec.time.timezone, browser),
         browser_zone=browser,
+        view_panel=parse_qs((search or "").lstrip("?")).get("viewPanel", [None])[0],
         can_edit=allowed("editor"),
         editing=editing,
         metrics=catalog()["metrics"] if editing else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from dash import dcc, html
 
@@ -12,7 +13,7 @@ from dashapp.core.view_state import ALL_CHOICE, ViewState, default_view, refresh
 from layouts import ids
 from layouts.annotations import annotate_dialog, annotation_bar
 from layouts.editor import editor_extras
-from layouts.panels import panel_grid
+from layouts.panels import panel_frame, panel_grid
 from layouts.timepicker import time_controls
 
 
@@ -28,6 +29,7 @@ def dashboard_page(
     notice: str = "",
     zone: str = "UTC",
     browser_zone: str | None = None,
+    view_panel: str | None = None,
 ) -> html.Div:
     """A dashboard showing ``view`` (from the URL or the spec's defaults), in view or edit mode."""
     interval = refresh_interval_ms(view.refresh)
@@ -75,7 +77,7 @@ def dashboard_page(
             variable_bar(spec, view, variable_choices),
             panel_grid(spec, editable=editing),
             inspect_modal(),
-            fullscreen_modal(),
+            fullscreen_modal(spec, view_panel),
             *([annotate_dialog()] if can_edit else []),
         ],
     )
@@ -143,22 +145,33 @@ def variable_bar(spec: DashboardSpec, view: ViewState, choices: dict[str, list[s
     return html.Div(className="variable-bar", children=[*controls, annotation_bar()])
 
 
-def _modal(modal_id: str, body_id: str, close_id: str, title: str, extra: list) -> html.Div:
+def _modal(
+    modal_id: str,
+    body_id: str,
+    close_id: str,
+    title: Any,
+    extra: list,
+    *,
+    title_id: str | None = None,
+    body: Any = None,
+) -> html.Div:
     return html.Div(
         id=modal_id,
-        className="modal hidden",
+        className="modal hidden" if body is None else "modal",
         children=html.Div(
             className="modal-card",
             children=[
                 html.Div(
                     className="modal-header",
                     children=[
-                        html.Span(title, className="modal-title"),
+                        html.Span(
+                            title, className="modal-title", **({"id": title_id} if title_id else {})
+                        ),
                         *extra,
                         html.Button("Close", id=close_id, className="button modal-close"),
                     ],
                 ),
-                html.Div(id=body_id, className="modal-body"),
+                html.Div(body, id=body_id, className="modal-body"),
             ],
         ),
     )
@@ -174,6 +187,14 @@ def inspect_modal() -> html.Div:
     return _modal(ids.INSPECT_MODAL, ids.INSPECT_BODY, ids.INSPECT_CLOSE, "Inspect", download)
 
 
-def fullscreen_modal() -> html.Div:
-    """A panel at full screen size."""
-    return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE, "", [])
+def fullscreen_modal(spec: DashboardSpec | None = None, view_panel: str | None = None) -> html.Div:
+    """A panel at full screen size; open on ``view_panel`` (``?viewPanel=`` in the URL),
+    drawn live by the panel callbacks as a copy of that panel."""
+    panel = next((p for p in spec.panels if p.id == view_panel), None) if spec else None
+    if panel is None:
+        return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE, "", [],
+                      title_id=ids.FULLSCREEN_TITLE)  # fmt: skip
+    copy = panel.model_copy(update={"id": f"{panel.id}-full"[:40]})
+    body = html.Div(panel_frame(copy), className="fullscreen-live")
+    return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE,
+                  panel.title, [], title_id=ids.FULLSCREEN_TITLE, body=body)  # fmt: skip

@@ -105,6 +105,7 @@ INSPECT_CLOSE = "inspect-close"
 FULLSCREEN_MODAL = "fullscreen-modal"
 FULLSCREEN_BODY = "fullscreen-body"
 FULLSCREEN_CLOSE = "fullscreen-close"
+FULLSCREEN_TITLE = "fullscreen-title"
 
 
 CHART_KEY = "panel"

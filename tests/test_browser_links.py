@@ -103,3 +103,24 @@ def test_esc_and_the_backdrop_close_dialogs(dash_duo: DashComposite, links_app: 
     assert wait_for(lambda: "hidden" not in modal.get_attribute("class"))
     ActionChains(dash_duo.driver).move_to_element_with_offset(modal, 5, 5).click().perform()
     assert wait_for(lambda: "hidden" in modal.get_attribute("class"))
+
+
+def test_view_panel_opens_a_titled_live_full_screen_panel(
+    dash_duo: DashComposite, links_app: Flask
+) -> None:
+    start(dash_duo, links_app, "/d/service-health?from=now-1h&to=now&viewPanel=cpu")
+    modal = dash_duo.driver.find_element(By.ID, "fullscreen-modal")
+    assert "hidden" not in modal.get_attribute("class")
+    assert dash_duo.driver.find_element(By.ID, "fullscreen-title").text == "CPU usage by host"
+    drawn = wait_for(lambda: dash_duo.driver.execute_script(
+        "var p = document.querySelector('#fullscreen-modal .js-plotly-plot');"
+        "return p && p.data && p.data.length;"))  # fmt: skip
+    assert drawn == 4
+    dash_duo.driver.find_element(By.ID, "fullscreen-close").click()
+    assert wait_for(lambda: "hidden" in modal.get_attribute("class"))
+    fullscreen = '[id=\'{"panel":"memory","type":"panel-fullscreen"}\']'
+    dash_duo.driver.find_element(By.CSS_SELECTOR, fullscreen).click()
+    title = wait_for(lambda: dash_duo.driver.find_element(By.ID, "fullscreen-title").text)
+    assert title.startswith("Memory used")
+    link = dash_duo.driver.find_element(By.CSS_SELECTOR, "#fullscreen-title a")
+    assert link.get_attribute("href").endswith("viewPanel=memory")

@@ -111,18 +111,21 @@ def test_fullscreen_shows_the_clicked_chart_or_table(seeded: Flask) -> None:
         [{"id": {"type": ids.PANEL_GRAPH, "panel": "cpu"}, "property": "figure"}],
         [{"id": {"type": ids.PANEL_TABLE, "table": "latency-table"}, "property": "children"}],
     ]
-    args = ([chart], [rows])
+    args = ([chart], [rows], [PANELS["cpu"]], [PANELS["latency-table"]], "/d/service-health",
+            "?from=now-1h&to=now")  # fmt: skip
     with triggered_by(
         {"type": ids.PANEL_FULLSCREEN, "panel": "cpu"}, "n_clicks", 1, states_list=states
     ):
-        opened, graph = fullscreen([1], None, *args)
+        opened, graph, title = fullscreen([1], None, *args)
     with triggered_by(
         {"type": ids.PANEL_FULLSCREEN, "panel": "latency-table"}, "n_clicks", 1, states_list=states
     ):
-        _, table = fullscreen([1], None, *args)
+        _, table, _ = fullscreen([1], None, *args)
     with triggered_by(ids.FULLSCREEN_CLOSE, "n_clicks"):
-        closed, _ = fullscreen([1], 1, *args)
+        closed, _, _ = fullscreen([1], 1, *args)
     assert opened == "modal" and graph.figure == chart and closed == "modal hidden"
+    assert title[0] == PANELS["cpu"]["title"]
+    assert title[2].href == "/d/service-health?from=now-1h&to=now&viewPanel=cpu"
     headers = [th.children for th in find(table, lambda c: isinstance(c, html.Tr)).children]
     assert headers == ["Series", "Last", "Min", "Max", "Avg"]
     assert find(table, lambda c: isinstance(c, html.Tbody)).children == rows
