@@ -148,6 +148,10 @@ def edit(**args: Any) -> dict[str, Any]:
         raise PreventUpdate
     base = args["base"]
     step = handler(Step(args["draft"] or base["spec"], base), args)
+    if kind in COMPACTED:
+        compacted = editing.compact(step.draft)
+        if editing.positions(compacted) != editing.positions(step.draft):
+            step = replace(step, draft=compacted, regrid=True)
     base, draft, key = step.base, step.draft, str(base["id"])
     dirty = draft != base["spec"]
     banner = step.banner
@@ -196,7 +200,7 @@ def _on_layout(step: Step, args: dict[str, Any]) -> Step:
 
 
 def _on_add(step: Step, args: dict[str, Any]) -> Step:
-    draft, panel_id = editing.add_panel(step.draft, args["add_type"] or "timeseries")
+    draft, panel_id = editing.add_panel(step.draft, args["add_type"] or "timeseries", at_top=True)
     return replace(step, draft=draft, open_panel=panel_id, regrid=True)
 
 
@@ -271,6 +275,10 @@ HANDLERS: dict[str | None, Handler] = {
     ids.DISCARD: _on_discard,
     BANNER_ACTION: _on_banner,
 }
+
+
+# Changes after which panels move up into any gap (opening a saved dashboard does not).
+COMPACTED = {ids.EDIT_GRID, ids.ADD_PANEL, ids.PANEL_DUPLICATE, ids.PANEL_REMOVE, ids.PE_APPLY}
 
 
 def _action() -> str | None:

@@ -8,6 +8,7 @@ from dash.testing.composite import DashComposite
 from flask import Flask
 from selenium.webdriver.common.by import By
 
+from dashapp.core.spec import parse_spec
 from tests.browser import log_in, wait_for
 from tests.test_browser_editor import PASSWORD, banner, editor_app, element, stored
 
@@ -57,3 +58,33 @@ def test_saving_without_a_change_is_refused(dash_duo: DashComposite, editor_app:
     wait_for(lambda: element(dash_duo, "save")).click()
     assert wait_for(lambda: "Nothing to save" in banner(dash_duo)), banner(dash_duo)
     assert stored(editor_app, "service-health").version == 1
+
+
+TOP_JS = "return document.getElementById(arguments[0]).getBoundingClientRect().top + scrollY;"
+
+
+def test_removing_leaves_no_gap_and_new_panels_appear_on_top(
+    dash_duo: DashComposite, editor_app: Flask
+) -> None:
+    open_editor(dash_duo, editor_app)
+    driver = dash_duo.driver
+    top = lambda panel: driver.execute_script(TOP_JS, panel)  # noqa: E731
+    wait_for(lambda: driver.find_elements(By.ID, "panel-memory"))
+    memory_before = top("panel-memory")
+    for panel in ("cpu", "requests"):  # the left column's charts
+        wait_for(lambda p=panel: element(dash_duo, {"panel": p, "type": "panel-remove"})).click()
+        assert wait_for(lambda p=panel: not driver.find_elements(By.ID, f"panel-{p}"))
+    # What was below them moved up into the gap.
+    assert wait_for(lambda: top("panel-rps-by-host") < memory_before + 400)
+    wait_for(lambda: element(dash_duo, "add-panel")).click()
+    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    new = wait_for(lambda: driver.find_elements(By.ID, "panel-timeseries"))
+    assert new
+    others = [p.get_attribute("id") for p in driver.find_elements(By.CSS_SELECTOR, ".panel")]
+    assert all(top("panel-timeseries") <= top(p) for p in others)  # in the top row
+    element(dash_duo, "save").click()
+    assert wait_for(lambda: "Saved version 2" in banner(dash_duo)), banner(dash_duo)
+    saved = {p.id: p.grid for p in parse_spec(stored(editor_app, "service-health").spec).panels}
+    assert saved["timeseries"].y == 0
+    bottoms = {(g.x, g.y + g.h) for g in saved.values()}
+    assert all(g.y == 0 or any(b[1] == g.y for b in bottoms) for g in saved.values())

@@ -124,3 +124,16 @@ def test_variable_rows_keep_what_the_rows_do_not_show() -> None:
     assert forms.variables_from_rows(rows, existing, remove=0) == []
     added = forms.variables_from_rows(rows, existing, add=True)
     assert added[1] == {"name": "var2", "key": "source"}
+
+
+def test_compaction_closes_gaps_and_new_panels_go_on_top() -> None:
+    doc = {"title": "T", "panels": [
+        {"id": "a", "type": "text", "grid": {"x": 0, "y": 0, "w": 12, "h": 4}},
+        {"id": "b", "type": "text", "grid": {"x": 12, "y": 10, "w": 12, "h": 4}},
+        {"id": "c", "type": "text", "grid": {"x": 0, "y": 20, "w": 24, "h": 4}},
+    ]}  # fmt: skip
+    packed = editing.positions(editing.compact(doc))
+    assert packed == {"a": (0, 0, 12, 4), "b": (12, 0, 12, 4), "c": (0, 4, 24, 4)}
+    on_top, new = editing.add_panel(editing.compact(doc), "stat", at_top=True)
+    placed = editing.positions(on_top)
+    assert placed[new][1] == 0 and placed["a"][1] == placed[new][3]  # the rest moved down
