@@ -9,7 +9,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.panels import PANEL_ADAPTER, PanelProblem, guard_query, parse_panel
-from dashapp.core.export import panel_csv
+from dashapp.core.export import panel_csv, panel_csv_wide
 from db.panels import load_panel
 from layouts import ids
 from layouts.inspect import inspect_body
@@ -37,6 +37,7 @@ def register(app: Dash) -> None:
     app.callback(
         Output(ids.INSPECT_DOWNLOAD, "data"),
         Input(ids.INSPECT_CSV, "n_clicks"),
+        Input(ids.INSPECT_CSV_WIDE, "n_clicks"),
         State(ids.INSPECT_PANEL, "data"),
         State(ids.TIME_RANGE, "data"),
         State(ids.VARIABLES, "data"),
@@ -91,19 +92,23 @@ def inspect(
 
 def download_csv(
     _clicks: int | None,
+    _wide_clicks: int | None,
     document: dict[str, Any] | None,
     time_range: dict[str, str],
     variables: dict[str, list[str]] | None,
     viewport: int | None,
 ) -> dict[str, Any]:
-    """The inspected panel's data as CSV."""
-    if not document:
+    """The inspected panel's data as CSV: long (time, series, value) or wide (a column
+    per series), by the button clicked."""
+    if not document or not ctx.triggered or not ctx.triggered[0]["value"]:
         raise PreventUpdate
     try:
         panel, window = parse_panel(document, time_range)
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem:
         raise PreventUpdate from None
+    if ctx.triggered_id == ids.INSPECT_CSV_WIDE:
+        return dcc.send_string(panel_csv_wide(data), f"{panel.id}-wide.csv", type="text/csv")
     return dcc.send_string(panel_csv(data), f"{panel.id}.csv", type="text/csv")
 
 

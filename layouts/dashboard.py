@@ -181,7 +181,18 @@ def inspect_modal() -> html.Div:
     """The inspect view: query, SQL, timing, points, CSV download."""
     download = [
         dcc.Store(id=ids.INSPECT_PANEL),
-        html.Button("Download CSV", id=ids.INSPECT_CSV, className="button primary"),
+        html.Button(
+            "Download CSV",
+            id=ids.INSPECT_CSV,
+            className="button primary",
+            title="One row per point: time, series, value",
+        ),
+        html.Button(
+            "CSV (wide)",
+            id=ids.INSPECT_CSV_WIDE,
+            className="button",
+            title="One row per time, one column per series",
+        ),
         dcc.Download(id=ids.INSPECT_DOWNLOAD),
     ]
     return _modal(ids.INSPECT_MODAL, ids.INSPECT_BODY, ids.INSPECT_CLOSE, "Inspect", download)

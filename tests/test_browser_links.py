@@ -97,6 +97,12 @@ def test_esc_and_the_backdrop_close_dialogs(dash_duo: DashComposite, links_app: 
     inspect = '[id=\'{"panel":"cpu","type":"panel-inspect"}\']'
     dash_duo.driver.find_element(By.CSS_SELECTOR, inspect).click()
     assert wait_for(lambda: "hidden" not in modal.get_attribute("class"))
+    # Inspect shows the data as a table (a column per host) and the panel's JSON.
+    header = wait_for(lambda: dash_duo.driver.find_element(By.CSS_SELECTOR, ".inspect-data thead"))
+    assert header.text.split() == ["time", "api-1", "web-1", "web-2", "web-3"]
+    assert dash_duo.driver.find_elements(By.CSS_SELECTOR, ".inspect-data tbody tr")
+    assert '"id": "cpu"' in dash_duo.driver.find_element(By.ID, "inspect-json").text
+    assert dash_duo.driver.find_element(By.ID, "inspect-csv-wide").is_displayed()
     ActionChains(dash_duo.driver).send_keys(Keys.ESCAPE).perform()
     assert wait_for(lambda: "hidden" in modal.get_attribute("class"))
     dash_duo.driver.find_element(By.CSS_SELECTOR, inspect).click()

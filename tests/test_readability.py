@@ -43,3 +43,19 @@ def test_plotly_tips_are_off_and_a_double_click_zooms_out(app: Flask) -> None:
         out = navigate_with({"type": ids.PANEL_GRAPH, "panel": "cpu"}, "relayoutData",
                             {"xaxis.autorange": True})  # fmt: skip
     assert out["time_range"]["from"] == "now-12h"
+
+
+def test_inspect_shows_a_data_table_the_json_and_offers_wide_csv() -> None:
+    from dashapp.core.export import panel_csv_wide
+    from dashapp.core.panel_data import PanelData
+    from layouts.inspect import inspect_body
+    from tests.test_layouts import find
+
+    data = PanelData([result(line("web-1", [1.0, 2.0]), line("web-2", [3.0, None]))])
+    wide = panel_csv_wide(data).splitlines()
+    assert wide[0] == "time,web-1,web-2"
+    assert wide[1].endswith(",1.0,3.0") and wide[2].endswith(",2.0,")
+    body = inspect_body(PANELS["cpu"], data)
+    titles = [find(s, lambda c: getattr(c, "children", None) in ("Data", "Panel JSON"))
+              for s in body]  # fmt: skip
+    assert [t.children for t in titles if t is not None] == ["Data", "Panel JSON"]
