@@ -18,7 +18,8 @@ PLACEHOLDERS = {"thresholds": "70:orange, 90:red", "colors": "web-1=red, web-2=#
 
 
 def panel_editor_modal() -> html.Div:
-    """The (hidden) modal the editor fills with a panel's form."""
+    """The (hidden) full-page editor the panel's form fills: the form beside a large
+    live preview."""
     return html.Div(
         id=ids.PE_MODAL,
         className="modal hidden",
@@ -36,6 +37,7 @@ def panel_editor_modal() -> html.Div:
                 html.Div(
                     className="modal-body panel-editor-body",
                     children=[
+                        dcc.Store(id=ids.PE_TOUCHED, data=[]),
                         html.Div(id=ids.PE_FORM, className="panel-form"),
                         html.Div(
                             className="panel-preview",

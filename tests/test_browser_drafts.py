@@ -9,7 +9,7 @@ from flask import Flask
 from selenium.webdriver.common.by import By
 
 from dashapp.core.spec import parse_spec
-from tests.browser import log_in, wait_for
+from tests.browser import log_in, screenshots, wait_for
 from tests.test_browser_editor import PASSWORD, banner, editor_app, element, stored
 
 pytestmark = pytest.mark.browser
@@ -88,3 +88,25 @@ def test_removing_leaves_no_gap_and_new_panels_appear_on_top(
     assert saved["timeseries"].y == 0
     bottoms = {(g.x, g.y + g.h) for g in saved.values()}
     assert all(g.y == 0 or any(b[1] == g.y for b in bottoms) for g in saved.values())
+
+
+def test_the_panel_editor_speaks_plainly_and_only_after_the_user_acts(
+    dash_duo: DashComposite, editor_app: Flask
+) -> None:
+    dash_duo.start_server(editor_app.extensions["dashapp.dash"])
+    dash_duo.driver.set_window_size(1600, 1000)
+    log_in(dash_duo, "ed", PASSWORD, "/d/ops/edit")
+    driver = dash_duo.driver
+    wait_for(lambda: element(dash_duo, "add-panel")).click()
+    preview = wait_for(lambda: element(dash_duo, "pe-preview"))
+    assert wait_for(lambda: "Pick a metric to see a preview" in preview.text), preview.text
+    errors = lambda: [
+        e.text for e in driver.find_elements(By.CSS_SELECTOR, "#pe-modal .field-error") if e.text
+    ]  # noqa: E501, E731
+    assert errors() == []  # nothing red before the user does anything
+    card = driver.find_element(By.CSS_SELECTOR, ".modal-card.panel-editor")
+    assert card.size["width"] >= 1500  # a full page, not a cramped pop-up
+    element(dash_duo, "pe-apply").click()
+    assert wait_for(lambda: "Pick a metric." in errors()), errors()
+    assert not any("should" in e for e in errors())
+    screenshots(dash_duo, "panel-editor", lambda: True)

@@ -137,3 +137,19 @@ def test_compaction_closes_gaps_and_new_panels_go_on_top() -> None:
     on_top, new = editing.add_panel(editing.compact(doc), "stat", at_top=True)
     placed = editing.positions(on_top)
     assert placed[new][1] == 0 and placed["a"][1] == placed[new][3]  # the rest moved down
+
+
+def test_form_errors_are_in_plain_words() -> None:
+    base = {"id": "p", "type": "timeseries"}
+    document = forms.panel_from_form(
+        base, {"type": "timeseries", "title": "x" * 300},
+        {"thresholds": "ninety", "series_limit": 0},
+        [{"metric": "", "labels": "oops"}],
+    )  # fmt: skip
+    _, errors = forms.validate_panel(document)
+    assert errors["query:0:metric"] == "Pick a metric."
+    assert errors["query:0:labels"].startswith("Write labels as key=value")
+    assert errors["option:thresholds"].startswith("Write thresholds as value:colour")
+    assert errors["option:series_limit"] == "At least 1."
+    assert errors["title"] == "Too long: at most 200 characters."
+    assert not any("should" in message for message in errors.values())
