@@ -17,6 +17,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
 
+from dashapp.auth import current_timezone, current_username, ui_actor
+from dashapp.commands import users as user_commands
 from dashapp.core.timerange import parse_time, resolve_range
 from dashapp.core.view_state import (
     ALL_CHOICE,
@@ -180,6 +182,8 @@ def _from_zone(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str
     ctx.response.set_cookie(
         ZONE_PREFERENCE_COOKIE, picked, max_age=ZONE_COOKIE_AGE, samesite="Lax", path="/"
     )
+    if current_username() is not None:  # logged in: the account keeps it, on every device
+        user_commands.set_timezone(ui_actor(), picked)
     return replace(current, tz=picked), ""
 
 
@@ -212,8 +216,10 @@ HANDLERS: dict[str, Handler] = {
 
 
 def viewer_zones() -> tuple[str | None, str | None]:
-    """The viewer's own zone preference and the zone their browser reports (cookies)."""
-    return request.cookies.get(ZONE_PREFERENCE_COOKIE), request.cookies.get(BROWSER_ZONE_COOKIE)
+    """The viewer's own zone (their account's, else this browser's last pick) and the
+    zone their browser reports."""
+    preference = current_timezone() or request.cookies.get(ZONE_PREFERENCE_COOKIE)
+    return preference, request.cookies.get(BROWSER_ZONE_COOKIE)
 
 
 def _shown_zone(args: dict[str, Any]) -> str:

@@ -54,6 +54,7 @@ class SessionUser:
     username: str
     role: str
     session_version: int
+    timezone: str | None = None
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
@@ -72,7 +73,7 @@ def _load_user(identity: str) -> SessionUser | None:
         user = users.get_user(session, int(user_id))
     if user is None or not user.active or user.session_version != int(version):
         return None
-    return SessionUser(user.id, user.username, user.role, user.session_version)
+    return SessionUser(user.id, user.username, user.role, user.session_version, user.timezone)
 
 
 def new_password() -> str:
@@ -90,6 +91,11 @@ def current_role() -> str | None:
 def current_username() -> str | None:
     """The logged-in user's name (None when anonymous)."""
     return current_user.username if current_user and current_user.is_authenticated else None
+
+
+def current_timezone() -> str | None:
+    """The logged-in user's own time zone, if they keep one with their account."""
+    return current_user.timezone if current_user and current_user.is_authenticated else None
 
 
 def ui_actor() -> Actor:

@@ -24,7 +24,15 @@ class UserNotFound(LookupError):
 
 
 def _to_user(row: UserRow) -> User:
-    return User(row.id, row.username, row.role, row.active, row.session_version, row.created_at)  # type: ignore[arg-type]
+    return User(
+        row.id,
+        row.username,
+        row.role,
+        row.active,
+        row.session_version,
+        row.created_at,  # type: ignore[arg-type]
+        row.timezone,
+    )
 
 
 def create_user(session: Session, username: str, password_hash: str, role: str) -> User:
@@ -93,4 +101,11 @@ def set_password_hash(session: Session, username: str, password_hash: str) -> Us
     row = _row(session, username)
     row.password_hash = password_hash
     row.session_version += 1
+    return _to_user(row)
+
+
+def set_timezone(session: Session, username: str, timezone: str | None) -> User:
+    """The zone this person views dashboards in (None: each dashboard's own setting)."""
+    row = _row(session, username)
+    row.timezone = timezone
     return _to_user(row)

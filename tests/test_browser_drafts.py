@@ -100,9 +100,11 @@ def test_the_panel_editor_speaks_plainly_and_only_after_the_user_acts(
     wait_for(lambda: element(dash_duo, "add-panel")).click()
     preview = wait_for(lambda: element(dash_duo, "pe-preview"))
     assert wait_for(lambda: "Pick a metric to see a preview" in preview.text), preview.text
-    errors = lambda: [
-        e.text for e in driver.find_elements(By.CSS_SELECTOR, "#pe-modal .field-error") if e.text
-    ]  # noqa: E501, E731
+
+    def errors() -> list[str]:
+        fields = driver.find_elements(By.CSS_SELECTOR, "#pe-modal .field-error")
+        return [e.text for e in fields if e.text]
+
     assert errors() == []  # nothing red before the user does anything
     card = driver.find_element(By.CSS_SELECTOR, ".modal-card.panel-editor")
     assert card.size["width"] >= 1500  # a full page, not a cramped pop-up

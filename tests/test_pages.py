@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
 from db import dashboards, users
+from layouts import ids
 from layouts.shell import login_href
 from tests.test_auth import add_user, log_in
 
@@ -56,3 +57,30 @@ def test_admin_writes_are_refused_to_anyone_but_admins(app: Flask) -> None:
         administer(**args)
     with app.app_context(), database.transaction() as session:
         assert [u.username for u in users.list_users(session)] == []
+
+
+def test_a_user_keeps_a_time_zone_with_the_account(app: Flask) -> None:
+    from flask_login import login_user
+
+    from callbacks.router import render_page
+    from dashapp.auth import SessionUser
+    from dashapp.commands import users as user_commands
+    from dashapp.core.permissions import Actor
+    from tests.test_layouts import find
+
+    add_user(app, "ann", "viewer")
+    with app.app_context(), database.transaction() as session:
+        dashboards.create_dashboard(session, "ops", parse_spec({"title": "Ops"}), "ann")
+    with app.app_context():
+        saved = user_commands.set_timezone(Actor.user("ann", "viewer"), "Asia/Tokyo")
+    assert saved.timezone == "Asia/Tokyo"
+
+    def zone_of(page: object) -> str:
+        return find(page, lambda c: getattr(c, "id", None) == ids.TIME_RANGE).data["tz"]
+
+    with app.test_request_context("/"):
+        login_user(SessionUser(saved.id, "ann", "viewer", saved.session_version, "Asia/Tokyo"))
+        assert zone_of(render_page("/d/ops", "")) == "Asia/Tokyo"
+        assert zone_of(render_page("/d/ops", "?tz=UTC")) == "UTC"  # the URL wins
+    with app.test_request_context("/"):
+        assert zone_of(render_page("/d/ops", "")) == "UTC"  # anonymous: the dashboard's

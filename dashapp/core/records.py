@@ -68,6 +68,7 @@ class User:
     active: bool
     session_version: int
     created_at: datetime
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)

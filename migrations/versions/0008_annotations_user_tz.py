@@ -1,6 +1,6 @@
-"""Annotations: events marked on time-series charts (issue 14).
+"""Issue 14: annotations (events marked on time-series charts) and each user's time zone.
 
-Revision ID: 0008_annotations
+Revision ID: 0008_annotations_user_tz
 Revises: 0007
 Create Date: 2026-11-29
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from db.types import JSONDocument, Timestamp
 
-revision: str = "0008_annotations"
+revision: str = "0008_annotations_user_tz"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -40,9 +40,13 @@ def upgrade() -> None:
     )  # fmt: skip
     op.create_index(op.f("ix_annotations_dashboard_id"), "annotations", ["dashboard_id"])
     op.create_index(op.f("ix_annotations_starts_at"), "annotations", ["starts_at"])
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("timezone", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("timezone")
     op.drop_index(op.f("ix_annotations_starts_at"), table_name="annotations")
     op.drop_index(op.f("ix_annotations_dashboard_id"), table_name="annotations")
     op.drop_table("annotations")
