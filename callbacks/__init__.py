@@ -8,8 +8,11 @@ from dash import Dash
 def register_all(app: Dash) -> None:
     """Register every callback module on ``app``."""
     from callbacks import (
+        admin,
+        annotate,
         editor,
         editor_actions,
+        explore,
         history,
         inspect,
         manage,
@@ -21,6 +24,6 @@ def register_all(app: Dash) -> None:
     )
 
     modules = (router, view, panels, inspect, theme, editor, editor_actions, panel_editor,
-               history, manage)  # fmt: skip
+               history, manage, admin, explore, annotate)  # fmt: skip
     for module in modules:
         module.register(app)

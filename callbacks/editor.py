@@ -23,6 +23,7 @@ from dashapp.extensions import database
 from db import dashboards
 from db.cached import catalog
 from layouts import ids
+from layouts.dashboard import draft_notice
 from layouts.editor import variable_rows
 from layouts.panels import grid_children, grid_layout
 
@@ -62,6 +63,8 @@ def register(app: Dash) -> None:
         state=dict(
             draft=State(ids.EDITOR_DRAFT, "data"),
             drafts=State(ids.DRAFTS, "data"),
+            # None until the first call: the page has just opened.
+            was_dirty=State(ids.EDITOR_DIRTY, "data"),
             add_type=State(ids.ADD_PANEL_TYPE, "value"),
             editing_panel=State(ids.EDITING_PANEL, "data"),
             form_fields=State({"type": ids.PE_FIELD, "name": ALL}, "value"),
@@ -70,6 +73,12 @@ def register(app: Dash) -> None:
         ),
         prevent_initial_call="initial_duplicate",
     )(edit)
+    app.callback(
+        Output(ids.DRAFT_NOTICE, "children"),
+        Input(ids.DRAFTS, "data"),
+        State(ids.DASHBOARD_ID, "data"),
+        State(ids.DASHBOARD_SLUG, "data"),
+    )(notice_of_draft)
     app.callback(
         Output({"type": "setting-error", "name": ALL}, "children"),
         Output({"type": "variable-error", "index": ALL}, "children"),
@@ -84,6 +93,12 @@ def register(app: Dash) -> None:
         Output(ids.UNLOAD_GUARD, "data"),
         Input(ids.EDITOR_DIRTY, "data"),
     )
+
+
+def notice_of_draft(drafts: dict[str, Any] | None, dashboard_id: int, slug: str) -> Any:
+    """View mode: say so when this browser holds unsaved edits of this dashboard."""
+    stored = (drafts or {}).get(str(dashboard_id))
+    return draft_notice(slug, stored.get("saved_at", "earlier")) if stored else None
 
 
 def _grouped(name: str) -> list[dict[str, Any]]:
@@ -124,11 +139,19 @@ def edit(**args: Any) -> dict[str, Any]:
     the draft wherever it shows."""
     trigger = ctx.triggered_id
     kind = trigger.get("type") if isinstance(trigger, dict) else trigger
+    if args["was_dirty"] is None:
+        # The first call opens the page, whatever fired it: the grid reports its layout
+        # as it mounts, and Dash then folds the initial call into that event.
+        kind = None
     handler = HANDLERS.get(kind)
     if handler is None:
         raise PreventUpdate
     base = args["base"]
     step = handler(Step(args["draft"] or base["spec"], base), args)
+    if kind in COMPACTED:
+        compacted = editing.compact(step.draft)
+        if editing.positions(compacted) != editing.positions(step.draft):
+            step = replace(step, draft=compacted, regrid=True)
     base, draft, key = step.base, step.draft, str(base["id"])
     dirty = draft != base["spec"]
     banner = step.banner
@@ -179,7 +202,7 @@ def _on_layout(step: Step, args: dict[str, Any]) -> Step:
 
 
 def _on_add(step: Step, args: dict[str, Any]) -> Step:
-    draft, panel_id = editing.add_panel(step.draft, args["add_type"] or "timeseries")
+    draft, panel_id = editing.add_panel(step.draft, args["add_type"] or "timeseries", at_top=True)
     return replace(step, draft=draft, open_panel=panel_id, regrid=True)
 
 
@@ -212,6 +235,7 @@ def _on_settings(step: Step, args: dict[str, Any]) -> Step:
         step.draft, title=values.get("title"), description=values.get("description"),
         tags=values.get("tags"), time_from=values.get("time_from"),
         time_to=values.get("time_to"), refresh=values.get("refresh"),
+        timezone=values.get("timezone"),
     )  # fmt: skip
     return replace(step, draft=draft)
 
@@ -253,6 +277,10 @@ HANDLERS: dict[str | None, Handler] = {
     ids.DISCARD: _on_discard,
     BANNER_ACTION: _on_banner,
 }
+
+
+# Changes after which panels move up into any gap (opening a saved dashboard does not).
+COMPACTED = {ids.EDIT_GRID, ids.ADD_PANEL, ids.PANEL_DUPLICATE, ids.PANEL_REMOVE, ids.PE_APPLY}
 
 
 def _action() -> str | None:

@@ -103,6 +103,9 @@ def save(
         return {**unchanged, "banner": note}
     actor = ui_actor()
     new_slug = (slug or base["slug"]).strip()
+    if not as_copy and new_slug == base["slug"] and dump_spec(spec) == base["spec"]:
+        note = f"Nothing to save: this is version {base['version']} as saved."
+        return {**unchanged, "banner": html.Div(note, className="banner info")}
     try:
         if as_copy:
             copy = commands.save_copy(actor, base["slug"], spec, message or "Copy")

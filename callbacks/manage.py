@@ -17,6 +17,7 @@ from dashapp.core.spec import SpecError, parse_spec
 from dashapp.extensions import database
 from db import dashboards
 from layouts import ids
+from layouts.manage import IMPORT_CHOICE, import_choice
 
 
 def register(app: Dash) -> None:
@@ -42,6 +43,13 @@ def register(app: Dash) -> None:
         State(ids.IMPORT_TEXT, "value"),
         prevent_initial_call=True,
     )(import_dashboard)
+    app.callback(
+        Output(ids.URL, "pathname", allow_duplicate=True),
+        Output(ids.IMPORT_ERRORS, "children", allow_duplicate=True),
+        Input({"type": IMPORT_CHOICE, "action": ALL, "slug": ALL}, "n_clicks"),
+        State(ids.IMPORT_TEXT, "value"),
+        prevent_initial_call=True,
+    )(choose_import)
     app.callback(
         Output(ids.URL, "pathname", allow_duplicate=True),
         Input({"type": ids.UNDELETE, "dashboard": ALL}, "n_clicks"),
@@ -98,11 +106,41 @@ def import_dashboard(_clicks: int | None, text: str | None) -> tuple[Any, Any]:
     except json.JSONDecodeError as error:
         return no_update, _problems([f"not valid JSON: {error}"])
     try:
-        created = commands.import_document(actor, document)
-    except Invalid as error:
-        problems = error.details.get("errors") or [{"field": "(document)", "message": str(error)}]
-        return no_update, _problems([f"{e['field']}: {e['message']}" for e in problems])
+        spec = parse_spec(document)
+    except SpecError as error:
+        return no_update, _problems([f"{e['field']}: {e['message']}" for e in error.errors])
+    existing = _same_dashboard(spec.title)
+    if existing is not None:
+        # Importing an export of a dashboard that is here: ask instead of doubling it.
+        return no_update, import_choice(existing.slug, existing.title)
+    created = commands.import_document(actor, document)
     return f"/d/{created.slug}", ""
+
+
+def _same_dashboard(title: str) -> Any:
+    """The live dashboard this import would double (same slug from its title), if any."""
+    try:
+        with database.transaction() as session:
+            return dashboards.get_dashboard(session, dashboards.slugify(title))
+    except dashboards.DashboardNotFound:
+        return None
+
+
+def choose_import(_clicks: list[int | None], text: str | None) -> tuple[Any, Any]:
+    """The answer to "replace or copy": a new version of the existing one, or a copy."""
+    if not isinstance(ctx.triggered_id, dict) or not ctx.triggered[0]["value"]:
+        raise PreventUpdate
+    actor = ui_actor()
+    document = json.loads(text or "")
+    if ctx.triggered_id["action"] == "copy":
+        created = commands.import_document(actor, document)
+        return f"/d/{created.slug}", ""
+    spec = parse_spec(document)
+    slug = ctx.triggered_id["slug"]
+    with database.transaction() as session:
+        current = dashboards.get_dashboard(session, slug)
+    saved = commands.save(actor, slug, spec, current.version, "Replaced by an import")
+    return f"/d/{saved.slug}", ""
 
 
 def _problems(messages: list[str]) -> html.Div:

@@ -6,6 +6,7 @@ draw; Apply (in :mod:`callbacks.editor`) refuses a panel that does not validate.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
@@ -40,6 +41,7 @@ def register(app: Dash) -> None:
     app.callback(
         Output(ids.PE_MODAL, "className"),
         Output(ids.PE_FORM, "children"),
+        Output(ids.PE_TOUCHED, "data"),
         Input(ids.EDITING_PANEL, "data"),
         State(ids.EDITOR_DRAFT, "data"),
         prevent_initial_call=True,
@@ -62,13 +64,17 @@ def register(app: Dash) -> None:
     app.callback(
         Output({"type": ids.PE_ERROR, "name": ALL}, "children"),
         Output(ids.PE_PREVIEW, "children"),
+        Output(ids.PE_TOUCHED, "data", allow_duplicate=True),
         Input(FORM_FIELDS, "value"),
         Input(FORM_OPTIONS, "value"),
         Input(FORM_QUERIES, "value"),
+        Input(ids.PE_APPLY, "n_clicks"),
+        State(ids.PE_TOUCHED, "data"),
         State(ids.EDITING_PANEL, "data"),
         State(ids.EDITOR_DRAFT, "data"),
         State(ids.TIME_RANGE, "data"),
         State(ids.VIEWPORT, "data"),
+        prevent_initial_call="initial_duplicate",
     )(preview)
 
 
@@ -84,12 +90,12 @@ def _draft_panel(draft: dict[str, Any] | None, panel_id: str | None) -> dict[str
     return next((p for p in (draft or {}).get("panels", []) if p["id"] == panel_id), None)
 
 
-def open_form(panel_id: str | None, draft: dict[str, Any]) -> tuple[str, Any]:
-    """Show the form for the chosen panel, or hide the editor."""
+def open_form(panel_id: str | None, draft: dict[str, Any]) -> tuple[str, Any, list[str]]:
+    """Show the form for the chosen panel (no field touched yet), or hide the editor."""
     panel = _draft_panel(draft, panel_id)
     if panel is None:
-        return CLOSED, []
-    return OPEN, panel_form(panel, catalog())
+        return CLOSED, [], []
+    return OPEN, panel_form(panel, catalog()), []
 
 
 def change_type(
@@ -114,20 +120,44 @@ def edit_queries(_add: int | None, _remove: list[int | None], _values: list[Any]
     return query_controls(queries, catalog())
 
 
+def _touched_now(touched: list[str] | None) -> list[str]:
+    """Fields the user has changed (messages show only for those), all after Apply."""
+    seen = set(touched or [])
+    for prop in ctx.triggered_prop_ids:
+        if prop.startswith(ids.PE_APPLY):
+            return ["*"]
+        if prop.startswith("{") and len(ctx.triggered) == 1:
+            key = json.loads(prop.rsplit(".", 1)[0])
+            if key["type"] == ids.PE_QUERY:
+                seen.add(f"query:{key['index']}:{key['name']}")
+            elif key["type"] == ids.PE_OPTION:
+                seen.add(f"option:{key['name']}")
+            else:
+                seen.add(key["name"])
+    return sorted(seen)
+
+
 def preview(
     _fields: list[Any],
     _options: list[Any],
     _queries: list[Any],
+    _apply: int | None,
+    touched: list[str] | None,
     panel_id: str | None,
     draft: dict[str, Any],
     time_range: dict[str, str],
     viewport: int | None,
-) -> tuple[list[str], Any]:
-    """Validate the form as it is and draw the panel it describes (nothing is saved)."""
+) -> tuple[list[str], Any, list[str]]:
+    """Validate the form as it is and draw the panel it describes (nothing is saved).
+
+    A field's message shows once the user has changed it (or pressed Apply), in plain
+    words; an untouched new panel just says what to do first.
+    """
     base = _draft_panel(draft, panel_id)
     slots = [item["id"]["name"] for item in ctx.outputs_list[0]]
     if base is None:
-        return [""] * len(slots), no_update
+        return [""] * len(slots), no_update, no_update
+    touched = _touched_now(touched)
     document = forms.panel_from_form(
         base,
         values_by_name(ctx.inputs_list[0]),
@@ -135,18 +165,27 @@ def preview(
         queries_from_states(ctx.inputs_list[2]),
     )
     panel, errors = forms.validate_panel(document)
-    messages = [errors.get(slot, "") for slot in slots]
+    visible = {k: v for k, v in errors.items() if "*" in touched or k in touched}
+    messages = [visible.get(slot, "") for slot in slots]
     if panel is None:
-        shown = {slot for slot in slots if errors.get(slot)}
-        hidden = [f"{key}: {message}" for key, message in errors.items() if key not in shown]
-        return messages, html.Div(
-            className="panel-message error",
-            children=[
-                "Fix the highlighted fields to see a preview.",
-                *[html.Div(h) for h in hidden],
-            ],
+        if not visible:
+            first = next(iter(errors.values()))
+            hint = "Pick a metric to see a preview." if first == "Pick a metric." else first
+            return messages, html.Div(hint, className="panel-message info"), touched
+        shown = {slot for slot in slots if visible.get(slot)}
+        hidden = [message for key, message in visible.items() if key not in shown]
+        return (
+            messages,
+            html.Div(
+                className="panel-message error",
+                children=[
+                    "Fix the fields marked in red to see a preview.",
+                    *[html.Div(h) for h in hidden],
+                ],
+            ),
+            touched,
         )
-    return messages, _draw(panel, time_range, viewport)
+    return messages, _draw(panel, time_range, viewport), touched
 
 
 def _draw(panel: Any, time_range: dict[str, str], viewport: int | None) -> Any:

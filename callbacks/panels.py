@@ -18,10 +18,12 @@ from callbacks.trusted import PanelProblem, check_cost, resolve
 from dashapp.core.panel_data import PanelData, max_points
 from dashapp.core.spec import TimeseriesPanel
 from dashapp.core.timerange import TimeRange, resolve_range
+from dashapp.core.zones import zone_info
 from db.cached import panel_query
 from db.engine import is_timeout
 from db.panels import load_panel
 from layouts import ids, live
+from layouts.annotations import with_annotations
 from layouts.figures import render_figure
 from layouts.tables import header_classes, next_sort, sort_rows, table_body, table_rows
 from layouts.theme import empty_figure
@@ -53,6 +55,7 @@ def register(app: Dash) -> None:
         Output(part(ids.PANEL_NOTE), "children"),
         Output(part(ids.PANEL_META), "data"),
         *VIEW_INPUTS,
+        Input(ids.ANNOTATIONS, "data"),
         State(part(ids.PANEL_SPEC), "data"),
         State(part(ids.PANEL_META), "data"),
     )(update_chart)
@@ -77,6 +80,7 @@ def update_chart(
     _clicks: int | None,
     theme: str | None,
     viewport: int | None,
+    annotations: list[dict[str, Any]] | None,
     panel_document: dict[str, Any],
     meta: dict[str, Any] | None,
 ) -> tuple[Any, Any, Any, Any]:
@@ -85,7 +89,7 @@ def update_chart(
     try:
         panel, window, variables = panel_request(panel_document, time_range, variables, viewport)
         if ctx.triggered_id == ids.AUTO_REFRESH and isinstance(panel, TimeseriesPanel) and meta:
-            patched = _tail_patch(panel, meta, window, variables)
+            patched = _tail_patch(panel, meta, window, variables, time_range.get("tz") or "UTC")
             if patched is not None:
                 patch, new_meta = patched
                 return patch, no_update, no_update, new_meta
@@ -94,7 +98,11 @@ def update_chart(
         return empty_figure(theme), _message(str(problem), problem.kind), "", None
     if data.empty:
         return empty_figure(theme), _message("No data in this time range", "info"), "", None
-    figure = render_figure(panel, data, theme, datetime.now(UTC))
+    # Freshness is judged at the end of the chosen range: a past range is not "stale".
+    zone = time_range.get("tz") or "UTC"
+    figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)), zone)
+    if isinstance(panel, TimeseriesPanel):
+        figure = with_annotations(figure, annotations, panel.id, zone)
     meta = live.figure_meta(data.results, max_points(panel, viewport))
     return figure, None, _hidden_note(data), meta
 
@@ -104,10 +112,11 @@ def _tail_patch(
     meta: dict[str, Any],
     window: TimeRange,
     variables: dict[str, list[str]] | None,
+    zone: str = "UTC",
 ) -> Any:
     """The points that arrived since the chart was drawn, as a Patch (None: redraw)."""
     plans = live.tail_plans(panel, meta, window)
-    if plans is None:
+    if plans is None or zone != "UTC":  # patches carry UTC times: other zones redraw
         return None
     tails = guard_query(
         lambda: [
@@ -168,8 +177,9 @@ def panel_request(
 def parse_window(time_range: dict[str, str] | None) -> TimeRange:
     """The resolved time range, or a PanelProblem saying what is wrong with it."""
     try:
-        return resolve_range(time_range["from"], time_range["to"])  # type: ignore[index]
-    except (ValueError, KeyError, TypeError) as error:
+        zone = zone_info(time_range.get("tz") or "UTC")  # type: ignore[union-attr]
+        return resolve_range(time_range["from"], time_range["to"], zone=zone)  # type: ignore[index]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise PanelProblem(f"Invalid time range: {error}") from None
 
 

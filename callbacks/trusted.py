@@ -93,7 +93,7 @@ def require_adhoc() -> None:
     """Ad-hoc queries: editors only, within ADHOC_RATE_LIMIT."""
     if not allowed("editor"):
         raise PanelProblem("Only editors can run unsaved panels: log in as an editor.")
-    _hit_adhoc_limit()
+    hit_adhoc_limit()
 
 
 def check_adhoc(panel_document: Any) -> Any:
@@ -158,7 +158,8 @@ def check_cost(panel: Any, viewport_px: int | None) -> None:
         )
 
 
-def _hit_adhoc_limit() -> None:
+def hit_adhoc_limit() -> None:
+    """Count one ad-hoc query (editor preview, Explore) against ADHOC_RATE_LIMIT."""
     limiter = current_app.extensions["dashapp.limiter"].limiter
     key = current_username() or request.remote_addr or "unknown"
     for limit in parse_many(current_settings().adhoc_rate_limit):
@@ -167,7 +168,7 @@ def _hit_adhoc_limit() -> None:
         except Exception:  # the limit store is down: previews still work
             return
         if not allowed_now:
-            raise PanelProblem("Too many previews in a short time: wait a moment.", "info")
+            raise PanelProblem("Too many ad-hoc queries in a short time: wait a moment.", "info")
 
 
 def _as_lists(variables: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:

@@ -8,28 +8,37 @@ history entry), and read back from the URL on the browser's back or forward butt
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
 
-from dashapp.core.timerange import resolve_range
+from dashapp.auth import current_timezone, current_username, ui_actor
+from dashapp.commands import users as user_commands
+from dashapp.core.timerange import parse_time, resolve_range
 from dashapp.core.view_state import (
     ALL_CHOICE,
     ViewState,
     absolute,
+    check_view,
     clean_variables,
-    parse_view,
     refresh_interval_ms,
+    view_problem_message,
     view_search,
     zoomed_out,
 )
+from dashapp.core.zones import from_wall_clock, is_zone, view_zone, zone_info
 from layouts import ids
-from layouts.timepicker import CUSTOM, preset_value
+from layouts.timepicker import CUSTOM, preset_range, preset_value, shown_time, zone_options
 
 HISTORY_LIMIT = 20
+ZONE_PREFERENCE_COOKIE = "tz_pref"  # the zone this viewer picked last
+BROWSER_ZONE_COOKIE = "browser_tz"  # set by assets/zone.js from the browser's Intl API
+ZONE_COOKIE_AGE = 365 * 86400
 VARIABLE_VALUES = {"type": ids.VARIABLE, "name": ALL}
 Handler = Callable[[ViewState, dict[str, Any]], tuple[ViewState, str]]
 
@@ -51,6 +60,8 @@ def register(app: Dash) -> None:
             selections=Output(VARIABLE_VALUES, "value"),
             error=Output(ids.TIME_ERROR, "children"),
             share=Output(ids.SHARE_URL, "children"),
+            zone=Output(ids.TIME_ZONE, "value"),
+            zones=Output(ids.TIME_ZONE, "options"),
         ),
         inputs=dict(
             url=Input(ids.VIEW_URL, "search"),
@@ -63,6 +74,8 @@ def register(app: Dash) -> None:
             refresh=Input(ids.REFRESH_PICKER, "value"),
             chosen=Input(VARIABLE_VALUES, "value"),
             relayouts=Input({"type": ids.PANEL_GRAPH, "panel": ALL}, "relayoutData"),
+            zone=Input(ids.TIME_ZONE, "value"),
+            calendar=Input(ids.TIME_CALENDAR, "end_date"),
         ),
         state=dict(
             typed_from=State(ids.TIME_FROM, "value"),
@@ -71,7 +84,10 @@ def register(app: Dash) -> None:
             history=State(ids.TIME_HISTORY, "data"),
             variables=State(ids.VARIABLES, "data"),
             defaults=State(ids.VIEW_DEFAULTS, "data"),
+            choices=State(ids.VARIABLE_CHOICES, "data"),
             pathname=State(ids.VIEW_URL, "pathname"),
+            zone_setting=State(ids.ZONE_SETTING, "data"),
+            calendar_start=State(ids.TIME_CALENDAR, "start_date"),
         ),
         prevent_initial_call=True,
     )(navigate)
@@ -85,7 +101,10 @@ def navigate(**args: Any) -> dict[str, Any]:
     if handler is None:
         raise PreventUpdate
     time_range = args["time_range"]
-    current = ViewState(time_range["from"], time_range["to"], args["refresh"], args["variables"])
+    explicit = parse_qs((args["url"] or "").lstrip("?")).get("tz", [""])[0]
+    current = ViewState(
+        time_range["from"], time_range["to"], args["refresh"], args["variables"], explicit
+    )
     history = list(args["history"] or [])
     if kind == ids.BACK:
         if not history:
@@ -96,26 +115,28 @@ def navigate(**args: Any) -> dict[str, Any]:
         history.pop()
     elif new.time_range != current.time_range:
         history = [*history, current.time_range][-HISTORY_LIMIT:]
-    return _publish(current, new, history, kind == ids.VIEW_URL, error, args["pathname"])
+    return _publish(current, new, history, kind == ids.VIEW_URL, error, args)
 
 
 def _from_url(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
     """The browser's back/forward (or a pasted link): the URL says what to show."""
-    return parse_view(args["url"], ViewState(**args["defaults"])), ""
+    view, problems = check_view(args["url"], ViewState(**args["defaults"]), args["choices"])
+    return view, view_problem_message(problems)
 
 
 def _from_preset(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
     preset = args["preset"]
     if preset in (None, CUSTOM):
         raise PreventUpdate
-    return _with_range(current, {"from": preset, "to": "now"}), ""
+    return _with_range(current, preset_range(preset)), ""
 
 
 def _from_typed(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
     """Apply (or Enter in a box): the typed range, or an error under the boxes."""
-    typed = {"from": _typed(args["typed_from"]), "to": _typed(args["typed_to"])}
+    zone = _shown_zone(args)
+    typed = {"from": _typed(args["typed_from"], zone), "to": _typed(args["typed_to"], zone)}
     try:
-        resolve_range(typed["from"], typed["to"])
+        resolve_range(typed["from"], typed["to"], zone=zone_info(zone))
     except ValueError as problem:
         return current, str(problem)
     return _with_range(current, typed), ""
@@ -130,7 +151,7 @@ def _from_back(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str
 
 
 def _from_refresh(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
-    return ViewState(current.time_from, current.time_to, args["refresh"], current.variables), ""
+    return replace(current, refresh=args["refresh"]), ""
 
 
 def _from_variables(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
@@ -140,14 +161,42 @@ def _from_variables(current: ViewState, args: dict[str, Any]) -> tuple[ViewState
         for item in ctx.args_grouping["chosen"]
     }
     cleaned = clean_variables(chosen, current.variables)
-    return ViewState(current.time_from, current.time_to, args["refresh"], cleaned), ""
+    return replace(current, refresh=args["refresh"], variables=cleaned), ""
 
 
 def _from_zoom_box(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
-    zoom = _zoomed_range(ctx.triggered[0]["value"])
+    relayout = ctx.triggered[0]["value"] or {}
+    if relayout.get("xaxis.autorange"):  # a double-click on the chart: zoom out
+        return _from_zoom_out(current, args)
+    zoom = _zoomed_range(relayout, _shown_zone(args))
     if zoom is None:
         raise PreventUpdate
     return _with_range(current, zoom), ""
+
+
+def _from_zone(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    """The zone picker: this view (and, remembered for this viewer, every view) in it."""
+    picked = args["zone"]
+    if not picked or picked == _shown_zone(args):
+        raise PreventUpdate
+    ctx.response.set_cookie(
+        ZONE_PREFERENCE_COOKIE, picked, max_age=ZONE_COOKIE_AGE, samesite="Lax", path="/"
+    )
+    if current_username() is not None:  # logged in: the account keeps it, on every device
+        user_commands.set_timezone(ui_actor(), picked)
+    return replace(current, tz=picked), ""
+
+
+def _from_calendar(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    """Whole days picked on the calendar, from the first midnight to after the last day,
+    on the view's clock."""
+    first, last = args["calendar_start"], args["calendar"]
+    if not first or not last:
+        raise PreventUpdate
+    zone = zone_info(_shown_zone(args))
+    start = datetime.fromisoformat(first[:10]).replace(tzinfo=zone)
+    end = datetime.fromisoformat(last[:10]).replace(tzinfo=zone) + timedelta(days=1)
+    return _with_range(current, {"from": absolute(start), "to": absolute(end)}), ""
 
 
 HANDLERS: dict[str, Handler] = {
@@ -161,42 +210,51 @@ HANDLERS: dict[str, Handler] = {
     ids.REFRESH_PICKER: _from_refresh,
     ids.VARIABLE: _from_variables,
     ids.PANEL_GRAPH: _from_zoom_box,
+    ids.TIME_ZONE: _from_zone,
+    ids.TIME_CALENDAR: _from_calendar,
 }
 
 
+def viewer_zones() -> tuple[str | None, str | None]:
+    """The viewer's own zone (their account's, else this browser's last pick) and the
+    zone their browser reports."""
+    preference = current_timezone() or request.cookies.get(ZONE_PREFERENCE_COOKIE)
+    return preference, request.cookies.get(BROWSER_ZONE_COOKIE)
+
+
+def _shown_zone(args: dict[str, Any]) -> str:
+    """The zone the view is shown in now (typed and zoomed times are read in it)."""
+    zone = (args["time_range"] or {}).get("tz") or "UTC"
+    return zone if is_zone(zone) else "UTC"
+
+
 def _with_range(view: ViewState, time_range: dict[str, str]) -> ViewState:
-    return ViewState(time_range["from"], time_range["to"], view.refresh, view.variables)
+    return replace(view, time_from=time_range["from"], time_to=time_range["to"])
 
 
-def _typed(text: str | None) -> str:
-    """A typed time: ``now-2h``, epoch milliseconds, or an ISO time stored as epoch ms."""
+def _typed(text: str | None, zone: str) -> str:
+    """A typed time: ``now-2h``, epoch milliseconds, or an ISO time (read on the view's
+    clock unless it carries an offset) stored as epoch ms."""
     value = (text or "").strip()
     if not value or value.startswith("now") or value.isdigit():
         return value
     try:
-        return absolute(resolve_range(value, "now").start)
+        return absolute(parse_time(value, datetime.now(UTC), zone_info(zone)))
     except ValueError:
         return value  # resolve_range reports it
 
 
-def _zoomed_range(relayout: dict[str, Any] | None) -> dict[str, str] | None:
-    """The x range a zoom box selected (plotly sends UTC wall times without an offset)."""
+def _zoomed_range(relayout: dict[str, Any] | None, zone: str) -> dict[str, str] | None:
+    """The x range a zoom box selected (plotly sends wall times on the view's clock)."""
     if not relayout or "xaxis.range[0]" not in relayout:
         return None
     start, end = (
-        datetime.fromisoformat(str(relayout[f"xaxis.range[{i}]"])).replace(tzinfo=UTC)
+        from_wall_clock(datetime.fromisoformat(str(relayout[f"xaxis.range[{i}]"])), zone)
         for i in (0, 1)
     )
     if end <= start:
         return None
     return {"from": absolute(start), "to": absolute(end)}
-
-
-def _display(time: str) -> str:
-    """How the from/to boxes show a time: relative as typed, absolute as ISO (UTC)."""
-    if time.isdigit():
-        return datetime.fromtimestamp(int(time) / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-    return time
 
 
 def _publish(
@@ -205,7 +263,7 @@ def _publish(
     history: list[dict[str, str]],
     from_url: bool,
     error: str,
-    pathname: str,
+    args: dict[str, Any],
 ) -> dict[str, Any]:
     """Outputs for the new view; unchanged stores stay untouched so panels don't re-query."""
 
@@ -214,23 +272,35 @@ def _publish(
 
     interval = refresh_interval_ms(new.refresh)
     search = view_search(new)
+    preference, browser = viewer_zones()
+    if ctx.triggered_id == ids.TIME_ZONE:
+        preference = new.tz
+    zone = view_zone(new.tz, preference, args["zone_setting"], browser)
+    shown = {**new.time_range, "tz": zone}
+    before = {**current.time_range, "tz": _shown_zone(args)}
     selections = []
     for item in ctx.args_grouping["chosen"]:
         values = new.variables.get(item["id"]["name"], [])
         multi = isinstance(item.get("value"), list)
         selections.append((values or [ALL_CHOICE]) if multi else (values or [ALL_CHOICE])[0])
     return {
-        "time_range": changed(new.time_range, current.time_range),
+        "time_range": changed(shown, before),
         "history": history,
         "variables": changed(new.variables, current.variables),
         "search": no_update if from_url else search,
         "preset": preset_value(new),
-        "shown_from": _display(new.time_from),
-        "shown_to": _display(new.time_to),
+        "shown_from": shown_time(new.time_from, zone),
+        "shown_to": shown_time(new.time_to, zone),
         "refresh": new.refresh,
         "interval": interval or 60_000,
         "paused": interval is None,
         "selections": selections,
-        "error": error,
-        "share": request.host_url.rstrip("/") + pathname + search,
+        # A notice about the link stays until the view really changes.
+        "error": error or ("" if new != current else no_update),
+        # The shared link names the zone, so it shows exactly this view anywhere.
+        "share": request.host_url.rstrip("/")
+        + args["pathname"]
+        + view_search(replace(new, tz=zone)),
+        "zone": zone,
+        "zones": changed(zone_options(zone, browser), zone_options(_shown_zone(args), browser)),
     }

@@ -63,6 +63,7 @@ class SessionUser:
     username: str
     role: str
     token: str
+    timezone: str | None = None
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
@@ -80,7 +81,7 @@ def _load_user(token: str) -> SessionUser | None:
         user = sessions.load(session, token)
     if user is None:
         return None
-    return SessionUser(user.id, user.username, user.role, token)
+    return SessionUser(user.id, user.username, user.role, token, user.timezone)
 
 
 def new_password() -> str:
@@ -98,6 +99,11 @@ def current_role() -> str | None:
 def current_username() -> str | None:
     """The logged-in user's name (None when anonymous)."""
     return current_user.username if current_user and current_user.is_authenticated else None
+
+
+def current_timezone() -> str | None:
+    """The logged-in user's own time zone, if they keep one with their account."""
+    return current_user.timezone if current_user and current_user.is_authenticated else None
 
 
 def ui_actor() -> Actor:
@@ -153,11 +159,13 @@ def login() -> Response | str:
         if user is not None:
             lifetime = timedelta(days=current_settings().session_lifetime_days)
             token = session_commands.start(user, lifetime)
-            session_user = SessionUser(user.id, user.username, user.role, token)
+            session_user = SessionUser(user.id, user.username, user.role, token, user.timezone)
             login_user(session_user, remember=bool(request.form.get("remember")))
             return redirect(next_path)
         error, status = "Wrong username or password.", 401
-    return render_template("login.html", error=error, next=next_path), status  # type: ignore[return-value]
+    username = request.form.get("username", "") if request.method == "POST" else ""
+    page = render_template("login.html", error=error, next=next_path, username=username)
+    return page, status  # type: ignore[return-value]
 
 
 @blueprint.post("/logout")

@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from limits import parse_many
 
 from callbacks import register_all
+from callbacks.router import page_exists
 from dashapp import PROJECT_ROOT
 from dashapp.api.limits import limit_scope
 from dashapp.auth import current_role, current_username
@@ -22,6 +23,20 @@ from layouts.shell import app_shell
 def _shell_for_request() -> object:
     """The shell, showing who is logged in (Dash calls this for every page load)."""
     return app_shell(current_username(), current_role(), generate_csrf())
+
+
+def _missing_page_status(response: Response) -> Response:
+    """A page load of a path with no page (or no such dashboard) answers 404; the
+    shell still renders its friendly "Not found"."""
+    if (
+        request.method == "GET"
+        and response.status_code == 200
+        and response.mimetype == "text/html"
+        and not request.path.startswith(("/_dash", "/assets/", "/api/", "/login"))
+        and not page_exists(request.path)
+    ):
+        response.status_code = 404
+    return response
 
 
 def init_dash(server: Flask) -> Dash:
@@ -38,6 +53,7 @@ def init_dash(server: Flask) -> Dash:
     )
     app.layout = _shell_for_request
     register_all(app)
+    server.after_request(_missing_page_status)
     _finish_setup(app, server)
     # After every callback is registered: the hashes cover Dash's inline scripts.
     init_security_headers(server, server.extensions["dashapp.settings"], app.csp_hashes())

@@ -173,6 +173,8 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The time zone this person views dashboards in (None: the dashboard's setting).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
@@ -228,3 +230,22 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+
+class AnnotationRow(Base):
+    """An event marked on time-series charts: an instant or a range, text and tags;
+    for one dashboard (optionally one panel), or for every dashboard (no dashboard)."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dashboard_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("dashboards.id", ondelete="CASCADE"), index=True
+    )
+    panel_id: Mapped[str | None] = mapped_column(String(40))
+    starts_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    text: Mapped[str] = mapped_column(String(2000))
+    tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -25,7 +25,15 @@ class UserNotFound(LookupError):
 
 def to_user(row: UserRow) -> User:
     """The account as a plain record."""
-    return User(row.id, row.username, row.role, row.active, row.session_version, row.created_at)  # type: ignore[arg-type]
+    return User(
+        row.id,
+        row.username,
+        row.role,  # type: ignore[arg-type]
+        row.active,
+        row.session_version,
+        row.created_at,
+        row.timezone,
+    )
 
 
 def create_user(session: Session, username: str, password_hash: str, role: str) -> User:
@@ -100,4 +108,11 @@ def set_password_hash(session: Session, username: str, password_hash: str) -> Us
     row = _row(session, username)
     row.password_hash = password_hash
     _end_sessions(session, row)
+    return to_user(row)
+
+
+def set_timezone(session: Session, username: str, timezone: str | None) -> User:
+    """The zone this person views dashboards in (None: each dashboard's own setting)."""
+    row = _row(session, username)
+    row.timezone = timezone
     return to_user(row)

@@ -9,7 +9,7 @@ from dashapp.core.reductions import Reduction
 from dashapp.core.results import Histogram, QueryResult, Series
 from dashapp.core.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
 from layouts.plaintext import plain
-from layouts.theme import PALETTE, base_layout, compact, epoch_ms, hex_color
+from layouts.theme import axis_times, base_layout, compact, hex_color, series_colors
 from layouts.units import axis_format, format_value, hover_format
 
 WEBGL_THRESHOLD = 40_000
@@ -30,7 +30,11 @@ def timeseries_figure(
     options = panel.options
     series = all_series(results)
     webgl = sum(len(s.values) for s in series) > WEBGL_THRESHOLD
-    traces = [time_trace(s, options.style, options.unit, webgl) for s in series]
+    palette = series_colors([s.name for s in series], options.colors)
+    # Overlapping translucent fills turn muddy: several series in "area" draw as lines
+    # (choose "stacked" to fill them on top of each other).
+    style = "line" if options.style == "area" and len(series) > 1 else options.style
+    traces = [time_trace(s, style, options.unit, webgl, palette[s.name]) for s in series]
     layout = base_layout(theme)
     layout["hovermode"] = "x unified"
     layout["showlegend"] = options.legend and len(traces) > 1
@@ -38,7 +42,7 @@ def timeseries_figure(
     layout["uirevision"] = panel.id
     layout["xaxis"].update({"type": "date"})
     if results:
-        layout["xaxis"]["range"] = epoch_ms([results[0].start, results[0].end])
+        layout["xaxis"]["range"] = axis_times([results[0].start, results[0].end])
     yaxis = layout["yaxis"]
     yaxis.update(axis_format(options.unit))
     if options.log_scale:
@@ -57,12 +61,14 @@ def timeseries_figure(
     return {"data": traces, "layout": layout}
 
 
-def time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, Any]:
-    """One series drawn in a timeseries panel's ``style`` (WebGL when ``webgl``)."""
+def time_trace(series: Series, style: str, unit: str, webgl: bool, color: str) -> dict[str, Any]:
+    """One series drawn in a timeseries panel's ``style`` and ``color`` (WebGL when
+    ``webgl``)."""
     trace: dict[str, Any] = {
-        "x": epoch_ms(series.timestamps),
+        "x": axis_times(series.timestamps),
         "y": compact(series.values),
         "name": plain(series.name),
+        "marker": {"color": color},
         # The name through %{fullData.name}, never pasted into the template: a name
         # holding "%{...}" or markup would be read as template or HTML.
         "hovertemplate": f"{hover_format(unit)}<extra>%{{fullData.name}}</extra>",
@@ -71,9 +77,9 @@ def time_trace(series: Series, style: str, unit: str, webgl: bool) -> dict[str, 
         return {**trace, "type": "bar"}
     trace["type"] = "scattergl" if webgl and style in ("line", "points") else "scatter"
     trace["mode"] = "markers" if style == "points" else "lines"
-    trace["line"] = {"width": 1.5}
+    trace["line"] = {"width": 1.5, "color": color}
     if style == "points":
-        trace["marker"] = {"size": 4}
+        trace["marker"] = {"size": 4, "color": color}
     if style == "area":
         trace["fill"] = "tozeroy"
     elif style == "stacked":
@@ -124,6 +130,7 @@ def bar_figure(
     names = [plain(s.name) for s in series]
     values = [s.value(options.reduce) for s in series]
     labels = [format_value(v, options.unit) for v in values]
+    palette = series_colors(names, options.colors)
     horizontal = options.orientation == "horizontal"
     trace = {
         "type": "bar",
@@ -133,7 +140,7 @@ def bar_figure(
         "text": labels,
         "textposition": "auto",
         "hovertemplate": "%{text}<extra>%{" + ("y" if horizontal else "x") + "}</extra>",
-        "marker": {"color": [PALETTE[i % len(PALETTE)] for i in range(len(series))]},
+        "marker": {"color": [palette[name] for name in names]},
     }
     layout = base_layout(theme)
     layout["showlegend"] = False
@@ -156,15 +163,20 @@ def heatmap_figure(
     ]
     trace = {
         "type": "heatmap",
-        "x": epoch_ms(histogram.times),
+        "x": axis_times(histogram.times),
         "y": centres,
         "z": histogram.counts,
         "colorscale": options.colorscale,
         "hovertemplate": "%{x}<br>%{y:.4~g}: %{z} samples<extra></extra>",
-        "colorbar": {"thickness": 10, "outlinewidth": 0},
+        "colorbar": {
+            "thickness": 10,
+            "outlinewidth": 0,
+            "title": {"text": "samples", "side": "right"},
+        },
     }
     layout = base_layout(theme)
-    layout["xaxis"].update({"type": "date", "range": epoch_ms([histogram.start, histogram.end])})
+    layout["xaxis"].update({"type": "date", "range": axis_times([histogram.start, histogram.end])})
     layout["yaxis"].update(axis_format(options.unit))
     layout["uirevision"] = panel.id
+    layout["margin"] = {**layout["margin"], "b": 44}  # room for the date under the times
     return {"data": [trace], "layout": layout}

@@ -9,6 +9,7 @@ from dash import dcc, html
 from dashapp.core.records import Dashboard
 from dashapp.core.spec import PANEL_TYPES
 from dashapp.core.view_state import REFRESH_CHOICES
+from dashapp.core.zones import BROWSER, zone_names
 from layouts import ids
 from layouts.panel_editor import panel_editor_modal
 
@@ -22,7 +23,7 @@ def editor_stores(dashboard: Dashboard, document: dict[str, Any]) -> list[Any]:
     return [
         dcc.Store(id=ids.EDITOR_BASE, data=base),
         dcc.Store(id=ids.EDITOR_DRAFT, data=document),
-        dcc.Store(id=ids.EDITOR_DIRTY, data=False),
+        dcc.Store(id=ids.EDITOR_DIRTY, data=None),  # None: the editor has not opened yet
         dcc.Store(id=ids.UNLOAD_GUARD),
         dcc.Store(id=ids.DRAFTS, storage_type="local"),
         dcc.Store(id=ids.EDITING_PANEL),
@@ -122,6 +123,20 @@ def settings_section(dashboard: Dashboard, document: dict[str, Any]) -> html.Det
                             clearable=False,
                         ),
                         "refresh",
+                    ),
+                    _field(
+                        "Time zone",
+                        dcc.Dropdown(
+                            id=ids.setting("timezone"),
+                            options=[
+                                {"label": "Browser time", "value": BROWSER},
+                                "UTC",
+                                *zone_names(),
+                            ],
+                            value=time.get("timezone", BROWSER),
+                            clearable=False,
+                        ),
+                        "timezone",
                     ),
                 ],
             ),

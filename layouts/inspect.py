@@ -9,6 +9,7 @@ from typing import Any
 
 from dash import html
 
+from dashapp.core.export import wide_rows
 from dashapp.core.panel_data import PanelData
 from dashapp.core.reductions import VALUE_AGGREGATIONS
 from dashapp.core.results import Block
@@ -46,7 +47,46 @@ def inspect_body(panel: Any, data: PanelData) -> list[Any]:
             facts["totals from cache"] = cache_use(summary.blocks, summary.cached)
             blocks = (*blocks, *summary.blocks)
         sections.append(_section(spec.model_dump(), facts, result.sql, blocks))
-    return sections or [html.P("This panel has no query.")]
+    if not sections:
+        return [html.P("This panel has no query.")]
+    return [*sections, data_section(data), json_section(panel)]
+
+
+DATA_ROWS = 100
+
+
+def data_section(data: PanelData) -> html.Section:
+    """The panel's data as a table: a row per time, a column per series (first rows)."""
+    header, rows = wide_rows(data)
+    shown = rows[-DATA_ROWS:]
+    note = f"The last {len(shown)} of {len(rows)} rows; the CSV downloads have them all."
+    table = html.Table(
+        className="data-table inspect-data",
+        children=[
+            html.Thead(html.Tr([html.Th(h) for h in header])),
+            html.Tbody([html.Tr([html.Td(str(c)) for c in row]) for row in shown]),
+        ],
+    )
+    return html.Section(
+        className="inspect-section",
+        children=[
+            html.H3("Data"),
+            html.P(note, className="muted"),
+            html.Div(table, className="table-scroll-x inspect-data-scroll"),
+        ],
+    )
+
+
+def json_section(panel: Any) -> html.Section:
+    """The panel's JSON, as the dashboard stores it."""
+    document = panel.model_dump(mode="json", by_alias=True)
+    return html.Section(
+        className="inspect-section",
+        children=[
+            html.H3("Panel JSON"),
+            html.Pre(json.dumps(document, indent=2), id="inspect-json"),
+        ],
+    )
 
 
 def cache_use(blocks: Sequence[Block], cached: bool) -> str:

@@ -22,7 +22,7 @@ from dashapp.core.results import QueryResult
 from dashapp.core.spec import Query, TimeseriesPanel
 from dashapp.core.timerange import TimeRange, aligned_range, format_duration
 from layouts.charts import WEBGL_THRESHOLD, time_trace
-from layouts.theme import compact, epoch_ms
+from layouts.theme import axis_times, compact, series_colors
 
 GROWTH_BEFORE_REDRAW = 0.5
 
@@ -114,7 +114,7 @@ def tail_patch(
             for point in range(trace["count"] - 1, trace["count"] - 1 - trace["tail"], -1):
                 del target["x"][point]
                 del target["y"][point]
-            target["x"].extend(epoch_ms(new_x))
+            target["x"].extend(axis_times(new_x))
             target["y"].extend(compact(new_y))
             traces.append(
                 {
@@ -126,8 +126,11 @@ def tail_patch(
             )
             appended += len(new_x) - trace["tail"]
         options, webgl = panel.options, meta.get("webgl", False)
+        names = [t["name"] for t in known["traces"]] + list(arrived)
+        colors = series_colors(names, options.colors) if arrived else {}
         for series in arrived.values():  # series that appeared: new traces at the end
-            patch["data"].append(time_trace(series, options.style, options.unit, webgl))
+            trace = time_trace(series, options.style, options.unit, webgl, colors[series.name])
+            patch["data"].append(trace)
             count = len(series.timestamps)
             tail_count = sum(1 for t in series.timestamps if t >= boundary)
             traces.append(
@@ -143,7 +146,9 @@ def tail_patch(
             }
         )
     if plans:
-        patch["layout"]["xaxis"]["range"] = epoch_ms([plans[-1].window.start, plans[-1].window.end])
+        patch["layout"]["xaxis"]["range"] = axis_times(
+            [plans[-1].window.start, plans[-1].window.end]
+        )
     if total_traces > first_new:
         patch["layout"]["showlegend"] = panel.options.legend and total_traces > 1
     new_meta = {

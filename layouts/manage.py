@@ -61,6 +61,25 @@ def import_page() -> html.Div:
     )
 
 
+IMPORT_CHOICE = "import-choice"
+
+
+def import_choice(slug: str, title: str) -> html.Div:
+    """The imported dashboard is already here: replace it (a new version) or add a copy."""
+    return html.Div(
+        className="banner warning import-choice",
+        children=[
+            html.Span(["“", title, "” is already here (", dcc.Link(f"/d/{slug}", href=f"/d/{slug}"),
+                       "). Replace it with the import (as a new version, its history kept), "
+                       "or import a copy beside it?"]),
+            html.Button("Replace it", id={"type": IMPORT_CHOICE, "action": "replace", "slug": slug},
+                        className="button danger"),
+            html.Button("Import a copy", id={"type": IMPORT_CHOICE, "action": "copy", "slug": slug},
+                        className="button"),
+        ],
+    )  # fmt: skip
+
+
 def deleted_section(deleted: Sequence[DeletedDashboard]) -> html.Div | None:
     """Deleted dashboards with a Restore button each (shown to admins)."""
     if not deleted:

@@ -14,8 +14,12 @@ AGGREGATIONS = ("avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90
 MODES = ("auto", "m4", "buckets")
 
 
+PLACEHOLDERS = {"thresholds": "70:orange, 90:red", "colors": "web-1=red, web-2=#0ea5e9"}
+
+
 def panel_editor_modal() -> html.Div:
-    """The (hidden) modal the editor fills with a panel's form."""
+    """The (hidden) full-page editor the panel's form fills: the form beside a large
+    live preview."""
     return html.Div(
         id=ids.PE_MODAL,
         className="modal hidden",
@@ -27,12 +31,13 @@ def panel_editor_modal() -> html.Div:
                     children=[
                         html.Span("Edit panel", className="modal-title"),
                         html.Button("Apply", id=ids.PE_APPLY, className="button primary"),
-                        html.Button("Cancel", id=ids.PE_CANCEL, className="button"),
+                        html.Button("Cancel", id=ids.PE_CANCEL, className="button modal-close"),
                     ],
                 ),
                 html.Div(
                     className="modal-body panel-editor-body",
                     children=[
+                        dcc.Store(id=ids.PE_TOUCHED, data=[]),
                         html.Div(id=ids.PE_FORM, className="panel-form"),
                         html.Div(
                             className="panel-preview",
@@ -120,7 +125,7 @@ def option_controls(panel: dict[str, Any]) -> list[Any]:
         elif field.kind == "number":
             control = dcc.Input(id=control_id, type="number", value=value, className="text-input")
         else:
-            placeholder = "70:orange, 90:red" if field.kind == "thresholds" else ""
+            placeholder = PLACEHOLDERS.get(field.kind, "")
             control = dcc.Input(id=control_id, value=value or "", placeholder=placeholder,
                                 className="text-input")  # fmt: skip
         controls.append(_labelled(field.label, control, f"option:{field.name}", field.help))

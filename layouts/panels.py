@@ -17,6 +17,10 @@ GRAPH_CONFIG = {
     "displaylogo": False,
     "responsive": True,
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    # Plotly's "double-click to zoom back out" tip covered the toolbar; double-click
+    # zooms out (see callbacks.view), and Zoom out / Back are in the toolbar.
+    "showTips": False,
+    "doubleClick": "reset",
 }
 # Drawn until the data arrives: no axes or grid, so a dozen of them cost little.
 PLACEHOLDER_FIGURE = {
@@ -51,15 +55,18 @@ def draft_source(panel_document: dict[str, Any], stored: Stored | None = None) -
     return source
 
 
-def panel_frame(panel: Any, editing: bool = False, stored: Stored | None = None) -> html.Div:
+def panel_frame(
+    panel: Any, editing: bool = False, stored: Stored | None = None, saved_id: str | None = None
+) -> html.Div:
     """One panel in the grid: a titled card whose body a callback fills with data.
 
     ``stored`` (the saved version shown) makes its data callback load the panel from
-    the server; while ``editing`` (or without it) the panel is an editor's draft.
+    the server (the saved panel ``saved_id``, by default the panel's own id: a full-screen
+    copy has an id of its own); while ``editing`` (or without it) the panel is a draft.
     """
     header = _edit_header(panel) if editing else _header(panel)
     if stored is not None and not editing:
-        source = stored_source(*stored, panel.id)
+        source = stored_source(*stored, saved_id or panel.id)
     else:
         source = draft_source(panel.model_dump(mode="json", by_alias=True), stored)
     return html.Div(
@@ -176,8 +183,11 @@ def _body(panel: Any, source: dict[str, Any]) -> list[Any]:
 def grid_children(
     spec: DashboardSpec, editing: bool = False, stored: Stored | None = None
 ) -> list[html.Div]:
-    """The grid's panels (of the saved version ``stored``; drafts of it while editing)."""
-    return [panel_frame(panel, editing, stored) for panel in spec.panels]
+    """The grid's panels (of the saved version ``stored``; drafts of it while editing), in
+    reading order (top to bottom, left to right): a phone shows them as one column in
+    this order."""
+    ordered = sorted(spec.panels, key=lambda p: (p.grid.y, p.grid.x))
+    return [panel_frame(panel, editing, stored) for panel in ordered]
 
 
 def grid_layout(spec: DashboardSpec) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from dash import dcc, html
 
 from layouts import ids
@@ -24,7 +26,9 @@ def app_shell(username: str | None = None, role: str | None = None, csrf: str = 
                         className="topnav",
                         children=[
                             dcc.Link("Dashboards", href="/"),
+                            dcc.Link("Explore", href="/explore"),
                             html.A("API docs", href="/api/docs"),
+                            *([dcc.Link("Admin", href="/admin")] if role == "admin" else []),
                         ],
                     ),
                     html.Button(
@@ -44,7 +48,9 @@ def app_shell(username: str | None = None, role: str | None = None, csrf: str = 
 def user_menu(username: str | None, role: str | None, csrf: str) -> html.Div:
     """Who is logged in, with a logout button; or a link to log in."""
     if username is None:
-        return html.Div(className="user-menu", children=html.A("Log in", href="/login"))
+        return html.Div(
+            className="user-menu", children=html.A("Log in", href="/login", id=ids.LOGIN_LINK)
+        )
     return html.Div(
         className="user-menu",
         children=[
@@ -61,6 +67,14 @@ def user_menu(username: str | None, role: str | None, csrf: str) -> html.Div:
     )
 
 
+def login_href(path: str | None, search: str | None = None) -> str:
+    """The login page's address, coming back to ``path`` (and its query) afterwards."""
+    target = (path or "/") + (search or "")
+    if target in ("/", "/login"):
+        return "/login"
+    return "/login?" + urlencode({"next": target})
+
+
 def not_found(path: str) -> html.Div:
     """A friendly 404 inside the shell."""
     return html.Div(
@@ -73,10 +87,11 @@ def not_found(path: str) -> html.Div:
     )
 
 
-def forbidden(role: str, username: str | None) -> html.Div:
-    """Explain that this page needs a role the visitor does not have."""
+def forbidden(role: str, username: str | None, path: str = "/") -> html.Div:
+    """Explain that this page needs a role the visitor does not have (logging in comes
+    back to ``path``)."""
     if username is None:
-        hint: object = html.A("Log in", href="/login")
+        hint: object = html.A("Log in", href=login_href(path))
         text = f"This page needs an account with the {role} role."
     else:
         hint = dcc.Link("Back to the dashboards", href="/")

@@ -10,10 +10,10 @@ from dashapp.core.results import QueryResult, Series
 from dashapp.core.spec import GaugePanel, StatPanel, Threshold
 from layouts.theme import (
     PALETTE,
+    axis_times,
     base_layout,
     colors,
     compact,
-    epoch_ms,
     hex_color,
     transparent,
 )
@@ -74,7 +74,8 @@ def stat_figure(
         {
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "xaxis": {"visible": False, "fixedrange": True},
-            "yaxis": {"visible": False, "fixedrange": True},
+            # The sparkline keeps to the bottom third, under the number, not through it.
+            "yaxis": {"visible": False, "fixedrange": True, "domain": [0, 0.2]},
             "showlegend": False,
         }
     )
@@ -84,7 +85,7 @@ def stat_figure(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": epoch_ms(series.timestamps),
+                "x": axis_times(series.timestamps),
                 "y": compact(series.values),
                 "fill": "tozeroy",
                 "line": {"color": color, "width": 1.5},
@@ -112,7 +113,7 @@ def _big_number(text: str, color: str) -> dict[str, Any]:
 
 def _small_line(text: str) -> dict[str, Any]:
     return {
-        "text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.22,
+        "text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.3,
         "showarrow": False, "font": {"size": 12},
     }  # fmt: skip
 

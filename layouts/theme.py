@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+import zlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+# Twenty colours ordered so that neighbours differ most: numbered series (web-1,
+# web-2, ...) take neighbouring slots, see series_colors.
 PALETTE = [
-    "#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6",
-    "#06b6d4", "#ec4899", "#84cc16", "#f97316", "#64748b",
+    "#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6",
+    "#84cc16", "#ef4444", "#06b6d4", "#f97316", "#64748b",
+    "#1e40af", "#ca8a04", "#0f766e", "#be123c", "#a855f7",
+    "#4d7c0f", "#0ea5e9", "#92400e", "#1f2937", "#475569",
 ]  # fmt: skip
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
 THEMES = {
     "light": {"font": "#1f2937", "grid": "rgba(0,0,0,0.08)", "muted": "#6b7280",
               "track": "#e5e7eb"},
@@ -23,10 +30,19 @@ NAMED_COLORS = {
 }  # fmt: skip
 
 
-def epoch_ms(moments: Sequence[datetime]) -> list[int]:
-    """Timestamps as epoch milliseconds: plotly's date axes read them directly, and they
-    travel as half the JSON of ISO strings and parse faster in the browser."""
-    return [round(moment.timestamp() * 1000) for moment in moments]
+def axis_times(moments: Sequence[datetime]) -> list[str]:
+    """Times as plotly's date axes should show them: wall-clock strings without a zone.
+
+    Plotly draws epoch milliseconds on the browser's own clock, whatever the view's zone;
+    a zone-less string is drawn as written. Moments arrive already on the view's clock
+    (see ``layouts.figures.on_wall_clock``), so the axis shows the view's zone.
+    """
+    return [_wall_text(moment) for moment in moments]
+
+
+def _wall_text(moment: datetime) -> str:
+    text = moment.replace(tzinfo=None).isoformat(sep=" ")
+    return text[:23] if moment.microsecond else text
 
 
 def compact(values: Sequence[float | None]) -> list[float | None]:
@@ -77,6 +93,46 @@ def empty_figure(theme: str = "light") -> dict[str, Any]:
 def hex_color(color: str) -> str:
     """A threshold colour as hex (named colours map to the palette's shades)."""
     return NAMED_COLORS.get(color, color)
+
+
+def series_colors(
+    names: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A colour per series name, chosen by the name itself, not its position.
+
+    The same host gets the same colour in every panel, and adding or filtering a
+    series leaves the others alone; numbered names (web-1, web-2, ...) never share one
+    among twenty. Two names whose slots clash in one panel: the one sorting later takes
+    the next free colour (only then can a filter change a colour). ``overrides`` (the
+    panel's ``colors`` option) win.
+    """
+    overrides = overrides or {}
+    chosen: dict[str, str] = {}
+    taken = {hex_color(c) for n, c in overrides.items() if n in names}
+    for name in sorted(set(names)):
+        if name in overrides:
+            chosen[name] = hex_color(overrides[name])
+            continue
+        slot = _slot(name)
+        for step in range(len(PALETTE)):
+            candidate = PALETTE[(slot + step) % len(PALETTE)]
+            if candidate not in taken:
+                break
+        else:
+            candidate = PALETTE[slot]
+        taken.add(candidate)
+        chosen[name] = candidate
+    return chosen
+
+
+def _slot(name: str) -> int:
+    """A series' own palette slot: a hash of its name, except that names ending in a
+    number (web-1, web-2) take consecutive slots after their prefix's."""
+    numbered = _NUMBERED.match(name)
+    if numbered and len(numbered.group(2)) < 9:
+        prefix, number = numbered.groups()
+        return (zlib.crc32(prefix.encode()) + int(number)) % len(PALETTE)
+    return zlib.crc32(name.encode()) % len(PALETTE)
 
 
 def transparent(color: str, alpha: float = 0.15) -> str:

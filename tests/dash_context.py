@@ -9,6 +9,15 @@ from typing import Any
 
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
+from flask import Response, g
+
+
+class _Response(Response):
+    """The response Dash lets a callback set cookies on; keeps the last one in ``g``."""
+
+    def set_cookie(self, key: str, value: str = "", **options: Any) -> None:  # type: ignore[override]
+        super().set_cookie(key, value, **options)
+        g.zone_cookie = self.headers["Set-Cookie"]
 
 
 @contextmanager
@@ -32,6 +41,7 @@ def triggered_by(
             inputs_list=inputs_list or [],
             states_list=states_list or [],
             args_grouping=args_grouping or {},
+            dash_response=_Response(),
         )
     )
     try:

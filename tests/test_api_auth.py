@@ -182,7 +182,7 @@ def test_openapi_document(client: FlaskClient) -> None:
         ("GET", "/dashboards"), ("POST", "/dashboards"), ("GET", "/dashboards/{slug}"),
         ("PUT", "/dashboards/{slug}"), ("DELETE", "/dashboards/{slug}"),
         ("GET", "/dashboards/{slug}/versions"), ("GET", "/dashboards/{slug}/versions/{version}"),
-        ("GET", "/health"), ("GET", "/ready"),
+        ("GET", "/health"), ("GET", "/ready"), ("POST", "/annotations"),
     }  # fmt: skip
     post = spec["paths"]["/metrics"]["post"]
     assert post["security"] == [{"bearer": []}]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from dash import Patch, dcc, html
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import event
 
 from callbacks.inspect import fullscreen, inspect
@@ -39,7 +39,9 @@ def seeded(app: Flask) -> Flask:
 def chart(panel: str, time_range: dict[str, str] = LAST_HOUR, variables: Any = None,
           trigger: str = ids.TIME_RANGE, meta: Any = None) -> tuple[Any, ...]:  # fmt: skip
     with triggered_by(trigger, "data"):
-        return update_chart(time_range, variables, None, None, "light", 1600, SOURCES[panel], meta)
+        return update_chart(
+            time_range, variables, None, None, "light", 1600, None, SOURCES[panel], meta
+        )
 
 
 def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:
@@ -50,12 +52,24 @@ def test_router_renders_home_dashboard_and_404(seeded: Flask) -> None:
         odd = render_page("/admin/../etc", "")
     assert find(home, lambda c: isinstance(c, dcc.Link)).href == "/d/service-health"
     by_id = lambda wanted: find(page, lambda c: getattr(c, "id", None) == wanted)  # noqa: E731
-    assert by_id(ids.TIME_RANGE).data == {"from": "now-1h", "to": "now"}
+    assert by_id(ids.TIME_RANGE).data == {"from": "now-1h", "to": "now", "tz": "UTC"}
     assert by_id(ids.VARIABLES).data == {"host": ["web-1"]}
     host_options = [o["value"] for o in by_id(ids.variable("host")).options]
     assert host_options == ["*", "api-1", "web-1", "web-2", "web-3"]
     assert find(missing, lambda c: isinstance(c, html.H1)).children == "Not found"
     assert find(odd, lambda c: isinstance(c, html.H1)).children == "Not found"
+
+
+def test_stat_panels_judge_freshness_at_the_end_of_the_range(seeded: Flask) -> None:
+    end = datetime.now(UTC) - timedelta(hours=1)
+    past = {"from": str(int((end - timedelta(hours=1)).timestamp() * 1000)),
+            "to": str(int(end.timestamp() * 1000))}  # fmt: skip
+    with seeded.test_request_context():
+        for panel in ("rps", "errors", "latency-now"):
+            assert "stale" not in str(chart(panel)[0]), panel
+            assert "stale" not in str(chart(panel, past)[0]), panel  # the data is complete
+            zoomed = {"from": "now-2h", "to": "now-1h"}
+            assert "stale" not in str(chart(panel, zoomed)[0]), panel
 
 
 def test_home_search_filters_the_cards(seeded: Flask) -> None:
@@ -100,18 +114,30 @@ def test_fullscreen_shows_the_clicked_chart_or_table(seeded: Flask) -> None:
         [{"id": {"type": ids.PANEL_GRAPH, "panel": "cpu"}, "property": "figure"}],
         [{"id": {"type": ids.PANEL_TABLE, "table": "latency-table"}, "property": "children"}],
     ]
-    args = ([chart], [rows])
-    with triggered_by(
-        {"type": ids.PANEL_FULLSCREEN, "panel": "cpu"}, "n_clicks", 1, states_list=states
+    args = ([chart], [rows], [SOURCES["cpu"]], [SOURCES["latency-table"]], "/d/service-health",
+            "?from=now-1h&to=now")  # fmt: skip
+    with (
+        seeded.test_request_context(),
+        triggered_by(
+            {"type": ids.PANEL_FULLSCREEN, "panel": "cpu"}, "n_clicks", 1, states_list=states
+        ),
     ):
-        opened, graph = fullscreen([1], None, *args)
-    with triggered_by(
-        {"type": ids.PANEL_FULLSCREEN, "panel": "latency-table"}, "n_clicks", 1, states_list=states
+        opened, graph, title = fullscreen([1], None, *args)
+    with (
+        seeded.test_request_context(),
+        triggered_by(
+            {"type": ids.PANEL_FULLSCREEN, "panel": "latency-table"},
+            "n_clicks",
+            1,
+            states_list=states,
+        ),
     ):
-        _, table = fullscreen([1], None, *args)
+        _, table, _ = fullscreen([1], None, *args)
     with triggered_by(ids.FULLSCREEN_CLOSE, "n_clicks"):
-        closed, _ = fullscreen([1], 1, *args)
+        closed, _, _ = fullscreen([1], 1, *args)
     assert opened == "modal" and graph.figure == chart and closed == "modal hidden"
+    assert title[0] == PANELS["cpu"]["title"]
+    assert title[2].href == "/d/service-health?from=now-1h&to=now&viewPanel=cpu"
     headers = [th.children for th in find(table, lambda c: isinstance(c, html.Tr)).children]
     assert headers == ["Series", "Last", "Min", "Max", "Avg"]
     assert find(table, lambda c: isinstance(c, html.Tbody)).children == rows
@@ -246,10 +272,12 @@ def navigate_with(trigger: Any, prop: str, value: Any, **state: Any) -> dict[str
         "submit_from": None, "submit_to": None, "zoom_out": None, "back": None,
         "refresh": "off", "chosen": [["*"]], "relayouts": [],
         "typed_from": "now-6h", "typed_to": "now",
-        "time_range": {"from": "now-6h", "to": "now"}, "history": [],
+        "time_range": {"from": "now-6h", "to": "now", "tz": "UTC"}, "history": [],
         "variables": {"host": []},
         "defaults": {"time_from": "now-6h", "time_to": "now", "refresh": "off",
                      "variables": {"host": []}},
+        "choices": {"host": ["web-1", "web-2"]},
+        "zone": "UTC", "calendar": None, "calendar_start": None, "zone_setting": "browser",
         "pathname": "/d/service-health",
     }  # fmt: skip
     args.update(state)
@@ -262,19 +290,20 @@ def test_navigate_preset_pushes_history_and_url(app: Flask) -> None:
     with app.test_request_context(base_url="http://dash.example"):
         out = navigate_with(ids.TIME_PRESET, "value", "now-24h", preset="now-24h")
     search = out["search"]
-    assert out["time_range"] == {"from": "now-24h", "to": "now"}
+    assert out["time_range"] == {"from": "now-24h", "to": "now", "tz": "UTC"}
     assert out["history"] == [{"from": "now-6h", "to": "now"}]
     assert search == "?from=now-24h&to=now&refresh=off&var-host=%2A"
     assert out["preset"] == "now-24h"
     assert out["shown_from"] == "now-24h"
-    assert out["share"] == "http://dash.example/d/service-health" + search
+    shared = "?from=now-24h&to=now&refresh=off&tz=UTC&var-host=%2A"  # names the zone
+    assert out["share"] == "http://dash.example/d/service-health" + shared
 
 
 def test_navigate_zoom_box_sets_an_absolute_range(app: Flask) -> None:
     relayout = {"xaxis.range[0]": "2026-01-01 10:00:00", "xaxis.range[1]": "2026-01-01 11:00:00"}
     with app.test_request_context():
         out = navigate_with({"type": ids.PANEL_GRAPH, "panel": "cpu"}, "relayoutData", relayout)
-    assert out["time_range"] == {"from": "1767261600000", "to": "1767265200000"}
+    assert out["time_range"] == {"from": "1767261600000", "to": "1767265200000", "tz": "UTC"}
     assert out["preset"] == "custom" and out["shown_from"] == "2026-01-01 10:00:00"
 
 
@@ -291,8 +320,8 @@ def test_navigate_back_and_browser_history(app: Flask) -> None:
         back = navigate_with(ids.BACK, "n_clicks", 1, history=[earlier])
         url = navigate_with(ids.VIEW_URL, "search", "?from=now-7d&to=now&var-host=web-1",
                             url="?from=now-7d&to=now&var-host=web-1")  # fmt: skip
-    assert back["time_range"] == earlier and back["history"] == []
-    assert url["time_range"] == {"from": "now-7d", "to": "now"}
+    assert back["time_range"] == {**earlier, "tz": "UTC"} and back["history"] == []
+    assert url["time_range"] == {"from": "now-7d", "to": "now", "tz": "UTC"}
     assert url["variables"] == {"host": ["web-1"]}
     assert url["selections"] == [["web-1"]]
     from dash import no_update
@@ -353,3 +382,19 @@ def test_export_gives_the_saved_spec_as_json(seeded: Flask) -> None:
     assert download["filename"] == "service-health.json"
     exported = parse_spec(json.loads(download["content"]))
     assert exported == parse_spec(dashboard_spec())
+
+
+def test_navigate_calendar_days_and_zone_picker(app: Flask) -> None:
+    paris = {"from": "now-6h", "to": "now", "tz": "Europe/Paris"}
+    with app.test_request_context():
+        days = navigate_with(ids.TIME_CALENDAR, "end_date", "2026-01-02", calendar="2026-01-02",
+                             calendar_start="2026-01-01", time_range=paris,
+                             zone_setting="Europe/Paris")  # fmt: skip
+        picked = navigate_with(ids.TIME_ZONE, "value", "Asia/Tokyo", zone="Asia/Tokyo")
+        assert "tz_pref=Asia/Tokyo" in g.zone_cookie
+    # Whole days on Paris's clock: 1 January 00:00 to 3 January 00:00 (UTC+1).
+    assert days["time_range"] == {"from": "1767222000000", "to": "1767394800000",
+                                  "tz": "Europe/Paris"}  # fmt: skip
+    assert days["shown_from"] == "2026-01-01 00:00:00"
+    assert picked["time_range"]["tz"] == "Asia/Tokyo" and "tz=Asia%2FTokyo" in picked["search"]
+    assert picked["zone"] == "Asia/Tokyo"

@@ -124,3 +124,32 @@ def test_variable_rows_keep_what_the_rows_do_not_show() -> None:
     assert forms.variables_from_rows(rows, existing, remove=0) == []
     added = forms.variables_from_rows(rows, existing, add=True)
     assert added[1] == {"name": "var2", "key": "source"}
+
+
+def test_compaction_closes_gaps_and_new_panels_go_on_top() -> None:
+    doc = {"title": "T", "panels": [
+        {"id": "a", "type": "text", "grid": {"x": 0, "y": 0, "w": 12, "h": 4}},
+        {"id": "b", "type": "text", "grid": {"x": 12, "y": 10, "w": 12, "h": 4}},
+        {"id": "c", "type": "text", "grid": {"x": 0, "y": 20, "w": 24, "h": 4}},
+    ]}  # fmt: skip
+    packed = editing.positions(editing.compact(doc))
+    assert packed == {"a": (0, 0, 12, 4), "b": (12, 0, 12, 4), "c": (0, 4, 24, 4)}
+    on_top, new = editing.add_panel(editing.compact(doc), "stat", at_top=True)
+    placed = editing.positions(on_top)
+    assert placed[new][1] == 0 and placed["a"][1] == placed[new][3]  # the rest moved down
+
+
+def test_form_errors_are_in_plain_words() -> None:
+    base = {"id": "p", "type": "timeseries"}
+    document = forms.panel_from_form(
+        base, {"type": "timeseries", "title": "x" * 300},
+        {"thresholds": "ninety", "series_limit": 0},
+        [{"metric": "", "labels": "oops"}],
+    )  # fmt: skip
+    _, errors = forms.validate_panel(document)
+    assert errors["query:0:metric"] == "Pick a metric."
+    assert errors["query:0:labels"].startswith("Write labels as key=value")
+    assert errors["option:thresholds"].startswith("Write thresholds as value:colour")
+    assert errors["option:series_limit"] == "At least 1."
+    assert errors["title"] == "Too long: at most 200 characters."
+    assert not any("should" in message for message in errors.values())

@@ -120,7 +120,7 @@ def test_dashboard_page_carries_the_view() -> None:
     view = ViewState("now-24h", "now", "10s", {"host": ["web-1"]})
     page = dashboard_page(dashboard, SPEC, view, {"host": ["web-1", "web-2"]})
     by_id = lambda wanted: find(page, lambda c: getattr(c, "id", None) == wanted)  # noqa: E731
-    assert by_id(ids.TIME_RANGE).data == {"from": "now-24h", "to": "now"}
+    assert by_id(ids.TIME_RANGE).data == {"from": "now-24h", "to": "now", "tz": "UTC"}
     assert by_id(ids.TIME_PRESET).value == "now-24h"
     assert by_id(ids.REFRESH_PICKER).value == "10s"
     assert by_id(ids.AUTO_REFRESH).interval == 10_000 and by_id(ids.AUTO_REFRESH).disabled is False
@@ -153,7 +153,7 @@ def test_timeseries_figure_styles_units_and_thresholds() -> None:
     assert figure["data"][0]["type"] == "scatter" and figure["data"][0]["mode"] == "lines"
     assert figure["layout"]["yaxis"]["ticksuffix"] == "%"
     assert figure["layout"]["shapes"][0]["y0"] == 90
-    assert figure["layout"]["xaxis"]["range"] == [1767225600000, 1767229200000]  # epoch ms
+    assert figure["layout"]["xaxis"]["range"] == ["2026-01-01 00:00:00", "2026-01-01 01:00:00"]
     stacked = timeseries_figure(PANELS["requests"], [result(line("a", [1]), line("b", [2]))])
     assert all(t.get("stackgroup") == "stack" for t in stacked["data"])
     bars = timeseries_figure(PANELS["errors-by-host"], [result(line("a", [1]))])

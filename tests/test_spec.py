@@ -21,7 +21,12 @@ def test_demo_spec_is_valid_and_round_trips() -> None:
     spec = parse_spec(dashboard_spec())
     assert len(spec.panels) >= 6
     assert parse_spec(dump_spec(spec)) == spec
-    assert dump_spec(spec)["time"] == {"from": "now-6h", "to": "now", "refresh": "30s"}
+    assert dump_spec(spec)["time"] == {
+        "from": "now-6h",
+        "to": "now",
+        "refresh": "30s",
+        "timezone": "browser",
+    }
 
 
 def test_defaults_fill_a_minimal_spec() -> None:

@@ -80,3 +80,16 @@ def test_aligned_range_is_stable_within_a_bucket() -> None:
     assert first == second
     assert first.start.timestamp() % 30 == 0 and first.end.timestamp() % 30 == 0
     assert first.end >= NOW
+
+
+def test_days_and_weeks_start_on_the_zones_clock() -> None:
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    now = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)  # Tuesday 22:00 on 6 January in New York
+    assert parse_time("now/d", now) == datetime(2026, 1, 7, tzinfo=UTC)
+    assert parse_time("now/d", now, new_york) == datetime(2026, 1, 6, 5, tzinfo=UTC)
+    assert parse_time("now-1d/d", now, new_york) == datetime(2026, 1, 5, 5, tzinfo=UTC)
+    assert parse_time("now/w", now, new_york) == datetime(2026, 1, 5, 5, tzinfo=UTC)  # Monday
+    assert parse_time("2026-01-06 10:00", now, new_york) == datetime(2026, 1, 6, 15, tzinfo=UTC)
+    assert resolve_range("now-1d/d", "now/d", now, new_york).span.total_seconds() == 86400

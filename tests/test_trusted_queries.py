@@ -183,7 +183,7 @@ def test_ad_hoc_panels_have_their_own_limit(database_url: str) -> None:
     app = seeded(make_app(database_url, ADHOC_RATE_LIMIT="2/minute"))
     client, token = client_as(app, "editor")
     drafted = [outcome(forge_chart(client, token, draft_source(GREEDY))[1]) for _ in range(3)]
-    assert drafted[:2] == ["drawn", "drawn"] and drafted[2].startswith("Too many previews")
+    assert drafted[:2] == ["drawn", "drawn"] and drafted[2].startswith("Too many ad-hoc queries")
     stored = stored_source(DEMO_SLUG, 1, "cpu")
     assert outcome(forge_chart(client, token, stored)[1]) == "drawn"  # saved panels still run
 

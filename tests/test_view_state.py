@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from dashapp.core.view_state import (
     ViewState,
+    check_view,
     clean_variables,
     parse_view,
     refresh_interval_ms,
+    view_problem_message,
     view_search,
     zoomed_out,
 )
@@ -57,3 +59,20 @@ def test_refresh_intervals() -> None:
     assert refresh_interval_ms("off") is None
     assert refresh_interval_ms("30s") == 30_000
     assert refresh_interval_ms("1m") == 60_000
+
+
+def test_check_view_names_what_a_url_got_wrong() -> None:
+    choices = {"host": ["web-1", "web-2"]}
+    assert check_view("?from=now-1h&to=now&var-host=web-1", DEFAULTS, choices)[1] == []
+    view, problems = check_view("?from=garbage&to=now", DEFAULTS, choices)
+    assert view == DEFAULTS and problems == ["from=garbage is not a time"]
+    view, problems = check_view("?from=now-1h&to=now-2h", DEFAULTS, choices)
+    assert view.time_range == DEFAULTS.time_range
+    assert problems == ["the range ends before it starts"]
+    view, problems = check_view("?var-host=web-9&var-host=web-2", DEFAULTS, choices)
+    assert view.variables == {"host": ["web-2"]} and problems == ["host has no value web-9"]
+    message = view_problem_message(["from=x is not a time", "host has no value y"])
+    assert (
+        message.count("ignored") == 1 and "from=x" in message and "host has no value y" in message
+    )
+    assert view_problem_message([]) == ""

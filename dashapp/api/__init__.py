@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from dashapp.api import dashboards, errors, health, metrics, query  # noqa: E402,F401
+from dashapp.api import annotation, dashboards, errors, health, metrics, query  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from dashapp.api.errors import ApiError
-from dashapp.commands.errors import Forbidden, Unauthenticated, require_ingest
+from dashapp.commands.errors import Forbidden, Unauthenticated, require_annotate, require_ingest
 from dashapp.commands.errors import authorize as authorize_role
 from dashapp.core.permissions import Actor, Role
 from dashapp.core.records import TokenInfo
@@ -74,6 +74,8 @@ def authorize(scope: str) -> None:
     try:
         if scope == "ingest":
             require_ingest(actor)
+        elif scope == "annotate":
+            require_annotate(actor)
         else:
             authorize_role(actor, SCOPE_ROLE[scope])
     except Unauthenticated:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dashapp.commands.base import unit_of_work
 from dashapp.commands.errors import Conflict, Invalid, NotFound, authorize
+from dashapp.core import editing
 from dashapp.core.permissions import Actor
 from dashapp.core.records import Dashboard
 from dashapp.core.spec import DashboardSpec, SpecError, parse_spec
@@ -88,6 +89,24 @@ def save(
             session, slug, spec, expected_version, actor.name, message, new_slug=renamed
         )
         entry.update(target=saved.slug, detail={"version": saved.version, "message": message})
+    return saved
+
+
+def add_panel(actor: Actor, slug: str, panel: dict[str, Any], message: str) -> Dashboard:
+    """Append ``panel`` (a new id, below the others) to ``slug`` as a new version."""
+    authorize(actor, "editor")
+    with _translated(), unit_of_work(actor, "dashboard.save") as (session, entry):
+        current = dashboards.get_dashboard(session, slug)
+        document, panel_id = editing.add_panel(current.spec, panel["type"])
+        document = editing.replace_panel(document, {**panel, "id": panel_id})
+        try:
+            spec = parse_spec(document)
+        except SpecError as error:
+            raise Invalid("the panel does not validate", errors=error.errors) from None
+        saved = dashboards.update_dashboard(
+            session, slug, spec, current.version, actor.name, message
+        )
+        entry.update(target=slug, detail={"version": saved.version, "message": message})
     return saved
 
 

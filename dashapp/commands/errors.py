@@ -63,3 +63,12 @@ def require_ingest(actor: Actor) -> None:
     if actor.name is None:
         raise Unauthenticated("pushing points needs a token with the ingest scope")
     raise Forbidden(f"{actor.name} may not push points; this needs the ingest scope")
+
+
+def require_annotate(actor: Actor) -> None:
+    """Raise unless ``actor`` may add annotations (an ``annotate`` token, or an editor)."""
+    if actor.may_annotate():
+        return
+    if actor.name is None:
+        raise Unauthenticated("annotating needs a token with the annotate scope, or an editor")
+    raise Forbidden(f"{actor.name} may not annotate; this needs the annotate scope or an editor")

@@ -1,4 +1,5 @@
-"""Account writes (admins only): create, change role, disable/enable, set a password.
+"""Account writes (admins only): create, change role, disable/enable, set a password;
+and anyone's own time zone.
 
 Every change but creation ends the account's open sessions (its session version moves).
 """
@@ -8,9 +9,10 @@ from __future__ import annotations
 from werkzeug.security import generate_password_hash
 
 from dashapp.commands.base import unit_of_work
-from dashapp.commands.errors import Conflict, Invalid, NotFound, authorize
-from dashapp.core.permissions import Actor
+from dashapp.commands.errors import Conflict, Invalid, NotFound, Unauthenticated, authorize
+from dashapp.core.permissions import Actor, Role
 from dashapp.core.records import User
+from dashapp.core.zones import is_zone
 from db import users
 
 MIN_PASSWORD = 8
@@ -42,8 +44,10 @@ def create(actor: Actor, username: str, password: str, role: str) -> User:
     return user
 
 
-def _change(actor: Actor, action: str, username: str, change, detail: dict) -> User:  # type: ignore[no-untyped-def]
-    authorize(actor, "admin")
+def _change(
+    actor: Actor, action: str, username: str, change, detail: dict, role: Role = "admin"
+) -> User:  # type: ignore[no-untyped-def]
+    authorize(actor, role)
     try:
         with unit_of_work(actor, action) as (session, entry):
             user = change(session)
@@ -87,3 +91,17 @@ def ensure_admin(actor: Actor, password: str) -> bool:
         users.create_user(session, "admin", hash_password(password), "admin")
         entry.update(target="admin", detail={"role": "admin", "first": True})
     return True
+
+
+def set_timezone(actor: Actor, timezone: str | None) -> User:
+    """The acting person's own time zone for every dashboard (None: each dashboard's)."""
+    if actor.name is None or actor.channel != "ui":
+        raise Unauthenticated("log in to keep a time zone with your account")
+    if timezone is not None and timezone != "browser" and not is_zone(timezone):
+        raise Invalid(f"{timezone!r} is not a time zone")
+    name = actor.name
+    return _change(
+        actor, "user.timezone", name,
+        lambda session: users.set_timezone(session, name, timezone),
+        {"timezone": timezone}, role="viewer",
+    )  # fmt: skip

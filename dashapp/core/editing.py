@@ -41,8 +41,11 @@ def bottom(document: Mapping[str, Any]) -> int:
     )
 
 
-def add_panel(document: Mapping[str, Any], panel_type: str) -> tuple[Document, str]:
-    """A new panel of ``panel_type`` at the bottom of the grid; returns (document, its id)."""
+def add_panel(
+    document: Mapping[str, Any], panel_type: str, at_top: bool = False
+) -> tuple[Document, str]:
+    """A new panel of ``panel_type`` at the bottom of the grid, or ``at_top`` (where an
+    editor who clicked Add is looking, the others moving down); returns (document, id)."""
     if panel_type not in PANEL_TYPES:
         raise ValueError(f"unknown panel type {panel_type!r}")
     width, height = DEFAULT_SIZE.get(panel_type, (12, 8))
@@ -51,14 +54,39 @@ def add_panel(document: Mapping[str, Any], panel_type: str) -> tuple[Document, s
         "id": panel_id,
         "type": panel_type,
         "title": f"New {panel_type} panel",
-        "grid": {"x": 0, "y": bottom(document), "w": width, "h": height},
+        "grid": {"x": 0, "y": 0 if at_top else bottom(document), "w": width, "h": height},
         "queries": [],
     }
     if panel_type == "text":
         panel["options"] = {"content": PLACEHOLDER_TEXT}
     updated = copy.deepcopy(dict(document))
+    if at_top:
+        for existing in _panels(updated):
+            if "grid" in existing:
+                existing["grid"]["y"] = existing["grid"].get("y", 0) + height
     updated["panels"] = [*_panels(updated), panel]
     return updated, panel_id
+
+
+def compact(document: Mapping[str, Any]) -> Document:
+    """Every panel moved up as far as it goes without overlapping another (the grid's
+    vertical compaction, so removing or shrinking a panel leaves no gap)."""
+    updated = copy.deepcopy(dict(document))
+    placed: list[dict[str, int]] = []
+    gridded = [p for p in _panels(updated) if {"x", "y", "w", "h"} <= set(p.get("grid", {}))]
+    for panel in sorted(gridded, key=lambda p: (p["grid"]["y"], p["grid"]["x"])):
+        grid = panel["grid"]
+        y = grid["y"]
+        while y > 0 and not any(_overlaps({**grid, "y": y - 1}, other) for other in placed):
+            y -= 1
+        grid["y"] = y
+        placed.append(grid)
+    return updated
+
+
+def _overlaps(a: Mapping[str, int], b: Mapping[str, int]) -> bool:
+    return (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+            and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])  # fmt: skip
 
 
 def remove_panel(document: Mapping[str, Any], panel_id: str) -> Document:
@@ -131,7 +159,9 @@ def set_settings(document: Mapping[str, Any], **settings: Any) -> Document:
     if "tags" in settings:
         updated["tags"] = [t.strip() for t in (settings["tags"] or "").split(",") if t.strip()]
     time = dict(updated.get("time") or {})
-    for key, field in (("time_from", "from"), ("time_to", "to"), ("refresh", "refresh")):
+    fields = (("time_from", "from"), ("time_to", "to"), ("refresh", "refresh"),
+              ("timezone", "timezone"))  # fmt: skip
+    for key, field in fields:
         if key in settings and settings[key] is not None:
             time[field] = settings[key]
     updated["time"] = time

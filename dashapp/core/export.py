@@ -32,3 +32,36 @@ def panel_csv(data: PanelData) -> str:
 def _cell(text: str) -> str:
     """Text a spreadsheet will not run as a formula (series names come from clients)."""
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def wide_rows(data: PanelData) -> tuple[list[str], list[list[object]]]:
+    """One row per time, one column per series (a spreadsheet's favourite shape):
+    (header, rows); a missing value is an empty cell."""
+    columns: dict[str, dict[object, float | None]] = {}
+    for result in data.results:
+        for series in result.series:
+            name, n = _cell(series.name), 2
+            while name in columns:
+                name, n = f"{_cell(series.name)} ({n})", n + 1
+            columns[name] = dict(zip(series.timestamps, series.values, strict=True))
+    times = sorted({moment for values in columns.values() for moment in values})
+    rows = [
+        [
+            moment.isoformat(),
+            *("" if (v := values.get(moment)) is None else v for values in columns.values()),
+        ]
+        for moment in times
+    ]
+    return ["time", *columns], rows
+
+
+def panel_csv_wide(data: PanelData) -> str:
+    """The wide table of :func:`wide_rows` as CSV (the histogram stays long)."""
+    if data.histogram is not None:
+        return panel_csv(data)
+    header, rows = wide_rows(data)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()

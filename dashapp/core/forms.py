@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
@@ -38,7 +39,7 @@ OPTIONS: dict[str, type[BaseModel]] = {
 }
 QUERY_FIELDS = ("metric", "source", "labels", "agg", "group_by", "interval", "mode", "alias")
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
-Kind = Literal["select", "checkbox", "number", "thresholds", "markdown", "text"]
+Kind = Literal["select", "checkbox", "number", "thresholds", "colors", "markdown", "text"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Field:
 def _kind(annotation: Any, name: str) -> tuple[Kind, tuple[str, ...]]:
     if name == "thresholds":
         return "thresholds", ()
+    if name == "colors":
+        return "colors", ()
     if name == "content":
         return "markdown", ()
     if annotation is bool:
@@ -130,6 +133,8 @@ def option_values(panel: dict[str, Any]) -> dict[str, Any]:
         value = current.get(field.name)
         if field.kind == "thresholds":
             value = thresholds_text(value or [])
+        elif field.kind == "colors":
+            value = labels_text(value or {})
         elif field.kind == "checkbox":
             value = [field.name] if value else []
         values[field.name] = value
@@ -172,6 +177,8 @@ def panel_from_form(
             option_doc[field.name] = bool(raw)
         elif field.kind == "thresholds":
             option_doc[field.name] = parse_thresholds(raw)
+        elif field.kind == "colors":
+            option_doc[field.name] = parse_labels(raw)
         elif field.kind == "number":
             value = _blank_to_none(raw)
             if value is not None or field.name in ("y_min", "y_max", "decimals"):
@@ -224,8 +231,39 @@ def validate_panel(document: dict[str, Any]) -> tuple[Any | None, dict[str, str]
     except ValidationError as error:
         errors: dict[str, str] = {}
         for detail in error.errors(include_url=False):
-            errors.setdefault(form_key(tuple(detail["loc"])), detail["msg"])
+            key = form_key(tuple(detail["loc"]))
+            errors.setdefault(key, plain_message(key, detail))
         return None, errors
+
+
+def plain_message(key: str, detail: Mapping[str, Any]) -> str:
+    """What a validation error means to someone filling in the form, in their words."""
+    kind, limits = detail.get("type", ""), detail.get("ctx") or {}
+    if key.endswith(":metric") and kind in ("string_too_short", "string_type", "missing"):
+        return "Pick a metric."
+    if key.endswith(":labels"):
+        return "Write labels as key=value, separated by commas (region=eu, env=prod)."
+    if key == "option:thresholds":
+        return "Write thresholds as value:colour, separated by commas (70:orange, 90:red)."
+    if key == "option:colors":
+        return "Write colours as series=colour, separated by commas (web-1=red, web-2=#0ea5e9)."
+    messages = {
+        "string_too_short": "This cannot be empty.",
+        "string_too_long": f"Too long: at most {limits.get('max_length')} characters.",
+        "missing": "This is required.",
+        "float_parsing": "Enter a number.",
+        "int_parsing": "Enter a whole number.",
+        "int_from_float": "Enter a whole number.",
+        "greater_than_equal": f"At least {limits.get('ge')}.",
+        "less_than_equal": f"At most {limits.get('le')}.",
+        "greater_than": f"More than {limits.get('gt')}.",
+        "string_pattern_mismatch": "Use letters, digits and simple punctuation only.",
+        "literal_error": f"Choose one of {limits.get('expected', 'the listed values')}.",
+        "too_long": f"Too many: at most {limits.get('max_length')}.",
+    }
+    if kind in messages:
+        return messages[kind]
+    return str(detail.get("msg", "Not valid.")).removeprefix("Value error, ")
 
 
 def variables_from_rows(

@@ -2,7 +2,8 @@
 
 People have a role. Service tokens have scopes, which map onto the same roles
 (``read`` -> viewer, ``edit`` -> editor, ``admin`` -> admin); ``ingest`` grants no
-role, only the right to push points (``admin`` implies it). Commands ask an
+role, only the right to push points (``admin`` implies it); ``annotate`` lets a
+deploy script mark events on charts (editors and admins may too). Commands ask an
 :class:`Actor` whether it holds a role, whoever it is and however it came in.
 """
 
@@ -15,7 +16,7 @@ from typing import Literal
 Role = Literal["viewer", "editor", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "editor", "admin")
 RANK: dict[str, int] = {"viewer": 1, "editor": 2, "admin": 3}
-SCOPES = ("ingest", "read", "edit", "admin")
+SCOPES = ("ingest", "read", "annotate", "edit", "admin")
 SCOPE_ROLES: dict[str, Role] = {"read": "viewer", "edit": "editor", "admin": "admin"}
 Channel = Literal["ui", "api", "cli", "system"]
 
@@ -54,6 +55,7 @@ class Actor:
     role: Role | None
     channel: Channel
     can_ingest: bool = False
+    can_annotate: bool = False
 
     @classmethod
     def user(cls, username: str | None, role: Role | None) -> Actor:
@@ -65,7 +67,11 @@ class Actor:
         """A service token calling the API."""
         granted = set(scopes)
         return cls(
-            f"token:{name}", role_of_scopes(granted), "api", bool({"ingest", "admin"} & granted)
+            f"token:{name}",
+            role_of_scopes(granted),
+            "api",
+            bool({"ingest", "admin"} & granted),
+            "annotate" in granted,
         )
 
     @classmethod
@@ -77,6 +83,10 @@ class Actor:
     def system(cls) -> Actor:
         """dashapp itself (the demo seed, the worker)."""
         return cls("dashapp", "admin", "system", True)
+
+    def may_annotate(self) -> bool:
+        """Whether this actor may mark events on charts (annotate scope, or editor up)."""
+        return self.can_annotate or self.has("editor")
 
     def has(self, role: Role) -> bool:
         """Whether this actor holds at least ``role``."""

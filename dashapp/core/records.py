@@ -68,6 +68,7 @@ class User:
     active: bool
     session_version: int
     created_at: datetime
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,19 @@ class NewToken:
 
     info: TokenInfo
     token: str
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """An event on the charts: an instant (``ends_at`` None) or a range, with text and
+    tags; ``dashboard`` None marks it on every dashboard."""
+
+    id: int
+    dashboard: str | None
+    panel_id: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    text: str
+    tags: list[str]
+    created_by: str | None
+    created_at: datetime

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from dashapp.core.timerange import check_time, parse_duration
+from dashapp.core.zones import BROWSER, zone_info
 
 SCHEMA_VERSION = 2
 REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")
@@ -33,6 +34,11 @@ Unit = Literal[
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 LabelKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
 Color = Annotated[str, StringConstraints(pattern=r"^(#[0-9a-fA-F]{3,8}|[a-z]{3,20})$")]
+# Per-panel colour overrides: series name (as the legend shows it) -> colour.
+SeriesColors = Annotated[
+    dict[Annotated[str, StringConstraints(min_length=1, max_length=200)], Color],
+    Field(max_length=50, description="series name -> colour, overriding the automatic one"),
+]
 VARIABLE_REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -49,6 +55,16 @@ class TimeSpec(Model):
     from_: str = Field(default="now-6h", alias="from")
     to: str = "now"
     refresh: str = "off"
+    timezone: str = Field(
+        default="browser", max_length=64, description="browser, UTC or an IANA zone name"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        if value != BROWSER:
+            zone_info(value)
+        return value
 
     @field_validator("from_", "to")
     @classmethod
@@ -123,6 +139,7 @@ class TimeseriesOptions(Model):
     log_scale: bool = False
     legend: bool = True
     series_limit: int = Field(default=20, ge=1, le=200)
+    colors: SeriesColors = Field(default_factory=dict)
 
 
 class StatOptions(Model):
@@ -154,6 +171,7 @@ class BarOptions(Model):
     reduce: Literal["last", "avg", "max", "min", "sum"] = "avg"
     orientation: Literal["vertical", "horizontal"] = "vertical"
     series_limit: int = Field(default=20, ge=1, le=200)
+    colors: SeriesColors = Field(default_factory=dict)
 
 
 class TableOptions(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)\s*$")
 _UNIT_SECONDS = {
@@ -17,7 +17,8 @@ _UNIT_SECONDS = {
     "w": 7 * 86400,
     "y": 365 * 86400,
 }
-_RELATIVE = re.compile(r"^now\s*(?:-\s*(.+))?$")
+# now, now-6h, and rounded down to the start of a day or week: now/d, now-1d/d, now/w.
+_RELATIVE = re.compile(r"^now\s*(?:-\s*([^/]+?))?\s*(?:/\s*([dw]))?$")
 
 # Bucket widths a chart may use; a computed interval is rounded up to one of these.
 NICE_STEPS_SECONDS = (
@@ -50,25 +51,28 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds:g}s"
 
 
-def parse_time(text: str | int | float, now: datetime) -> datetime:
-    """Resolve ``now``, ``now-6h``, an ISO 8601 string or epoch milliseconds to a UTC datetime.
+def parse_time(text: str | int | float, now: datetime, zone: tzinfo | None = None) -> datetime:
+    """Resolve ``now``, ``now-6h``, ``now/d`` (today's start), ``now-1d/d``, ``now/w``
+    (this week's Monday), an ISO 8601 string or epoch milliseconds to a UTC datetime.
 
-    Raises ValueError for anything else, including times outside what datetime can hold.
+    Days and weeks start, and ISO times without an offset are read, in ``zone`` (UTC by
+    default). Raises ValueError for anything else, including times datetime cannot hold.
     """
     try:
-        return _parse_time(text, now)
+        return _parse_time(text, now, zone or UTC)
     except (OverflowError, OSError):
         raise ValueError(f"time out of range: {text!r}") from None
 
 
-def _parse_time(text: str | int | float, now: datetime) -> datetime:
+def _parse_time(text: str | int | float, now: datetime, zone: tzinfo) -> datetime:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return datetime.fromtimestamp(float(text) / 1000, tz=UTC)
     value = str(text).strip()
     relative = _RELATIVE.match(value)
     if relative:
-        offset = relative.group(1)
-        return now - parse_duration(offset) if offset else now
+        offset, unit = relative.groups()
+        moment = now - parse_duration(offset) if offset else now
+        return _start_of(moment, unit, zone) if unit else moment
     if re.fullmatch(r"-?\d+(\.\d+)?", value):
         return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     try:
@@ -77,7 +81,18 @@ def _parse_time(text: str | int | float, now: datetime) -> datetime:
         raise ValueError(
             f"not a time: {value!r} (use now, now-6h, an ISO 8601 time or epoch milliseconds)"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return (
+        parsed.replace(tzinfo=zone).astimezone(UTC)
+        if parsed.tzinfo is None
+        else (parsed.astimezone(UTC))
+    )
+
+
+def _start_of(moment: datetime, unit: str, zone: tzinfo) -> datetime:
+    """The start of ``moment``'s day (``d``) or ISO week (``w``) on ``zone``'s clocks."""
+    local = moment.astimezone(zone)
+    day = local.date() - timedelta(days=local.weekday() if unit == "w" else 0)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def check_time(text: str) -> None:
@@ -117,11 +132,15 @@ class TimeRange:
 
 
 def resolve_range(
-    start: str | int | float, end: str | int | float, now: datetime | None = None
+    start: str | int | float,
+    end: str | int | float,
+    now: datetime | None = None,
+    zone: tzinfo | None = None,
 ) -> TimeRange:
-    """Resolve a pair of time expressions, refusing empty or inverted ranges."""
+    """Resolve a pair of time expressions (days start in ``zone``), refusing empty or
+    inverted ranges."""
     now = now or datetime.now(UTC)
-    resolved = TimeRange(parse_time(start, now), parse_time(end, now))
+    resolved = TimeRange(parse_time(start, now, zone), parse_time(end, now, zone))
     if resolved.end <= resolved.start:
         raise ValueError("the end of the time range must be after its start")
     return resolved

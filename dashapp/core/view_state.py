@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from dashapp.core.spec import REFRESH_CHOICES, DashboardSpec
 from dashapp.core.timerange import check_time, format_duration, parse_duration, parse_time
+from dashapp.core.zones import BROWSER, is_zone
 
 ALL_CHOICE = "*"
 
@@ -25,6 +26,7 @@ class ViewState:
     time_to: str = "now"
     refresh: str = "off"
     variables: dict[str, list[str]] = field(default_factory=dict)
+    tz: str = ""  # a zone the URL asks for ("" = the viewer's or the dashboard's)
 
     @property
     def time_range(self) -> dict[str, str]:
@@ -44,26 +46,78 @@ def default_view(spec: DashboardSpec) -> ViewState:
 
 def parse_view(search: str | None, defaults: ViewState) -> ViewState:
     """The view a URL query string asks for; invalid or unknown parts keep the defaults."""
+    return check_view(search, defaults)[0]
+
+
+def check_view(
+    search: str | None,
+    defaults: ViewState,
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[ViewState, list[str]]:
+    """The view a URL asks for, and what in the URL was ignored (said once, in words).
+
+    A time that does not parse or an inverted range keeps the default range; a variable
+    value not among ``choices`` (when given) is dropped; an unknown refresh keeps the
+    default refresh.
+    """
     params = parse_qs((search or "").lstrip("?"))
-    view = defaults
+    view, problems = defaults, []
     time_from = params.get("from", [view.time_from])[0]
     time_to = params.get("to", [view.time_to])[0]
-    if _valid_time(time_from) and _valid_time(time_to):
+    range_problem = _range_problem(time_from, time_to)
+    if range_problem:
+        problems.append(range_problem)
+    else:
         view = replace(view, time_from=time_from, time_to=time_to)
+    tz = params.get("tz", [""])[0]
+    if tz and (tz == BROWSER or is_zone(tz)):
+        view = replace(view, tz=tz)
+    elif tz:
+        problems.append(f"tz={tz} is not a time zone")
     refresh = params.get("refresh", [view.refresh])[0]
     if refresh in REFRESH_CHOICES:
         view = replace(view, refresh=refresh)
+    else:
+        problems.append(f"refresh={refresh} is not an auto-refresh choice")
     chosen = dict(view.variables)
     for name in defaults.variables:
         values = params.get(f"var-{name}")
-        if values is not None:
-            chosen[name] = [] if ALL_CHOICE in values else values
-    return replace(view, variables=chosen)
+        if values is None:
+            continue
+        if ALL_CHOICE in values:
+            chosen[name] = []
+            continue
+        known = None if choices is None else set(choices.get(name, []))
+        unknown = [v for v in values if known is not None and v not in known]
+        if unknown:
+            problems.append(f"{name} has no value {', '.join(unknown)}")
+        chosen[name] = [v for v in values if v not in unknown] or list(chosen.get(name, []))
+    return replace(view, variables=chosen), problems
+
+
+def _range_problem(time_from: str, time_to: str) -> str:
+    """Why a URL's from/to cannot be shown, or an empty string."""
+    for key, text in (("from", time_from), ("to", time_to)):
+        if not _valid_time(text):
+            return f"{key}={text} is not a time"
+    now = datetime.now(UTC)
+    if parse_time(time_to, now) <= parse_time(time_from, now):
+        return "the range ends before it starts"
+    return ""
+
+
+def view_problem_message(problems: Sequence[str]) -> str:
+    """One sentence for everything a URL asked for that could not be shown."""
+    if not problems:
+        return ""
+    return f"Part of this link was ignored: {'; '.join(problems)}. Showing the defaults instead."
 
 
 def view_search(view: ViewState) -> str:
     """The URL query string for a view (the inverse of :func:`parse_view`)."""
     pairs = [("from", view.time_from), ("to", view.time_to), ("refresh", view.refresh)]
+    if view.tz:
+        pairs.append(("tz", view.tz))
     for name, values in sorted(view.variables.items()):
         for value in values or [ALL_CHOICE]:
             pairs.append((f"var-{name}", value))
