@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dashapp.core.keys import SeriesKey, series_key
 from dashapp.core.results import Catalog, LastPoint, SeriesInfo
-from db import rollups
+from db import chunks, rollups
 from db.engine import dialect_insert
 from db.models import PointRow, SeriesRow
 from db.types import utcnow
@@ -180,7 +180,12 @@ def last_points(session: Session, series_ids: Collection[int]) -> dict[int, Last
         .join(PointRow, and_(PointRow.series_id == SeriesRow.id, PointRow.ts == newest))
         .where(SeriesRow.id.in_(list(series_ids)))
     )
-    return {row.id: LastPoint(row.ts, row.value) for row in rows}
+    found = {row.id: LastPoint(row.ts, row.value) for row in rows}
+    # Compacted points: a hot row may be a late write older than the newest chunk.
+    for sid, (ts, value) in chunks.newest_points(session, list(series_ids)).items():
+        if sid not in found or found[sid].ts < ts:
+            found[sid] = LastPoint(ts, value)
+    return found
 
 
 def label_values(session: Session, key: str, metric: str | None = None) -> list[str]:

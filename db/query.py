@@ -106,7 +106,9 @@ def query(
         level = rollups.usable_level(session, step, spec.agg, position, reach)
         source = rollups.describe(level)
         group = None if single else position
-        points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
+        points = rollups.shaped_rows(
+            level, step, rollups.covering(session, level, position, reach), group
+        )
         if use_m4:
             statement = _m4(points)
         elif spec.agg == "rate":
@@ -280,7 +282,8 @@ def summarize(
     found: dict[int, Any] = {}
     if position:
         step = unit or time_range.span
-        rows = rollups.shaped_rows(level, step, rollups.covering(level, position, window), position)
+        source = rollups.covering(session, level, position, window)
+        rows = rollups.shaped_rows(level, step, source, position)
         c = rows.c
         statement = select(
             c.g, func.sum(c.count), func.min(c.min), func.max(c.max), func.sum(c.sum),

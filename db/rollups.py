@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dashapp.core.timerange import TimeRange, floor_time
+from db import chunks
 from db.engine import dialect_insert
-from db.models import PointRow, RollupPendingRow, RollupRow, SeriesRow
+from db.models import RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
 
 HOUR = timedelta(hours=1)
@@ -132,6 +133,7 @@ def refresh(session: Session, metric: str | None = None, limit: int | None = Non
         .where(tuple_(pending.series_id, pending.hour).in_(chosen))
         .returning(pending.series_id, pending.hour)
     )
+    chunks.lock_tiers(session, exclusive=False)
     claimed = sorted(session.execute(claim).all())
     if not claimed:
         return 0
@@ -164,65 +166,79 @@ SHAPE = (
 """The columns of a rollup row; a raw point is a rollup of one point."""
 
 
-def _table(level: timedelta | None) -> tuple[Any, Any]:
-    """The table holding ``level`` (None: raw points) and its time column."""
-    return (PointRow, PointRow.ts) if level is None else (RollupRow, RollupRow.bucket)
+def covering(
+    session: Session, level: timedelta | None, series_ids: Iterable[int], window: TimeRange
+) -> Subquery:
+    """The rows of these series in ``window`` at ``level``: raw points from both storage
+    tiers (hot rows and compacted chunks), or one rollup level."""
+    ids = list(series_ids)
+    if level is None:
+        return chunks.points_source(session, [(sid, window.start, window.end) for sid in ids])
+    return _rollup_rows(
+        level, [RollupRow.series_id.in_(ids), RollupRow.bucket >= window.start,
+                RollupRow.bucket < window.end],
+    )  # fmt: skip
 
 
-def covering(level: timedelta | None, series_ids: Iterable[int], window: TimeRange) -> list[Any]:
-    """Filters selecting the rows of these series in ``window`` at ``level``."""
-    table, ts = _table(level)
-    filters = [table.series_id.in_(list(series_ids)), ts >= window.start, ts < window.end]
-    if level is not None:
-        filters.append(RollupRow.level == int(level.total_seconds()))
-    return filters
+def _rollup_rows(level: timedelta, filters: Sequence[Any]) -> Subquery:
+    """Rollup rows of ``level`` matching ``filters``: series_id, ts (the bucket), SHAPE."""
+    return (
+        select(
+            RollupRow.series_id,
+            RollupRow.bucket.label("ts"),
+            *(getattr(RollupRow, name) for name in SHAPE),
+        )
+        .where(RollupRow.level == _seconds(level), *filters)
+        .subquery()
+    )
 
 
 def shaped_rows(
     level: timedelta | None,
     step: timedelta,
-    filters: Sequence[Any],
+    source: Subquery,
     group: Mapping[int, int] | None = None,
 ) -> Subquery:
     """Rollup-shaped rows (raw points or a rollup level), tagged with bucket ``t`` of ``step``.
 
-    Columns: ``sid``, group ``g`` (the series id, or its position in ``group``), ``t``,
-    ``ts`` (the row's own time) and :data:`SHAPE`, plus ``value`` for raw points.
+    ``source`` comes from :func:`covering`. Columns: ``sid``, group ``g`` (the series id,
+    or its position in ``group``), ``t``, ``ts`` (the row's own time) and :data:`SHAPE`,
+    plus ``value`` for raw points.
     """
-    table, ts = _table(level)
+    c = source.c
+    ts = c.ts
     if level is None:
-        value = PointRow.value
+        value = c.value
         shape = {
             "count": literal(1), "sum": value, "min": value, "max": value,
             "first": value, "last": value, "first_ts": ts, "last_ts": ts,
             "min_ts": ts, "max_ts": ts, "increase": literal(0.0), "value": value,
         }  # fmt: skip
     else:
-        shape = {name: getattr(RollupRow, name) for name in SHAPE}
-    series_id = table.series_id
+        shape = {name: c[name] for name in SHAPE}
+    series_id = c.series_id
     tag = series_id if group is None else case(dict(group), value=series_id)
-    return (
-        select(
-            series_id.label("sid"),
-            tag.label("g"),
-            time_bucket(step, ts).label("t"),
-            ts.label("ts"),
-            *(column.label(name) for name, column in shape.items()),
-        )
-        .where(*filters)
-        .subquery()
-    )
+    return select(
+        series_id.label("sid"),
+        tag.label("g"),
+        time_bucket(step, ts).label("t"),
+        ts.label("ts"),
+        *(column.label(name) for name, column in shape.items()),
+    ).subquery()
 
 
 def _rebuild(session: Session, level: timedelta, spans: list[Span]) -> None:
     """Recompute ``level`` rollups over the spans, from the next finer level (or raw points)."""
     finer = _finer(level)
-    table, ts = _table(finer)
-    inside = or_(
-        *(and_(table.series_id == sid, ts >= start, ts < end) for sid, start, end in spans)
-    )
-    filters = [inside] if finer is None else [inside, RollupRow.level == _seconds(finer)]
-    rows = shaped_rows(finer, level, filters).c
+    if finer is None:
+        source = chunks.points_source(session, spans)
+    else:
+        source = _rollup_rows(
+            finer,
+            [or_(*(and_(RollupRow.series_id == sid, RollupRow.bucket >= start,
+                        RollupRow.bucket < end) for sid, start, end in spans))],
+        )  # fmt: skip
+    rows = shaped_rows(finer, level, source).c
     # Increase between consecutive rows of one bucket (a drop is a counter reset).
     ordered = select(
         rows,

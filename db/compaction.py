@@ -1,0 +1,126 @@
+"""Compaction: closed windows of hot rows become one compressed chunk per series and day.
+
+A window is closed once its day ended more than ``delay`` ago. Each series-window is
+moved in one transaction: ``DELETE ... RETURNING`` takes exactly the rows it removes
+(rows written meanwhile stay hot), they are merged with the window's existing chunk
+(a hot row wins over the chunk's point at the same time: last write wins) and the
+chunk is written back. Killed halfway, the transaction rolls back: nothing is lost or
+doubled, and the next run starts over. Running it again finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from db import codec
+from db.chunks import WINDOW, lock_tiers, window_of
+from db.engine import dialect_insert
+from db.models import ChunkRow, PointRow, SeriesRow
+from db.sqlfunctions import epoch_us
+from db.types import from_epoch_us, utcnow
+
+DEFAULT_DELAY = timedelta(hours=1)
+CHUNK_COLUMNS = ("min_ts", "max_ts", "count", "ts_blob", "value_blob")
+
+
+def pending_windows(session: Session, cutoff: datetime, limit: int) -> dict[datetime, list[int]]:
+    """Up to ``limit`` (window, series) pairs with hot rows before ``cutoff``, oldest first.
+
+    One index probe per series (its oldest hot row), not a scan of the row table.
+    """
+    oldest = (
+        select(func.min(PointRow.ts))
+        .where(PointRow.series_id == SeriesRow.id, PointRow.ts < cutoff)
+        .correlate(SeriesRow)
+        .scalar_subquery()
+    )
+    found = session.execute(select(SeriesRow.id, oldest.label("oldest"))).all()
+    pairs = sorted((window_of(ts), sid) for sid, ts in found if ts is not None)[:limit]
+    windows: dict[datetime, list[int]] = defaultdict(list)
+    for start, sid in pairs:
+        windows[start].append(sid)
+    return windows
+
+
+def compact(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    delay: timedelta = DEFAULT_DELAY,
+    limit: int = 200,
+) -> int:
+    """Compact up to ``limit`` closed series-windows in this transaction; returns points moved.
+
+    Call until it returns 0 to catch up (``dashapp compact`` does, one transaction per call).
+    """
+    lock_tiers(session, exclusive=True)
+    cutoff = window_of((now or utcnow()) - delay)
+    moved = 0
+    while limit > 0:  # each round takes the oldest pending window of every series
+        windows = pending_windows(session, cutoff, limit)
+        if not windows:
+            break
+        for start, sids in sorted(windows.items()):
+            moved += compact_window(session, start, sids)
+            limit -= len(sids)
+    return moved
+
+
+def compact_window(session: Session, start: datetime, sids: list[int]) -> int:
+    """Move the hot rows of these series in the window at ``start`` into their chunks."""
+    end = start + WINDOW
+    taken = session.execute(
+        delete(PointRow)
+        .where(PointRow.series_id.in_(sids), PointRow.ts >= start, PointRow.ts < end)
+        .returning(PointRow.series_id, epoch_us(PointRow.ts), PointRow.value)
+    ).all()
+    if not taken:
+        return 0
+    hot: dict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+    for sid, micros, value in taken:
+        hot[sid][0].append(micros)
+        hot[sid][1].append(value)
+    existing_rows = select(ChunkRow.series_id, ChunkRow.ts_blob, ChunkRow.value_blob).where(
+        ChunkRow.series_id.in_(list(hot)), ChunkRow.window_start == start
+    )
+    existing = {row[0]: row for row in session.execute(existing_rows.with_for_update())}
+    rows = []
+    for sid, (micros, values) in hot.items():
+        times, numbers = np.array(micros, dtype=np.int64), np.array(values, dtype=np.float64)
+        if sid in existing:
+            _, ts_blob, value_blob = existing[sid]
+            times = np.concatenate([codec.decode_times(ts_blob), times])
+            numbers = np.concatenate([codec.decode_values(value_blob), numbers])
+        times, numbers = merge_last_wins(times, numbers)
+        rows.append(
+            {
+                "series_id": sid,
+                "window_start": start,
+                "min_ts": from_epoch_us(int(times[0])),
+                "max_ts": from_epoch_us(int(times[-1])),
+                "count": len(times),
+                "ts_blob": codec.encode_times(times),
+                "value_blob": codec.encode_values(numbers),
+            }
+        )
+    statement = dialect_insert(session, ChunkRow.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["series_id", "window_start"],
+        set_={name: statement.excluded[name] for name in CHUNK_COLUMNS},
+    )
+    session.execute(statement, rows)
+    return len(taken)
+
+
+def merge_last_wins(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by time; of points sharing a time, keep the one that came last in the input."""
+    order = np.argsort(times, kind="stable")
+    times, values = times[order], values[order]
+    last = np.ones(len(times), dtype=bool)
+    last[:-1] = times[1:] != times[:-1]
+    return times[last], values[last]
