@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dashapp.core.retention import Retention, parse_duration, parse_retention
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/dashapp.db"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "please-change"})
@@ -35,6 +38,32 @@ class Settings(BaseSettings):
     cache_timeout: int = 600
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
+    retention: str = "raw:30d,1m:180d,1h:5y"
+    retention_rules: str = ""
+    compact_after: str = "1h"
+    read_database_url: str = ""
+
+    @property
+    def retention_policy(self) -> Retention:
+        """``RETENTION`` with its ``RETENTION_RULES`` overrides by metric-name prefix."""
+        return parse_retention(self.retention, self.retention_rules)
+
+    @property
+    def compaction_delay(self) -> timedelta:
+        """How long after a day ends its points are compacted (``COMPACT_AFTER``)."""
+        delay = parse_duration(self.compact_after)
+        return delay if delay is not None else timedelta(hours=1)
+
+    @field_validator("retention", "retention_rules", "compact_after")
+    @classmethod
+    def _valid_storage(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "compact_after":
+            parse_duration(value)
+        elif info.field_name == "retention":
+            parse_retention(value)
+        else:
+            parse_retention("", value)
+        return value
 
     @property
     def cookies_secure(self) -> bool:

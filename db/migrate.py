@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -28,8 +29,18 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+PARTITION = re.compile(r"^metric_points_(p\d{8}|default)$")
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Leave the daily partitions of ``metric_points`` (db/partitions.py) out of comparisons."""
+    return not (type_ == "table" and name is not None and PARTITION.match(name))
+
+
 def drift(engine: Engine) -> list[tuple[object, ...]]:
     """Differences between the migrated schema and the models (empty means no drift)."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         return compare_metadata(context, Base.metadata)

@@ -185,3 +185,47 @@ def test_newest_points_come_from_chunks_when_no_hot_row_is_left(stored: dict[str
     compact(T0 + timedelta(days=3))
     with database.transaction() as session:
         assert metrics.last_points(session, list(stored.values())) == before
+
+
+KILLED_HALFWAY = """
+import sys, time
+from datetime import datetime
+from sqlalchemy.orm import Session
+from db import compaction
+from db.engine import build_engine
+
+engine = build_engine(sys.argv[1])
+first, second = (datetime.fromisoformat(arg) for arg in sys.argv[2:4])
+with Session(engine) as session, session.begin():
+    compaction.compact_window(session, first, [int(s) for s in sys.argv[4:]])
+with Session(engine) as session, session.begin():
+    compaction.compact_window(session, second, [int(s) for s in sys.argv[4:]])
+    print("halfway", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_compaction_killed_halfway_loses_and_doubles_nothing(
+    stored: dict[str, int], database_url: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    before = everything()
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_HALFWAY, database_url, T0.replace(hour=0).isoformat(),
+         MIDNIGHT.isoformat(), *map(str, stored.values())],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "halfway"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stdout.close()
+    assert everything() == before  # first day in chunks, second day still hot
+    assert hot_count() == 5 * 3 * 360
+    assert compact(T0 + timedelta(days=3)) == 5 * 3 * 360
+    assert hot_count() == 0
+    assert everything() == before

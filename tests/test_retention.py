@@ -1,0 +1,96 @@
+"""Retention drops exactly the chunks and rollups past their policy; daily partitions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from dashapp.core.retention import parse_duration, parse_policy, parse_retention
+from dashapp.extensions import database
+from dashapp.settings import load_settings
+from db import compaction, metrics, retention, rollups
+from db.models import ChunkRow, RollupRow
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def test_policies_parse_with_overrides_by_longest_prefix() -> None:
+    rules = parse_retention(
+        "raw:30d,1m:180d,1h:5y", "debug.=raw:7d,1m:30d; debug.keep.=raw:forever"
+    )
+    assert rules.default.describe() == {"raw": "30d", "1m": "180d", "1h": "5y"}
+    assert rules.policy_for("cpu").describe() == {"raw": "30d", "1m": "180d", "1h": "5y"}
+    assert rules.policy_for("debug.x").describe() == {"raw": "7d", "1m": "30d", "1h": "5y"}
+    assert rules.policy_for("debug.keep.x").describe() == {
+        "raw": "forever",
+        "1m": "180d",
+        "1h": "5y",
+    }
+    assert parse_policy("raw:36h").describe() == {"raw": "36h", "1m": "forever", "1h": "forever"}
+    assert parse_duration("90s") == timedelta(seconds=90) and parse_duration("forever") is None
+
+
+@pytest.mark.parametrize(
+    ("default", "rules"),
+    [("raw:30", ""), ("hot:30d", ""), ("raw:0d", ""), ("", "debug.raw:7d"), ("", "=raw:7d")],
+)
+def test_invalid_policies_are_refused_at_startup(default: str, rules: str) -> None:
+    with pytest.raises(ValueError):
+        load_settings({"RETENTION": default or "raw:30d", "RETENTION_RULES": rules})
+
+
+@pytest.fixture
+def context(app: Flask):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        yield
+
+
+def store_days(names: list[str], days_ago: list[int]) -> dict[str, int]:
+    """One point an hour for each name on each of those days, compacted and rolled up."""
+    keys = {name: metrics.series_key(name, "h", {}) for name in names}
+    with database.transaction() as session:
+        ids = metrics.resolve_series(session, list(keys.values()))
+        metrics.write_points(session, [
+            (ids[key], NOW.replace(hour=0) - DAY * ago + timedelta(hours=h), float(h))
+            for key in keys.values() for ago in days_ago for h in range(24)
+        ])  # fmt: skip
+        rollups.refresh(session)
+    with database.transaction() as session:
+        compaction.compact(session, now=NOW, limit=10_000)
+    return {name: ids[key] for name, key in keys.items()}
+
+
+def chunk_days(sid: int) -> list[int]:
+    with database.transaction() as session:
+        starts = session.scalars(select(ChunkRow.window_start).where(ChunkRow.series_id == sid))
+        return sorted((NOW.replace(hour=0) - start).days for start in starts)
+
+
+@pytest.mark.usefixtures("context")
+def test_retention_drops_exactly_the_chunks_and_rollups_past_their_policy() -> None:
+    ids = store_days(["cpu", "debug.x", "debug.keep.y"], [40, 31, 30, 29, 8, 6, 1])
+    policy = parse_retention(
+        "raw:30d,1m:10d,1h:35d", "debug.=raw:7d,1m:2d;debug.keep.=raw:forever,1h:forever"
+    )
+    with database.transaction() as session:
+        dropped = retention.apply(session, policy, now=NOW)
+    # A day goes once all of it is past: 30 days ago ended 29.5 days before NOW.
+    assert chunk_days(ids["cpu"]) == [1, 6, 8, 29, 30]
+    assert chunk_days(ids["debug.x"]) == [1, 6]
+    assert chunk_days(ids["debug.keep.y"]) == [1, 6, 8, 29, 30, 31, 40]
+    with database.transaction() as session:
+        kept = session.execute(select(RollupRow.series_id, RollupRow.level, RollupRow.bucket)).all()
+    oldest = {}
+    for sid, level, bucket in kept:
+        oldest[(sid, level)] = min(oldest.get((sid, level), bucket), bucket)
+    assert oldest[(ids["cpu"], 60)] >= NOW - 10 * DAY
+    assert oldest[(ids["cpu"], 3600)] >= NOW - 35 * DAY
+    assert oldest[(ids["debug.x"], 60)] >= NOW - 2 * DAY
+    assert oldest[(ids["debug.keep.y"], 3600)] == NOW.replace(hour=0) - 40 * DAY
+    assert dropped > 0
+    with database.transaction() as session:
+        assert retention.apply(session, policy, now=NOW) == 0  # nothing left to drop
