@@ -39,7 +39,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["dashapp.settings"] = settings
     app.extensions["dashapp.series_ids"] = SeriesIdCache()
 
-    database.init_app(app, settings.database_url, settings.statement_timeout_ms)
+    database.init_app(
+        app,
+        settings.database_url,
+        settings.statement_timeout_ms,
+        settings.read_urls,
+        settings.read_max_lag_ms,
+    )
     init_cache(app, settings, app.config.get("CACHE_KEY_PREFIX", "dashapp:"))
     api.init_app(app)
     init_auth(app)

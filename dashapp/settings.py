@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     retention_rules: str = ""
     compact_after: str = "1h"
     read_database_url: str = ""
+    read_max_lag_ms: int = Field(default=5000, ge=0)
+
+    @property
+    def read_urls(self) -> list[str]:
+        """``READ_DATABASE_URL``: comma-separated replica URLs (empty: read the primary)."""
+        return [url.strip() for url in self.read_database_url.split(",") if url.strip()]
 
     @property
     def retention_policy(self) -> Retention:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from db import codec
-from db.models import ChunkRow, PointRow
+from db.models import ChunkRow, PointRow, SeriesRow
 from db.sqlfunctions import epoch_us
 from db.types import EPOCH, Timestamp, to_epoch_us
 
@@ -212,18 +212,29 @@ def newest_points(session: Session, series_ids: Sequence[int]) -> dict[int, tupl
 
 
 def oldest_times(session: Session, series_ids: Sequence[int]) -> dict[int, datetime]:
-    """The time of each series' oldest stored point, hot or compacted."""
+    """The time of each series' oldest stored point, hot or compacted (index probes only)."""
     if not series_ids:
         return {}
-    ids = list(series_ids)
-    found: dict[int, datetime] = {}
-    for table, column in ((PointRow, PointRow.ts), (ChunkRow, ChunkRow.min_ts)):
-        statement = (
-            select(table.series_id, func.min(column))
-            .where(table.series_id.in_(ids))
-            .group_by(table.series_id)
-        )
-        for sid, oldest in session.execute(statement):
-            if oldest is not None and (sid not in found or oldest < found[sid]):
-                found[sid] = oldest
+    hot = (
+        select(func.min(PointRow.ts))
+        .where(PointRow.series_id == SeriesRow.id)
+        .correlate(SeriesRow)
+        .scalar_subquery()
+    )
+    cold = (
+        select(ChunkRow.min_ts)
+        .where(ChunkRow.series_id == SeriesRow.id)
+        .order_by(ChunkRow.window_start)
+        .limit(1)
+        .correlate(SeriesRow)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(SeriesRow.id, hot, cold).where(SeriesRow.id.in_(list(series_ids)))
+    )
+    found = {}
+    for sid, *times in rows:
+        known = [ts for ts in times if ts is not None]
+        if known:
+            found[sid] = min(known)
     return found

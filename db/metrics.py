@@ -229,6 +229,7 @@ def get_series(session: Session, series_id: int) -> SeriesInfo | None:
         dict(row.labels),
         last.ts if last else None,
         last.value if last else None,
+        chunks.oldest_times(session, [row.id]).get(row.id),
     )
 
 
@@ -273,6 +274,7 @@ def catalog(
         statement.order_by(SeriesRow.name, SeriesRow.source, SeriesRow.id).limit(limit)
     ).all()
     newest = last_points(session, [row.id for row in rows])
+    oldest = chunks.oldest_times(session, [row.id for row in rows])
     items = []
     for row in rows:
         last = newest.get(row.id)
@@ -284,6 +286,7 @@ def catalog(
                 dict(row.labels),
                 last.ts if last else None,
                 last.value if last else None,
+                oldest.get(row.id),
             )
         )
     return items

@@ -13,6 +13,7 @@ from dashapp.extensions import database
 from dashapp.settings import load_settings
 from db import compaction, metrics, retention, rollups
 from db.models import ChunkRow, RollupRow
+from tests.conftest import make_app
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -94,3 +95,21 @@ def test_retention_drops_exactly_the_chunks_and_rollups_past_their_policy() -> N
     assert dropped > 0
     with database.transaction() as session:
         assert retention.apply(session, policy, now=NOW) == 0  # nothing left to drop
+
+
+def test_the_catalog_says_how_far_back_each_series_reaches(database_url: str) -> None:
+    app = make_app(database_url, RETENTION_RULES="debug.=raw:7d,1m:2d")
+    with app.app_context():
+        ids = store_days(["cpu", "debug.x"], [3, 1])
+        with database.transaction() as session:  # a hot point, newer than the chunks
+            metrics.write_points(session, [(ids["cpu"], NOW, 5.0)])
+    items = app.test_client().get("/api/v1/metrics").get_json()["items"]
+    by_name = {item["name"]: item for item in items}
+    assert by_name["cpu"]["retention"] == {"raw": "30d", "1m": "180d", "1h": "5y"}
+    assert by_name["debug.x"]["retention"] == {"raw": "7d", "1m": "2d", "1h": "5y"}
+    oldest = (NOW.replace(hour=0) - 3 * DAY).isoformat().replace("+00:00", "Z")
+    assert by_name["cpu"]["oldest_timestamp"] == oldest
+    assert by_name["cpu"]["last_value"] == 5.0
+    assert by_name["debug.x"]["last_timestamp"].startswith("2026-02-28T23:00")
+    one = app.test_client().get(f"/api/v1/metrics/{ids['debug.x']}").get_json()
+    assert one["oldest_timestamp"] == oldest and one["retention"]["raw"] == "7d"
