@@ -155,9 +155,9 @@ def _cold_select(session: Session, cold: ColdPoints) -> Any:
             "u.value FROM unnest(CAST(:cold_sids AS bigint[]), CAST(:cold_us AS bigint[]), "
             "CAST(:cold_values AS float8[])) AS u(series_id, us, value)"
         ).bindparams(
-            cold_sids=cold.sids.tolist(),
-            cold_us=cold.micros.tolist(),
-            cold_values=cold.values.tolist(),
+            cold_sids=_array_literal(map(str, cold.sids.tolist())),
+            cold_us=_array_literal(map(str, cold.micros.tolist())),
+            cold_values=_array_literal(map(repr, cold.values.tolist())),
         )
     else:
         triples = np.empty((len(cold), 3), dtype=object)
@@ -168,6 +168,12 @@ def _cold_select(session: Session, cold: ColdPoints) -> Any:
             "FROM json_each(:cold_points) AS j"
         ).bindparams(cold_points=orjson.dumps(triples.tolist()).decode())
     return statement.columns(series_id=BigInteger(), ts=Timestamp(), value=Float(precision=53))
+
+
+def _array_literal(items: Iterable[str]) -> str:
+    """A PostgreSQL array literal: psycopg dumping a list element by element took 25 ms
+    for a day of one series, joining the text about 2 ms (``repr`` of a float is exact)."""
+    return "{" + ",".join(items) + "}"
 
 
 def points_source(session: Session, spans: Sequence[Span]) -> Subquery:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from db import codec
@@ -73,25 +73,15 @@ def compact(
 
 def compact_window(session: Session, start: datetime, sids: list[int]) -> int:
     """Move the hot rows of these series in the window at ``start`` into their chunks."""
-    end = start + WINDOW
-    taken = session.execute(
-        delete(PointRow)
-        .where(PointRow.series_id.in_(sids), PointRow.ts >= start, PointRow.ts < end)
-        .returning(PointRow.series_id, epoch_us(PointRow.ts), PointRow.value)
-    ).all()
-    if not taken:
+    hot = _take_rows(session, start, sids)
+    if not hot:
         return 0
-    hot: dict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-    for sid, micros, value in taken:
-        hot[sid][0].append(micros)
-        hot[sid][1].append(value)
     existing_rows = select(ChunkRow.series_id, ChunkRow.ts_blob, ChunkRow.value_blob).where(
         ChunkRow.series_id.in_(list(hot)), ChunkRow.window_start == start
     )
     existing = {row[0]: row for row in session.execute(existing_rows.with_for_update())}
     rows = []
-    for sid, (micros, values) in hot.items():
-        times, numbers = np.array(micros, dtype=np.int64), np.array(values, dtype=np.float64)
+    for sid, (times, numbers) in hot.items():
         if sid in existing:
             _, ts_blob, value_blob = existing[sid]
             times = np.concatenate([codec.decode_times(ts_blob), times])
@@ -114,7 +104,48 @@ def compact_window(session: Session, start: datetime, sids: list[int]) -> int:
         set_={name: statement.excluded[name] for name in CHUNK_COLUMNS},
     )
     session.execute(statement, rows)
-    return len(taken)
+    return sum(len(times) for times, _ in hot.values())
+
+
+_TAKE_POSTGRESQL = text(
+    "WITH taken AS (DELETE FROM metric_points WHERE series_id = ANY(:sids) "
+    "AND ts >= :start AND ts < :end RETURNING series_id, ts, value) "
+    "SELECT series_id, "
+    "string_agg(int8send((EXTRACT(EPOCH FROM ts) * 1000000)::bigint), ''::bytea ORDER BY ts), "
+    "string_agg(float8send(value), ''::bytea ORDER BY ts) FROM taken GROUP BY series_id"
+)
+
+
+def _take_rows(
+    session: Session, start: datetime, sids: list[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Delete the hot rows of these series in the window; their (times, values) by series.
+
+    On PostgreSQL the deleted rows come back packed per series (``int8send`` and
+    ``float8send`` concatenated), read with ``numpy.frombuffer``: no Python object per
+    point, which made compaction about twice as fast.
+    """
+    end = start + WINDOW
+    if session.get_bind().dialect.name == "postgresql":
+        packed = session.execute(_TAKE_POSTGRESQL, {"sids": sids, "start": start, "end": end})
+        return {
+            sid: (np.frombuffer(times, ">i8").astype(np.int64),
+                  np.frombuffer(values, ">f8").astype(np.float64))
+            for sid, times, values in packed
+        }  # fmt: skip
+    taken = session.execute(
+        delete(PointRow)
+        .where(PointRow.series_id.in_(sids), PointRow.ts >= start, PointRow.ts < end)
+        .returning(PointRow.series_id, epoch_us(PointRow.ts), PointRow.value)
+    ).all()
+    lists: dict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+    for sid, micros, value in taken:
+        lists[sid][0].append(micros)
+        lists[sid][1].append(value)
+    return {
+        sid: (np.array(times, dtype=np.int64), np.array(values, dtype=np.float64))
+        for sid, (times, values) in lists.items()
+    }
 
 
 def merge_last_wins(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
