@@ -10,6 +10,7 @@ and any NaN payload come back unchanged.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,3 +59,49 @@ def _decode(blob: bytes, dtype: type[np.generic]) -> np.ndarray:
     if decoded.dtype != dtype:
         raise ValueError(f"chunk holds {decoded.dtype}, expected {np.dtype(dtype)}")
     return decoded
+
+
+FORMAT_COLUMNS = 2
+"""Format byte of a bundle of columns (rollup chunks)."""
+_INT, _FLOAT, _SAME = 0, 1, 2
+
+
+def encode_columns(columns: Sequence[np.ndarray]) -> bytes:
+    """Several int64/float64 columns of one length in one blob.
+
+    A column equal to an earlier one is stored as a reference to it: a rollup of data
+    no finer than its level (one point per bucket) repeats its value in sum, min, max,
+    first and last, and its time in first/last/min/max time, and costs one column each.
+    """
+    parts = [struct.pack("<BB", FORMAT_COLUMNS, len(columns))]
+    for index, column in enumerate(columns):
+        same = next(
+            (j for j in range(index)
+             if columns[j].dtype == column.dtype and columns[j].tobytes() == column.tobytes()),
+            None,
+        )  # fmt: skip
+        if same is not None:
+            parts.append(struct.pack("<BI", _SAME, same))
+            continue
+        blob = encode_times(column) if column.dtype == np.int64 else encode_values(column)
+        parts.append(struct.pack("<BI", _INT if column.dtype == np.int64 else _FLOAT, len(blob)))
+        parts.append(blob)
+    return b"".join(parts)
+
+
+def decode_columns(blob: bytes) -> list[np.ndarray]:
+    """The columns of a blob from :func:`encode_columns`."""
+    fmt, count = struct.unpack_from("<BB", blob)
+    if fmt != FORMAT_COLUMNS:
+        raise ValueError(f"unknown column bundle format {fmt}")
+    offset, columns = 2, []
+    for _ in range(count):
+        kind, size = struct.unpack_from("<BI", blob, offset)
+        offset += 5
+        if kind == _SAME:
+            columns.append(columns[size])
+            continue
+        part = blob[offset : offset + size]
+        offset += size
+        columns.append(decode_times(part) if kind == _INT else decode_values(part))
+    return columns

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from db import codec
+from db import codec, rollup_chunks
 from db.chunks import WINDOW, lock_tiers, window_of
 from db.engine import dialect_insert
 from db.models import ChunkRow, PointRow, SeriesRow
@@ -25,6 +25,7 @@ from db.sqlfunctions import epoch_us
 from db.types import from_epoch_us, utcnow
 
 DEFAULT_DELAY = timedelta(hours=1)
+ROLLUP_LEVELS = (60, 3600)
 CHUNK_COLUMNS = ("min_ts", "max_ts", "count", "ts_blob", "value_blob")
 
 
@@ -54,20 +55,31 @@ def compact(
     delay: timedelta = DEFAULT_DELAY,
     limit: int = 200,
 ) -> int:
-    """Compact up to ``limit`` closed series-windows in this transaction; returns points moved.
+    """Compact up to ``limit`` closed series-windows of points, and as many of each rollup
+    level, in this transaction; returns the points and rollup rows moved.
 
     Call until it returns 0 to catch up (``dashapp compact`` does, one transaction per call).
     """
     lock_tiers(session, exclusive=True)
     cutoff = window_of((now or utcnow()) - delay)
     moved = 0
-    while limit > 0:  # each round takes the oldest pending window of every series
-        windows = pending_windows(session, cutoff, limit)
+    budget = limit
+    while budget > 0:  # each round takes the oldest pending window of every series
+        windows = pending_windows(session, cutoff, budget)
         if not windows:
             break
         for start, sids in sorted(windows.items()):
             moved += compact_window(session, start, sids)
-            limit -= len(sids)
+            budget -= len(sids)
+    for level in ROLLUP_LEVELS:
+        budget = limit
+        while budget > 0:
+            windows = rollup_chunks.pending_windows(session, level, cutoff, budget)
+            if not windows:
+                break
+            for start, sids in sorted(windows.items()):
+                moved += rollup_chunks.compact_window(session, level, start, sids)
+                budget -= len(sids)
     return moved
 
 

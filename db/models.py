@@ -95,6 +95,27 @@ class ChunkRow(Base):
     value_blob: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class RollupChunkRow(Base):
+    """The rollup rows of one series, level and closed window, compacted like points.
+
+    ``data`` holds the columns bucket, :data:`db.rollups.SHAPE` (times as epoch
+    microseconds), encoded by :func:`db.codec.encode_columns`. Rollup rows written for
+    the window later (a late point refreshed its hour) win over the chunk's bucket.
+    """
+
+    __tablename__ = "metric_rollup_chunks"
+    __table_args__ = (
+        PrimaryKeyConstraint("series_id", "level", "window_start"),
+        {"sqlite_with_rowid": False},
+    )
+
+    series_id: Mapped[int] = mapped_column(BigInteger)
+    level: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(Timestamp)
+    count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class DashboardRow(Base):
     """A dashboard: its current spec and version number."""
 

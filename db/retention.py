@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dashapp.core.retention import Policy, Retention
 from db.chunks import window_of
-from db.models import ChunkRow, RollupRow, SeriesRow
+from db.models import ChunkRow, RollupChunkRow, RollupRow, SeriesRow
 from db.types import utcnow
 
 ROLLUP_LEVELS = {"1m": 60, "1h": 3600}
@@ -61,6 +61,14 @@ def apply(session: Session, retention: Retention, now: datetime | None = None) -
             keep = policy.of(name)
             if keep is None:
                 continue
+            dropped += session.execute(
+                delete(RollupChunkRow).where(
+                    RollupChunkRow.level == seconds,
+                    RollupChunkRow.window_start < window_of(now - keep),
+                    RollupChunkRow.series_id.in_(governed),
+                )
+            ).rowcount
+            # Rows are only the buckets not compacted yet (late refreshes): few, recent.
             dropped += session.execute(
                 delete(RollupRow).where(
                     RollupRow.level == seconds,

@@ -12,12 +12,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tuple_
+from sqlalchemy import case, delete, func, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dashapp.core.timerange import TimeRange, floor_time
-from db import chunks
+from db import chunks, rollup_chunks
 from db.engine import dialect_insert
 from db.models import RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
@@ -174,23 +174,8 @@ def covering(
     ids = list(series_ids)
     if level is None:
         return chunks.points_source(session, [(sid, window.start, window.end) for sid in ids])
-    return _rollup_rows(
-        level, [RollupRow.series_id.in_(ids), RollupRow.bucket >= window.start,
-                RollupRow.bucket < window.end],
-    )  # fmt: skip
-
-
-def _rollup_rows(level: timedelta, filters: Sequence[Any]) -> Subquery:
-    """Rollup rows of ``level`` matching ``filters``: series_id, ts (the bucket), SHAPE."""
-    return (
-        select(
-            RollupRow.series_id,
-            RollupRow.bucket.label("ts"),
-            *(getattr(RollupRow, name) for name in SHAPE),
-        )
-        .where(RollupRow.level == _seconds(level), *filters)
-        .subquery()
-    )
+    spans = [(sid, window.start, window.end) for sid in ids]
+    return rollup_chunks.rollup_source(session, _seconds(level), spans)
 
 
 def shaped_rows(
@@ -233,11 +218,7 @@ def _rebuild(session: Session, level: timedelta, spans: list[Span]) -> None:
     if finer is None:
         source = chunks.points_source(session, spans)
     else:
-        source = _rollup_rows(
-            finer,
-            [or_(*(and_(RollupRow.series_id == sid, RollupRow.bucket >= start,
-                        RollupRow.bucket < end) for sid, start, end in spans))],
-        )  # fmt: skip
+        source = rollup_chunks.rollup_source(session, _seconds(finer), spans)
     rows = shaped_rows(finer, level, source).c
     # Increase between consecutive rows of one bucket (a drop is a counter reset).
     ordered = select(
