@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dashapp.core.retention import parse_duration, parse_policy, parse_retention
 from dashapp.extensions import database
 from dashapp.settings import load_settings
-from db import compaction, metrics, retention, rollups
+from db import compaction, metrics, retention, rollups, storage_jobs
 from db.models import ChunkRow, RollupChunkRow, RollupRow
 from tests.conftest import make_app
 
@@ -116,3 +116,19 @@ def test_the_catalog_says_how_far_back_each_series_reaches(database_url: str) ->
     assert by_name["debug.x"]["last_timestamp"].startswith("2026-02-28T23:00")
     one = app.test_client().get(f"/api/v1/metrics/{ids['debug.x']}").get_json()
     assert one["oldest_timestamp"] == oldest and one["retention"]["raw"] == "7d"
+
+
+def test_worker_jobs_follow_the_apps_settings(database_url: str) -> None:
+    app = make_app(
+        database_url, RETENTION="raw:900d,1m:900d,1h:900d", RETENTION_RULES="debug.=raw:30d"
+    )
+    with app.app_context():
+        ids = store_days(["cpu", "debug.x"], [2, 1])
+        with database.transaction() as session:  # a late point into a compacted day
+            metrics.write_points(session, [(ids["cpu"], NOW - DAY, 7.0)])
+        with database.transaction() as session:
+            assert storage_jobs.compact_job(session) == 1
+        with database.transaction() as session:
+            assert storage_jobs.retention_job(session) == 2  # debug.x's two days, long past
+            assert storage_jobs.partitions_job(session) >= 0
+        assert chunk_days(ids["cpu"]) == [1, 2] and chunk_days(ids["debug.x"]) == []
