@@ -143,6 +143,7 @@ def sizes() -> dict[str, int]:
             "rows": total("metric_points"),
             "chunks": total("metric_chunks"),
             "rollups": total("metric_rollups") + total("rollup_pending"),
+            "rollup_chunks": total("metric_rollup_chunks"),
             "database": session.execute(
                 text("SELECT pg_database_size(current_database())")
             ).scalar_one(),
@@ -272,7 +273,8 @@ def main() -> None:
             f"{before['rollups'] / points:.1f}; "
             f"database {before['database'] / points:.1f}")  # fmt: skip
         moved, seconds = compact_all()
-        log(f"compacted {moved:,} points in {seconds:.0f} s: {moved / seconds:,.0f} points/s")
+        log(f"compacted {points:,} points (and {moved - points:,} rollup rows) in "
+            f"{seconds:.0f} s: {points / seconds:,.0f} points/s")  # fmt: skip
         vacuum()
         with database.transaction() as session:
             _, dropped = partitions.maintain(session, delay=compaction.DEFAULT_DELAY)
@@ -280,7 +282,9 @@ def main() -> None:
         after = sizes()
         cold_times = panel_times(end, args.rounds)
         log(f"chunks: {after['chunks'] / points:.2f} B/point (TOAST and index included); "
-            f"hot rows left {after['rows'] / points:.2f}; rollups {after['rollups'] / points:.1f}; "
+            f"rollup chunks {after['rollup_chunks'] / points:.2f}; hot rows left "
+            f"{after['rows'] / points:.2f}; rollup table (emptied, not shrunk) "
+            f"{after['rollups'] / points:.1f}; "
             f"database {after['database'] / points:.1f} B/point")  # fmt: skip
         log(f"{'panel':28s} {'rows ms':>9s} {'chunks ms':>10s} {'ratio':>6s}")
         for name in PANELS:

@@ -132,15 +132,15 @@ def _hot_times(
     session: Session, windows: Sequence[tuple[int, datetime]]
 ) -> dict[tuple[int, datetime], np.ndarray]:
     """Times of hot rows inside these (series, window) chunks: late writes, usually none."""
-    by_window: dict[datetime, list[int]] = defaultdict(list)
-    for sid, start in windows:
-        by_window[start].append(sid)
-    inside = [
-        and_(PointRow.series_id.in_(sids), PointRow.ts >= start, PointRow.ts < start + WINDOW)
-        for start, sids in by_window.items()
-    ]
+    # One range over all these windows (a statement shape that stays compiled): hot rows
+    # inside it are only late writes into compacted days.
+    sids = sorted({sid for sid, _ in windows})
+    first = min(start for _, start in windows)
+    last = max(start for _, start in windows) + WINDOW
     found: dict[tuple[int, datetime], list[int]] = defaultdict(list)
-    hot = select(PointRow.series_id, epoch_us(PointRow.ts)).where(or_(*inside))
+    hot = select(PointRow.series_id, epoch_us(PointRow.ts)).where(
+        PointRow.series_id.in_(sids), PointRow.ts >= first, PointRow.ts < last
+    )
     for sid, micros in session.execute(hot):
         start = EPOCH + timedelta(microseconds=micros // WINDOW_US * WINDOW_US)
         found[(sid, start)].append(micros)
@@ -198,17 +198,16 @@ def newest_points(session: Session, series_ids: Sequence[int]) -> dict[int, tupl
     """The last point of each series' newest chunk (series without chunks are left out)."""
     if not series_ids:
         return {}
-    latest = (
-        select(ChunkRow.series_id, func.max(ChunkRow.window_start).label("start"))
-        .where(ChunkRow.series_id.in_(list(series_ids)))
-        .group_by(ChunkRow.series_id)
-        .subquery()
+    newest = (  # one backward index probe per series
+        select(func.max(ChunkRow.window_start))
+        .where(ChunkRow.series_id == SeriesRow.id)
+        .correlate(SeriesRow)
+        .scalar_subquery()
     )
     rows = session.execute(
-        select(ChunkRow.series_id, ChunkRow.ts_blob, ChunkRow.value_blob).join(
-            latest,
-            and_(ChunkRow.series_id == latest.c.series_id, ChunkRow.window_start == latest.c.start),
-        )
+        select(ChunkRow.series_id, ChunkRow.ts_blob, ChunkRow.value_blob)
+        .join(SeriesRow, ChunkRow.series_id == SeriesRow.id)
+        .where(SeriesRow.id.in_(list(series_ids)), ChunkRow.window_start == newest)
     )
     found = {}
     for sid, ts_blob, value_blob in rows:

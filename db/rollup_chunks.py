@@ -106,19 +106,17 @@ def _row_buckets(
     session: Session, level: int, windows: Sequence[tuple[int, datetime]]
 ) -> dict[tuple[int, datetime], np.ndarray]:
     """Buckets held as rows inside these compacted windows (refreshed after compaction)."""
-    by_window: dict[datetime, list[int]] = defaultdict(list)
-    for sid, start in windows:
-        by_window[start].append(sid)
-    inside = [
-        and_(RollupRow.series_id.in_(sids), RollupRow.bucket >= start,
-             RollupRow.bucket < start + WINDOW)
-        for start, sids in by_window.items()
-    ]  # fmt: skip
+    # One range over all these windows (a statement shape that stays compiled): rows
+    # inside it are only buckets refreshed after their window was compacted.
+    sids = sorted({sid for sid, _ in windows})
+    first = min(start for _, start in windows)
+    last = max(start for _, start in windows) + WINDOW
     rows = session.execute(
         select(RollupRow.series_id, epoch_us(RollupRow.bucket)).where(
-            RollupRow.level == level, or_(*inside)
+            RollupRow.level == level, RollupRow.series_id.in_(sids),
+            RollupRow.bucket >= first, RollupRow.bucket < last,
         )
-    )
+    )  # fmt: skip
     found: dict[tuple[int, datetime], list[int]] = defaultdict(list)
     for sid, micros in rows:
         found[(sid, EPOCH + timedelta(microseconds=micros // WINDOW_US * WINDOW_US))].append(micros)
