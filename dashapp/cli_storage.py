@@ -24,10 +24,10 @@ def compact_command(limit: int) -> None:
         if not count:
             break
         moved += count
-        click.echo(f"compacted {moved} points", err=True)
+        click.echo(f"compacted {moved} points and rollup rows", err=True)
     with database.transaction() as session:
         created, dropped = partitions.maintain(session, delay=delay)
-    click.echo(f"compaction done: {moved} points moved into chunks; "
+    click.echo(f"compaction done: {moved} points and rollup rows moved into chunks; "
                f"partitions created {created}, dropped {dropped}")  # fmt: skip
 
 

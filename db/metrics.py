@@ -19,7 +19,7 @@ from dashapp.core.keys import SeriesKey, series_key
 from dashapp.core.results import Catalog, LastPoint, SeriesInfo
 from db import chunks, rollups
 from db.engine import dialect_insert
-from db.models import PointRow, SeriesRow
+from db.models import ChunkRow, PointRow, SeriesRow
 from db.types import utcnow
 
 PointTuple = tuple[int, datetime, float]
@@ -293,5 +293,7 @@ def catalog(
 
 
 def count_points(session: Session) -> int:
-    """Total number of stored points."""
-    return session.scalar(select(func.count()).select_from(PointRow)) or 0
+    """Total number of stored points, hot and compacted (a late write over a compacted
+    point counts twice until the next compaction merges it)."""
+    hot = session.scalar(select(func.count()).select_from(PointRow)) or 0
+    return hot + int(session.scalar(select(func.coalesce(func.sum(ChunkRow.count), 0))) or 0)
