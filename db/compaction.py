@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from db import codec, rollup_chunks
@@ -22,7 +23,7 @@ from db.chunks import WINDOW, lock_tiers, window_of
 from db.engine import dialect_insert
 from db.models import ChunkRow, PointRow, SeriesRow
 from db.sqlfunctions import epoch_us
-from db.types import from_epoch_us, utcnow
+from db.types import EPOCH, Timestamp, from_epoch_us, utcnow
 
 DEFAULT_DELAY = timedelta(hours=1)
 ROLLUP_LEVELS = (60, 3600)
@@ -33,14 +34,29 @@ CHUNK_COLUMNS = ("min_ts", "max_ts", "count", "ts_blob", "value_blob")
 def pending_windows(session: Session, cutoff: datetime, limit: int) -> dict[datetime, list[int]]:
     """Up to ``limit`` (window, series) pairs with hot rows before ``cutoff``, oldest first.
 
-    One index probe per series (its oldest hot row), not a scan of the row table.
+    Index probes per series, not a scan of the row table: first from the series' newest
+    chunk on (the frontier: catching up a backlog never walks back over index entries
+    of rows compacted a moment ago and not vacuumed yet), and only when nothing is
+    left there, from the beginning (late writes into older compacted days).
     """
-    oldest = (
-        select(func.min(PointRow.ts))
-        .where(PointRow.series_id == SeriesRow.id, PointRow.ts < cutoff)
+
+    def oldest_from(floor: Any) -> Any:
+        return (
+            select(func.min(PointRow.ts))
+            .where(PointRow.series_id == SeriesRow.id, PointRow.ts >= floor,
+                   PointRow.ts < cutoff)
+            .correlate(SeriesRow)
+            .scalar_subquery()
+        )  # fmt: skip
+
+    frontier = (
+        select(func.max(ChunkRow.window_start))
+        .where(ChunkRow.series_id == SeriesRow.id)
         .correlate(SeriesRow)
         .scalar_subquery()
     )
+    floor = literal(EPOCH, Timestamp())
+    oldest = func.coalesce(oldest_from(func.coalesce(frontier, floor)), oldest_from(floor))
     found = session.execute(select(SeriesRow.id, oldest.label("oldest"))).all()
     pairs = sorted((window_of(ts), sid) for sid, ts in found if ts is not None)[:limit]
     windows: dict[datetime, list[int]] = defaultdict(list)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     column,
     delete,
     func,
+    literal,
     or_,
     select,
     text,
@@ -166,14 +167,26 @@ def _cold_select(session: Session, sids: np.ndarray, columns: list[np.ndarray]) 
 def pending_windows(
     session: Session, level: int, cutoff: datetime, limit: int
 ) -> dict[datetime, list[int]]:
-    """Up to ``limit`` (window, series) pairs with rollup rows of ``level`` before ``cutoff``."""
-    oldest = (
-        select(func.min(RollupRow.bucket))
-        .where(RollupRow.series_id == SeriesRow.id, RollupRow.level == level,
-               RollupRow.bucket < cutoff)
+    """Up to ``limit`` (window, series) pairs with rollup rows of ``level`` before ``cutoff``
+    (probed from the newest rollup chunk on first, like :func:`db.compaction.pending_windows`)."""
+
+    def oldest_from(floor: Any) -> Any:
+        return (
+            select(func.min(RollupRow.bucket))
+            .where(RollupRow.series_id == SeriesRow.id, RollupRow.level == level,
+                   RollupRow.bucket >= floor, RollupRow.bucket < cutoff)
+            .correlate(SeriesRow)
+            .scalar_subquery()
+        )  # fmt: skip
+
+    frontier = (
+        select(func.max(RollupChunkRow.window_start))
+        .where(RollupChunkRow.series_id == SeriesRow.id, RollupChunkRow.level == level)
         .correlate(SeriesRow)
         .scalar_subquery()
-    )  # fmt: skip
+    )
+    floor = literal(EPOCH, Timestamp())
+    oldest = func.coalesce(oldest_from(func.coalesce(frontier, floor)), oldest_from(floor))
     found = session.execute(select(SeriesRow.id, oldest)).all()
     pairs = sorted((window_of(ts), sid) for sid, ts in found if ts is not None)[:limit]
     windows: dict[datetime, list[int]] = defaultdict(list)
