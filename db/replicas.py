@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
+# Lag = WAL received but not replayed yet, as the age of the last replayed commit. A
+# standby not streaming right now (just restarted: nothing received yet) is not
+# counted as lagging: its age would only say how long the primary has been idle.
 _LAG = text(
-    "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() IS DISTINCT FROM "
-    "pg_last_wal_replay_lsn() THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "
-    "ELSE 0 END"
+    "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() "
+    "THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) ELSE 0 END"
 )
 
 
