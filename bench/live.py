@@ -150,6 +150,7 @@ class Viewer:
         if "panel" in key:
             pid = key["panel"]
             part = lambda kind: {"panel": pid, "type": kind}  # noqa: E731
+            annotations = {"id": "annotations", "property": "data", "value": None}
             body = {
                 "output": self.outputs["panel-graph"],
                 "outputs": [
@@ -158,7 +159,7 @@ class Viewer:
                     {"id": part("panel-note"), "property": "children"},
                     {"id": part("panel-meta"), "property": "data"},
                 ],
-                "inputs": inputs,
+                "inputs": [*inputs, annotations],
                 "state": [
                     viewport,
                     {"id": key, "property": "data", "value": self._spec(key)},
@@ -199,6 +200,7 @@ class Viewer:
         return elapsed
 
     def _spec(self, key: dict[str, str]) -> Any:
+        """The panel store as the page holds it: a reference to the saved panel."""
         return self.stores[json.dumps(key, sort_keys=True)]
 
     def refresh(self, trigger: str | None = "auto-refresh.n_intervals") -> list[float]:
@@ -371,6 +373,8 @@ def serve(
         **os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(PORT),
         "DASHAPP_ENV": "development", "ACCESS_LOG": "0", "STATEMENT_TIMEOUT_MS": "60000",
         "API_RATE_LIMIT": "100000/second", "SECRET_KEY": "bench-live-secret-key-long-enough",
+        # Every simulated viewer comes from one address: lift the per-address page limit.
+        "DASH_RATE_LIMIT": "100000/second",
         "CACHE_KEY_PREFIX": PREFIX,
     }  # fmt: skip
     log_file = os.environ.get("BENCH_SERVER_LOG")  # where server output goes (default: nowhere)

@@ -51,7 +51,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True)
         # only as many hops as there are proxies, so clients cannot forge their address.
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    database.init_app(app, settings.database_url, settings.statement_timeout_ms)
+    database.init_app(
+        app,
+        settings.database_url,
+        settings.statement_timeout_ms,
+        settings.read_urls,
+        settings.read_max_lag_ms,
+    )
     init_cache(app, settings, app.config["CACHE_KEY_PREFIX"])
     api.init_app(app)
     outage.init_app(app)

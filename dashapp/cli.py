@@ -125,12 +125,13 @@ def serve_command(workers: int | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach dashapp's commands to ``app.cli``."""
-    from dashapp import cli_dashboards, cli_users
+    from dashapp import cli_dashboards, cli_storage, cli_users
 
     commands = (
         db_group, rollups_command, worker_command, seed_demo_command, demo_feed_command,
         serve_command,
         cli_users.group, cli_dashboards.group,
+        cli_storage.compact_command, cli_storage.retention_command,
     )  # fmt: skip
     for command in commands:
         app.cli.add_command(command)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dashapp.core.retention import Retention, parse_duration, parse_retention
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/dashapp.db"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "please-change"})
@@ -59,6 +62,12 @@ class Settings(BaseSettings):
     meanwhile (0: every write is seen by the next query)."""
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
+    retention: str = "raw:30d,1m:180d,1h:5y"
+    retention_rules: str = ""
+    compact_after: str = "1h"
+    read_database_url: str = ""
+    read_max_lag_ms: int = Field(default=5000, ge=0)
+
     # Dash callbacks (the browser's data requests), per user or client address.
     dash_rate_limit: str = "50/second;1500/minute"
     # Ad-hoc panels (editor drafts and previews), per user, on top of DASH_RATE_LIMIT.
@@ -67,6 +76,22 @@ class Settings(BaseSettings):
     callback_cost_limit: int = Field(default=250_000, ge=1000)
     # How many reverse proxies in front set X-Forwarded-For/-Proto (0: trust none).
     trusted_proxies: int = Field(default=0, ge=0, le=10)
+
+    @property
+    def read_urls(self) -> list[str]:
+        """``READ_DATABASE_URL``: comma-separated replica URLs (empty: read the primary)."""
+        return [url.strip() for url in self.read_database_url.split(",") if url.strip()]
+
+    @property
+    def retention_policy(self) -> Retention:
+        """``RETENTION`` with its ``RETENTION_RULES`` overrides by metric-name prefix."""
+        return parse_retention(self.retention, self.retention_rules)
+
+    @property
+    def compaction_delay(self) -> timedelta:
+        """How long after a day ends its points are compacted (``COMPACT_AFTER``)."""
+        delay = parse_duration(self.compact_after)
+        return delay if delay is not None else timedelta(hours=1)
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +126,17 @@ class Settings(BaseSettings):
             valid = False
         if not valid:
             raise ValueError("not a Redis URL (redis://host:6379/0)")
+        return value
+
+    @field_validator("retention", "retention_rules", "compact_after")
+    @classmethod
+    def _valid_storage(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "compact_after":
+            parse_duration(value)
+        elif info.field_name == "retention":
+            parse_retention(value)
+        else:
+            parse_retention("", value)
         return value
 
     @property

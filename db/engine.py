@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,9 +13,11 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashapp.core.keys import canonical_json
+from db.replicas import Replicas
 from db.sqlfunctions import register_sqlite_functions
 
 EXTENSION_KEY = "dashapp.db"
@@ -28,7 +30,7 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, connect_timeout: int | None = None) -> Engine:
     """Create a pooled engine for ``url`` with the per-dialect settings dashapp relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -45,8 +47,9 @@ def build_engine(url: str) -> Engine:
     return create_engine(
         url,
         json_serializer=canonical_json,
+        # An unreachable host fails fast, not in minutes (replicas: faster still).
+        connect_args={"connect_timeout": connect_timeout or 5},
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},  # an unreachable host fails fast, not in minutes
         pool_size=5,
         max_overflow=10,
         pool_recycle=1800,
@@ -65,10 +68,21 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
 class Database:
     """Flask extension owning the engine and the session factory of one app."""
 
-    def init_app(self, app: Flask, url: str, statement_timeout_ms: int) -> None:
-        """Create the engine for ``app``; it is disposed of with the app's extensions."""
+    def init_app(
+        self,
+        app: Flask,
+        url: str,
+        statement_timeout_ms: int,
+        read_urls: Sequence[str] = (),
+        max_lag_ms: int = 5000,
+    ) -> None:
+        """Create the engine for ``app`` (and one per read replica in ``read_urls``)."""
         engine = build_engine(url)
-        app.extensions[EXTENSION_KEY] = _AppDatabase(engine, statement_timeout_ms)
+        replicas = None
+        if read_urls:
+            engines = [build_engine(read_url, connect_timeout=2) for read_url in read_urls]
+            replicas = Replicas(engines, max_lag=max_lag_ms / 1000)
+        app.extensions[EXTENSION_KEY] = _AppDatabase(engine, statement_timeout_ms, replicas)
 
     @property
     def _state(self) -> _AppDatabase:
@@ -79,28 +93,40 @@ class Database:
         """The current app's engine."""
         return self._state.engine
 
-    @contextmanager
-    def transaction(self, timeout_ms: int | None = None) -> Iterator[Session]:
-        """A session inside one transaction: commit on success, roll back on any error.
+    def transaction(self, timeout_ms: int | None = None) -> AbstractContextManager[Session]:
+        """A session inside one transaction on the primary: commit on success, roll back on
+        any error.
 
         With ``timeout_ms``, every statement in it is cancelled past that time
         (``statement_timeout`` on PostgreSQL, a progress-handler deadline on SQLite).
         """
-        with self._state.sessions.begin() as session:
-            if timeout_ms is None:
-                yield session
-                return
-            connection = session.connection()
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
-                yield session
-            else:
-                with _sqlite_deadline(connection.connection.driver_connection, timeout_ms):
-                    yield session
+        return _transaction(self._state.sessions, timeout_ms)
 
-    def read_session(self, timeout_ms: int | None = None) -> AbstractContextManager[Session]:
-        """A transaction for dashboard queries, bounded by the configured statement timeout."""
-        return self.transaction(timeout_ms or self._state.statement_timeout_ms)
+    @contextmanager
+    def read_session(self, timeout_ms: int | None = None) -> Iterator[Session]:
+        """A read-only view for dashboard and API queries, bounded by the statement timeout.
+
+        Served by a read replica (``READ_DATABASE_URL``) when one is healthy and not
+        lagging, else by the primary. On PostgreSQL it is one REPEATABLE READ snapshot,
+        so hot rows and chunks read in separate statements agree even while compaction
+        moves points between them. Anything that must see its own write uses
+        :meth:`transaction` instead.
+        """
+        timeout_ms = timeout_ms or self._state.statement_timeout_ms
+        replicas = self._state.replicas
+        sessions = replicas.pick() if replicas else None
+        if sessions is not None and replicas is not None:
+            try:
+                context = _transaction(sessions, timeout_ms, snapshot=True)
+                session = context.__enter__()
+            except DBAPIError:  # the replica went away since its last check
+                replicas.failed(sessions)
+            else:
+                with _closing(context):
+                    yield session
+                return
+        with _transaction(self._state.sessions, timeout_ms, snapshot=True) as session:
+            yield session
 
     @property
     def statement_timeout_ms(self) -> int:
@@ -126,10 +152,45 @@ def is_timeout(error: BaseException) -> bool:
 
 
 class _AppDatabase:
-    def __init__(self, engine: Engine, statement_timeout_ms: int) -> None:
+    def __init__(
+        self, engine: Engine, statement_timeout_ms: int, replicas: Replicas | None = None
+    ) -> None:
         self.engine = engine
         self.statement_timeout_ms = statement_timeout_ms
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.replicas = replicas
+
+
+@contextmanager
+def _transaction(
+    sessions: sessionmaker[Session], timeout_ms: int | None, snapshot: bool = False
+) -> Iterator[Session]:
+    """One transaction of ``sessions``: commit on success, roll back on any error."""
+    with sessions.begin() as session:
+        if snapshot and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        if timeout_ms is None:
+            yield session
+            return
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            yield session
+        else:
+            with _sqlite_deadline(connection.connection.driver_connection, timeout_ms):
+                yield session
+
+
+@contextmanager
+def _closing(context: AbstractContextManager[Session]) -> Iterator[None]:
+    """Exit an already entered context with whatever the body raised (or nothing)."""
+    try:
+        yield
+    except BaseException as error:
+        if not context.__exit__(type(error), error, error.__traceback__):
+            raise
+    else:
+        context.__exit__(None, None, None)
 
 
 database = Database()

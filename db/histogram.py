@@ -44,7 +44,7 @@ def histogram(
     if not ids:
         return empty
     level = rollups.usable_level(session, step, "avg", ids, window)
-    rows = rollups.shaped_rows(level, step, rollups.covering(level, ids, window)).c
+    rows = rollups.shaped_rows(level, step, rollups.covering(session, level, ids, window)).c
     low, high = session.execute(select(func.min(rows.min), func.max(rows.max))).one()
     if low is None:
         return empty

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashapp.core.timerange import floor_time
-from db import rollups, sessions
+from db import rollups, sessions, storage_jobs
 from db.engine import database, dialect_insert
 from db.models import WorkerJobRow
 from db.types import utcnow
@@ -44,9 +44,12 @@ class PeriodicJob:
 
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("compaction", timedelta(minutes=1), storage_jobs.compact_job),
+    PeriodicJob("partitions", timedelta(hours=1), storage_jobs.partitions_job),
+    PeriodicJob("retention", timedelta(hours=1), storage_jobs.retention_job),
     PeriodicJob("prune-sessions", timedelta(hours=1), sessions.prune_expired),
 )
-"""Jobs every worker offers to run (compaction and retention join them)."""
+"""Jobs every worker offers to run."""
 
 
 SETTLE = timedelta(minutes=1)

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from dashapp.core.keys import SeriesKey, series_key
 from dashapp.core.results import Catalog, LastPoint, SeriesInfo
-from db import rollups
+from db import chunks, rollups
 from db.engine import dialect_insert
-from db.models import PointRow, SeriesRow
+from db.models import ChunkRow, PointRow, SeriesRow
 from db.types import utcnow
 
 PointTuple = tuple[int, datetime, float]
@@ -180,7 +180,12 @@ def last_points(session: Session, series_ids: Collection[int]) -> dict[int, Last
         .join(PointRow, and_(PointRow.series_id == SeriesRow.id, PointRow.ts == newest))
         .where(SeriesRow.id.in_(list(series_ids)))
     )
-    return {row.id: LastPoint(row.ts, row.value) for row in rows}
+    found = {row.id: LastPoint(row.ts, row.value) for row in rows}
+    # Compacted points: a hot row may be a late write older than the newest chunk.
+    for sid, (ts, value) in chunks.newest_points(session, list(series_ids)).items():
+        if sid not in found or found[sid].ts < ts:
+            found[sid] = LastPoint(ts, value)
+    return found
 
 
 def label_values(session: Session, key: str, metric: str | None = None) -> list[str]:
@@ -224,6 +229,7 @@ def get_series(session: Session, series_id: int) -> SeriesInfo | None:
         dict(row.labels),
         last.ts if last else None,
         last.value if last else None,
+        chunks.oldest_times(session, [row.id]).get(row.id),
     )
 
 
@@ -268,6 +274,7 @@ def catalog(
         statement.order_by(SeriesRow.name, SeriesRow.source, SeriesRow.id).limit(limit)
     ).all()
     newest = last_points(session, [row.id for row in rows])
+    oldest = chunks.oldest_times(session, [row.id for row in rows])
     items = []
     for row in rows:
         last = newest.get(row.id)
@@ -279,11 +286,14 @@ def catalog(
                 dict(row.labels),
                 last.ts if last else None,
                 last.value if last else None,
+                oldest.get(row.id),
             )
         )
     return items
 
 
 def count_points(session: Session) -> int:
-    """Total number of stored points."""
-    return session.scalar(select(func.count()).select_from(PointRow)) or 0
+    """Total number of stored points, hot and compacted (a late write over a compacted
+    point counts twice until the next compaction merges it)."""
+    hot = session.scalar(select(func.count()).select_from(PointRow)) or 0
+    return hot + int(session.scalar(select(func.coalesce(func.sum(ChunkRow.count), 0))) or 0)

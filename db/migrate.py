@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -34,8 +35,18 @@ def is_unmigrated(error: BaseException) -> bool:
     return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
+PARTITION = re.compile(r"^metric_points_(p\d{8}|default)$")
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Leave the daily partitions of ``metric_points`` (db/partitions.py) out of comparisons."""
+    return not (type_ == "table" and name is not None and PARTITION.match(name))
+
+
 def drift(engine: Engine) -> list[tuple[object, ...]]:
     """Differences between the migrated schema and the models (empty means no drift)."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         return compare_metadata(context, Base.metadata)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -67,6 +68,52 @@ class PointRow(Base):
     series_id: Mapped[int] = mapped_column(BigInteger)
     ts: Mapped[datetime] = mapped_column(Timestamp)
     value: Mapped[float] = mapped_column(Float(precision=53))
+
+
+class ChunkRow(Base):
+    """One series' points of one closed window (a UTC day), compacted (see db/compaction.py).
+
+    ``ts_blob`` and ``value_blob`` are the window's timestamps (epoch microseconds) and
+    values, sorted by time, encoded by :mod:`db.codec`. ``min_ts``, ``max_ts`` and
+    ``count`` describe them without decoding. Points written into a window after it was
+    compacted stay in ``metric_points`` (and win over the chunk's value at the same
+    time) until the next compaction merges them in.
+    """
+
+    __tablename__ = "metric_chunks"
+    __table_args__ = (
+        PrimaryKeyConstraint("series_id", "window_start"),
+        {"sqlite_with_rowid": False},
+    )
+
+    series_id: Mapped[int] = mapped_column(BigInteger)
+    window_start: Mapped[datetime] = mapped_column(Timestamp)
+    min_ts: Mapped[datetime] = mapped_column(Timestamp)
+    max_ts: Mapped[datetime] = mapped_column(Timestamp)
+    count: Mapped[int] = mapped_column(Integer)
+    ts_blob: Mapped[bytes] = mapped_column(LargeBinary)
+    value_blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RollupChunkRow(Base):
+    """The rollup rows of one series, level and closed window, compacted like points.
+
+    ``data`` holds the columns bucket, :data:`db.rollups.SHAPE` (times as epoch
+    microseconds), encoded by :func:`db.codec.encode_columns`. Rollup rows written for
+    the window later (a late point refreshed its hour) win over the chunk's bucket.
+    """
+
+    __tablename__ = "metric_rollup_chunks"
+    __table_args__ = (
+        PrimaryKeyConstraint("series_id", "level", "window_start"),
+        {"sqlite_with_rowid": False},
+    )
+
+    series_id: Mapped[int] = mapped_column(BigInteger)
+    level: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(Timestamp)
+    count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DashboardRow(Base):

@@ -163,7 +163,9 @@ def group_buckets(
     reach = TimeRange(window.start - lookback - step, window.end) if spec.agg == "rate" else window
     level = None if raw else rollups.usable_level(session, step, spec.agg, position, reach)
     group = None if single else position
-    points = rollups.shaped_rows(level, step, rollups.covering(level, position, reach), group)
+    points = rollups.shaped_rows(
+        level, step, rollups.covering(session, level, position, reach), group
+    )
     if m4:
         statement = _m4(points)
     elif spec.agg == "rate":
@@ -372,7 +374,9 @@ def slot_totals(
     if not position:
         return {}, rollups.describe(level)
     step = slot or unit or window.span
-    rows = rollups.shaped_rows(level, step, rollups.covering(level, position, window), position)
+    rows = rollups.shaped_rows(
+        level, step, rollups.covering(session, level, position, window), position
+    )
     c = rows.c
     keys = (c.g, c.t) if slot else (c.g,)
     statement = select(

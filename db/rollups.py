@@ -12,13 +12,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tuple_
+from sqlalchemy import case, delete, func, literal, select, text, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dashapp.core.timerange import TimeRange, floor_time
+from db import chunks, rollup_chunks
 from db.engine import dialect_insert
-from db.models import PointRow, RollupPendingRow, RollupRow, SeriesRow
+from db.models import RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
 
 HOUR = timedelta(hours=1)
@@ -145,6 +146,7 @@ def refresh(
         .where(tuple_(pending.series_id, pending.hour).in_(chosen))
         .returning(pending.series_id, pending.hour)
     )
+    chunks.lock_tiers(session, exclusive=False)
     claimed = sorted(session.execute(claim).all())
     if not claimed:
         return 0
@@ -177,65 +179,60 @@ SHAPE = (
 """The columns of a rollup row; a raw point is a rollup of one point."""
 
 
-def _table(level: timedelta | None) -> tuple[Any, Any]:
-    """The table holding ``level`` (None: raw points) and its time column."""
-    return (PointRow, PointRow.ts) if level is None else (RollupRow, RollupRow.bucket)
-
-
-def covering(level: timedelta | None, series_ids: Iterable[int], window: TimeRange) -> list[Any]:
-    """Filters selecting the rows of these series in ``window`` at ``level``."""
-    table, ts = _table(level)
-    filters = [table.series_id.in_(list(series_ids)), ts >= window.start, ts < window.end]
-    if level is not None:
-        filters.append(RollupRow.level == int(level.total_seconds()))
-    return filters
+def covering(
+    session: Session, level: timedelta | None, series_ids: Iterable[int], window: TimeRange
+) -> Subquery:
+    """The rows of these series in ``window`` at ``level``: raw points from both storage
+    tiers (hot rows and compacted chunks), or one rollup level."""
+    ids = list(series_ids)
+    if level is None:
+        return chunks.points_source(session, [(sid, window.start, window.end) for sid in ids])
+    spans = [(sid, window.start, window.end) for sid in ids]
+    return rollup_chunks.rollup_source(session, _seconds(level), spans)
 
 
 def shaped_rows(
     level: timedelta | None,
     step: timedelta,
-    filters: Sequence[Any],
+    source: Subquery,
     group: Mapping[int, int] | None = None,
 ) -> Subquery:
     """Rollup-shaped rows (raw points or a rollup level), tagged with bucket ``t`` of ``step``.
 
-    Columns: ``sid``, group ``g`` (the series id, or its position in ``group``), ``t``,
-    ``ts`` (the row's own time) and :data:`SHAPE`, plus ``value`` for raw points.
+    ``source`` comes from :func:`covering`. Columns: ``sid``, group ``g`` (the series id,
+    or its position in ``group``), ``t``, ``ts`` (the row's own time) and :data:`SHAPE`,
+    plus ``value`` for raw points.
     """
-    table, ts = _table(level)
+    c = source.c
+    ts = c.ts
     if level is None:
-        value = PointRow.value
+        value = c.value
         shape = {
             "count": literal(1), "sum": value, "min": value, "max": value,
             "first": value, "last": value, "first_ts": ts, "last_ts": ts,
             "min_ts": ts, "max_ts": ts, "increase": literal(0.0), "value": value,
         }  # fmt: skip
     else:
-        shape = {name: getattr(RollupRow, name) for name in SHAPE}
-    series_id = table.series_id
+        shape = {name: c[name] for name in SHAPE}
+    series_id = c.series_id
     tag = series_id if group is None else case(dict(group), value=series_id)
-    return (
-        select(
-            series_id.label("sid"),
-            tag.label("g"),
-            time_bucket(step, ts).label("t"),
-            ts.label("ts"),
-            *(column.label(name) for name, column in shape.items()),
-        )
-        .where(*filters)
-        .subquery()
-    )
+    return select(
+        series_id.label("sid"),
+        tag.label("g"),
+        time_bucket(step, ts).label("t"),
+        ts.label("ts"),
+        *(column.label(name) for name, column in shape.items()),
+    ).subquery()
 
 
 def _rebuild(session: Session, level: timedelta, spans: list[Span]) -> None:
     """Recompute ``level`` rollups over the spans, from the next finer level (or raw points)."""
     finer = _finer(level)
-    table, ts = _table(finer)
-    inside = or_(
-        *(and_(table.series_id == sid, ts >= start, ts < end) for sid, start, end in spans)
-    )
-    filters = [inside] if finer is None else [inside, RollupRow.level == _seconds(finer)]
-    rows = shaped_rows(finer, level, filters).c
+    if finer is None:
+        source = chunks.points_source(session, spans)
+    else:
+        source = rollup_chunks.rollup_source(session, _seconds(finer), spans)
+    rows = shaped_rows(finer, level, source).c
     # Increase between consecutive rows of one bucket (a drop is a counter reset).
     ordered = select(
         rows,

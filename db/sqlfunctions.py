@@ -86,6 +86,24 @@ def _epoch_integer(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> 
     return f"({compiler.process(element.clauses, **kw)} / 1000000.0)"
 
 
+class epoch_us(FunctionElement[int]):
+    """Exact microseconds since the Unix epoch of a timestamp column (SQLite stores them)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_us, "postgresql")
+def _epoch_us_postgresql(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
+    # EXTRACT returns numeric (exact) since PostgreSQL 14.
+    return f"(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000000)::bigint"
+
+
+@compiles(epoch_us)
+def _epoch_us_integer(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
 class floor_int(FunctionElement[int]):
     """The integer floor of a non-negative number (a histogram bin index)."""
 

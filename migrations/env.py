@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from dashapp.settings import load_settings
 from db.engine import build_engine
+from db.migrate import include_name
 from db.models import Base
 
 config = context.config
@@ -26,6 +27,7 @@ def configure(connection: Connection) -> None:
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
         user_module_prefix="db.types.",
+        include_name=include_name,
     )
 
 

@@ -45,3 +45,16 @@ def test_seed_demo_if_empty_leaves_other_dashboards_alone(app: Flask) -> None:
     assert result.exit_code == 0 and "not seeding" in result.output
     with app.app_context(), database.transaction() as session:
         assert [d.slug for d in dashboards.list_dashboards(session)] == ["mine"]
+
+
+def test_compact_and_retention_commands(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--if-empty", "--days", "2"]).exit_code == 0
+    with app.app_context(), database.transaction() as session:
+        count = metrics.count_points(session)
+    compacted = runner.invoke(args=["compact"])
+    assert compacted.exit_code == 0 and "compaction done" in compacted.output, compacted.output
+    with app.app_context(), database.transaction() as session:
+        assert metrics.count_points(session) == count  # moved, not lost
+    expired = runner.invoke(args=["retention"])
+    assert expired.exit_code == 0 and "retention {'raw': '30d'" in expired.output

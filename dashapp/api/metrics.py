@@ -28,6 +28,7 @@ from dashapp.commands import ingest
 from dashapp.core import lineprotocol, points
 from dashapp.core.results import SeriesInfo
 from dashapp.extensions import database
+from dashapp.settings import current_settings
 from db import metrics
 
 JSON_TYPES = ("application/json",)
@@ -143,6 +144,8 @@ def series_out(info: SeriesInfo) -> dict[str, Any]:
         labels=info.labels,
         last_timestamp=info.last_ts,
         last_value=info.last_value,
+        oldest_timestamp=info.oldest_ts,
+        retention=current_settings().retention_policy.policy_for(info.name).describe(),
     ).model_dump(mode="json")
 
 
@@ -153,7 +156,7 @@ def list_metrics() -> Response:
     """The series catalog: filters, cursor pagination, each series with its newest point."""
     args = parse_args(CatalogArgs)
     after = _decode_cursor(args.cursor) if args.cursor else None
-    with database.transaction() as session:
+    with database.read_session() as session:
         items = metrics.catalog(
             session,
             name=args.name,
@@ -175,7 +178,7 @@ def list_metrics() -> Response:
 @requires("read")
 def get_metric(series_id: int) -> Response:
     """One series with its newest point."""
-    with database.transaction() as session:
+    with database.read_session() as session:
         info = metrics.get_series(session, check_id(series_id, "series"))
     if info is None:
         raise ApiError(404, "Not Found", f"no series with id {series_id}")

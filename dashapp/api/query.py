@@ -154,7 +154,7 @@ def series_points(series_id: int) -> Response:
     except ValidationError as error:
         raise ApiError(400, "Bad Request", "invalid interval", errors=field_errors(error)) from None
     time_range = _time_range(args)
-    with database.transaction() as session:
+    with database.read_session() as session:
         info = metrics.get_series(session, check_id(series_id, "series"))
         others = metrics.find_series(session, info.name) if info else []
     if info is None:

@@ -138,6 +138,14 @@ class SeriesOut(BaseModel):
     labels: dict[str, str]
     last_timestamp: datetime | None = None
     last_value: float | None = None
+    oldest_timestamp: datetime | None = Field(
+        default=None, description="the oldest point still stored (hot or compacted)"
+    )
+    retention: dict[str, str] = Field(
+        default_factory=dict,
+        description='how long each level keeps this metric: {"raw": "30d", "1m": "180d", '
+        '"1h": "5y"} ("forever" when kept for good)',
+    )
 
 
 class SeriesPage(BaseModel):

@@ -122,6 +122,7 @@ class SeriesInfo:
     labels: dict[str, str]
     last_ts: datetime | None = None
     last_value: float | None = None
+    oldest_ts: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,319 @@
+"""Storage: bytes per point, compaction rate, queries and ingest on compacted data.
+
+Loads ``--points`` points (default 50 million; realistic shapes: noisy gauges and
+counters every 10 s, gauges every 60 s, sparse irregular events) over ``--days`` days
+into a scratch PostgreSQL database with binary COPY, rolls them up, then in one run:
+
+1. row table: bytes per point on disk (heap + indexes + partitions), panel queries
+   (1 h, 24 h, 30 d at 1,000 px; one series and one metric by host; a 24 h p99);
+2. compaction of every closed day (timed: points per second, one worker process);
+3. chunk table: bytes per point (with TOAST and index), the whole database per point;
+   the same queries on compacted data, as a ratio to the row table;
+4. ingest (``write_points``, the API's COPY path, 5,000-point batches) with a
+   compaction process running vs without, rounds alternating.
+
+    .venv/bin/python bench/storage.py --points 10000000 [--days 90] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashapp import create_app  # noqa: E402
+from dashapp.core.spec import Query  # noqa: E402
+from dashapp.core.timerange import TimeRange  # noqa: E402
+from dashapp.extensions import database  # noqa: E402
+from db import compaction, metrics, partitions, rollups  # noqa: E402
+from db.query import query  # noqa: E402
+
+DB_NAME = "dashapp_bench_storage"
+ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+PG_EPOCH_US = 946_684_800_000_000
+COPY_ROW = np.dtype(
+    [("n", ">i2"), ("l1", ">i4"), ("sid", ">i8"), ("l2", ">i4"), ("ts", ">i8"),
+     ("l3", ">i4"), ("v", ">f8")]
+)  # fmt: skip
+# (metric, interval in s or 0 for sparse, share of the points)
+SHAPES = [("cpu.usage", 10, 0.35), ("http.requests", 10, 0.35), ("disk.used", 60, 0.2),
+          ("deploys", 0, 0.1)]  # fmt: skip
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def url() -> str:
+    params = dict(part.split("=", 1) for part in ADMIN_DSN.split())
+    return (f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host')}:"
+            f"{params.get('port', '5432')}/{DB_NAME}")  # fmt: skip
+
+
+def series_values(metric: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Values of one series with ``n`` points in a realistic shape."""
+    phase = np.arange(n) / max(n, 1) * 90 * 2 * np.pi
+    if metric == "cpu.usage":
+        return np.clip(np.round(40 + 20 * np.sin(phase) + rng.normal(0, 4, n), 2), 0, 100)
+    if metric == "http.requests":
+        return np.cumsum(rng.poisson(150, n)).astype(np.float64)
+    if metric == "disk.used":
+        return (5e11 + np.cumsum(rng.integers(0, 1 << 20, n))).astype(np.float64)
+    return np.round(rng.exponential(30, n), 1)
+
+
+def load(points: int, days: int, start: datetime) -> int:
+    """COPY ``points`` points over ``days`` days ending at ``start + days``; returns count."""
+    rng = np.random.default_rng(42)
+    span_s = days * 86_400
+    begin_us = int(start.timestamp() * 1e6)
+    keys, plans = [], []
+    for metric, interval, share in SHAPES:
+        per_series = span_s // interval if interval else 2_000
+        hosts = max(1, round(points * share / per_series))
+        for host in range(hosts):
+            keys.append(metrics.series_key(metric, f"host-{host:04d}", {"dc": f"dc{host % 3}"}))
+            plans.append((metric, interval, per_series))
+    with database.transaction() as session:
+        ids = metrics.resolve_series(session, keys)
+    raw = database.engine.raw_connection()
+    total = 0
+    try:
+        with raw.cursor() as cursor:
+            for key, (metric, interval, n) in zip(keys, plans, strict=True):
+                if interval:
+                    offsets = np.arange(n, dtype=np.int64) * interval * 1_000_000
+                else:
+                    offsets = np.sort(rng.choice(span_s * 1_000_000, n, replace=False))
+                rows = np.empty(n, COPY_ROW)
+                rows["n"], rows["l1"], rows["l2"], rows["l3"] = 3, 8, 8, 8
+                rows["sid"] = ids[key]
+                rows["ts"] = begin_us + offsets - PG_EPOCH_US
+                rows["v"] = series_values(metric, n, rng)
+                payload = b"PGCOPY\n\xff\r\n\x00" + bytes(8) + rows.tobytes() + b"\xff\xff"
+                with cursor.copy("COPY metric_points FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(payload)
+                total += n
+        raw.commit()
+    finally:
+        raw.close()
+    return total
+
+
+def queue_rollups() -> None:
+    with database.transaction() as session:
+        session.execute(text(
+            "INSERT INTO rollup_pending (series_id, hour) SELECT DISTINCT series_id, "
+            "date_bin('1 hour', ts, TIMESTAMPTZ 'epoch') FROM metric_points ON CONFLICT DO NOTHING"
+        ))  # fmt: skip
+
+
+def refresh_rollups() -> None:
+    while True:
+        with database.transaction() as session:
+            if not rollups.refresh(session, limit=5000):
+                return
+
+
+def sizes() -> dict[str, int]:
+    """Bytes on disk: hot rows (all partitions, indexes), chunks (TOAST, index), rollups, db."""
+    with database.transaction() as session:
+
+        def total(table: str) -> int:
+            return session.execute(text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "WHERE c.oid = to_regclass(:t) OR c.oid IN "
+                "(SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass(:t))"
+            ), {"t": table}).scalar_one()  # fmt: skip
+
+        return {
+            "rows": total("metric_points"),
+            "chunks": total("metric_chunks"),
+            "rollups": total("metric_rollups") + total("rollup_pending"),
+            "rollup_chunks": total("metric_rollup_chunks"),
+            "database": session.execute(
+                text("SELECT pg_database_size(current_database())")
+            ).scalar_one(),
+        }
+
+
+def vacuum() -> None:
+    with psycopg.connect(ADMIN_DSN + f" dbname={DB_NAME}", autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+
+
+def stored_points() -> int:
+    with database.transaction() as session:
+        hot = session.execute(text("SELECT count(*) FROM metric_points")).scalar_one()
+        cold = session.execute(text("SELECT coalesce(sum(count), 0) FROM metric_chunks"))
+        return hot + cold.scalar_one()
+
+
+BY_HOST = Query(metric="cpu.usage", source="host-000*", group_by=["source"])
+PANELS = {
+    "1h, one series (M4)": (timedelta(hours=1), Query(metric="cpu.usage", source="host-0000")),
+    "24h, one series (M4)": (timedelta(days=1), Query(metric="cpu.usage", source="host-0000")),
+    "30d, one series (M4)": (timedelta(days=30), Query(metric="cpu.usage", source="host-0000")),
+    "1h, 8 hosts avg by host": (timedelta(hours=1), BY_HOST),
+    "24h, 8 hosts avg by host": (timedelta(days=1), BY_HOST),
+    "30d, 8 hosts avg by host": (timedelta(days=30), BY_HOST),
+    "24h p99, one series": (timedelta(days=1),
+                            Query(metric="cpu.usage", source="host-0000", agg="p99")),
+}  # fmt: skip
+
+
+def panel_times(end: datetime, rounds: int) -> dict[str, float]:
+    """Best-of-``rounds`` latency (ms) of each panel ending ``end`` (two days old data)."""
+    found = {}
+    for name, (span, spec) in PANELS.items():
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            with database.read_session() as session:
+                query(session, spec, TimeRange(end - span, end), 1000, prefer_m4=True)
+            best = min(best, time.perf_counter() - started)
+        found[name] = best * 1000
+    return found
+
+
+def compact_all() -> tuple[int, float]:
+    started = time.perf_counter()
+    moved = 0
+    while True:
+        with database.transaction() as session:
+            count = compaction.compact(session, limit=200)
+        if not count:
+            return moved, time.perf_counter() - started
+        moved += count
+
+
+COMPACTOR = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from dashapp import create_app
+from dashapp.extensions import database
+from db import compaction
+with create_app({"DATABASE_URL": sys.argv[1], "DASHAPP_ENV": "test"}).app_context():
+    moved = 0
+    while True:
+        with database.transaction() as session:
+            count = compaction.compact(session, limit=20)
+        moved += count
+        print(moved, flush=True)
+        if not count:
+            time.sleep(1)  # like the worker: idle passes sleep
+"""
+
+
+def ingest_rate(seconds: float) -> float:
+    """Points/s of write_points (5,000-point batches of recent points) for ``seconds``."""
+    with database.transaction() as session:
+        keys = [metrics.series_key("ingest.test", f"h{i}", {}) for i in range(250)]
+        ids = list(metrics.resolve_series(session, keys).values())
+    written, started = 0, time.perf_counter()
+    tick = 0
+    while time.perf_counter() - started < seconds:
+        tick += 1
+        at = NOW - timedelta(minutes=30) + timedelta(microseconds=tick)
+        batch = [(sid, at + timedelta(seconds=k), float(k)) for sid in ids for k in range(20)]
+        with database.transaction() as session:
+            written += metrics.write_points(session, batch)
+    return written / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=50_000_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--ingest-seconds", type=float, default=15)
+    parser.add_argument("--reuse", action="store_true", help="skip loading (rows already there)")
+    args = parser.parse_args()
+    start = (NOW - timedelta(days=args.days + 2)).replace(hour=0)
+    if not args.reuse:
+        with psycopg.connect(ADMIN_DSN + " dbname=postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+        from db.migrate import upgrade
+
+        upgrade(url())
+    app = create_app(
+        {"DATABASE_URL": url(), "DASHAPP_ENV": "test", "STATEMENT_TIMEOUT_MS": 600_000}
+    )
+    with app.app_context():
+        if not args.reuse:
+            with database.transaction() as session:
+                partitions.ensure(session, start, NOW + timedelta(days=2))
+            t = time.perf_counter()
+            loaded = load(args.points, args.days, start)
+            log(f"loaded {loaded:,} points in {time.perf_counter() - t:.0f} s")
+            t = time.perf_counter()
+            queue_rollups()
+            refresh_rollups()
+            log(f"rollups in {time.perf_counter() - t:.0f} s")
+            vacuum()
+        points = stored_points()
+        before = sizes()
+        end = start + timedelta(days=args.days - 1)
+        row_times = panel_times(end, args.rounds)
+        log(f"row table: {before['rows'] / points:.1f} B/point; rollups "
+            f"{before['rollups'] / points:.1f}; "
+            f"database {before['database'] / points:.1f}")  # fmt: skip
+        moved, seconds = compact_all()
+        log(f"compacted {points:,} points (and {moved - points:,} rollup rows) in "
+            f"{seconds:.0f} s: {points / seconds:,.0f} points/s")  # fmt: skip
+        vacuum()
+        with database.transaction() as session:
+            _, dropped = partitions.maintain(session, delay=compaction.DEFAULT_DELAY)
+        log(f"partitions dropped after compaction: {dropped}")
+        after = sizes()
+        cold_times = panel_times(end, args.rounds)
+        log(f"chunks: {after['chunks'] / points:.2f} B/point (TOAST and index included); "
+            f"rollup chunks {after['rollup_chunks'] / points:.2f}; hot rows left "
+            f"{after['rows'] / points:.2f}; rollup table (emptied, not shrunk) "
+            f"{after['rollups'] / points:.1f}; "
+            f"database {after['database'] / points:.1f} B/point")  # fmt: skip
+        log(f"{'panel':28s} {'rows ms':>9s} {'chunks ms':>10s} {'ratio':>6s}")
+        for name in PANELS:
+            log(f"{name:28s} {row_times[name]:9.1f} {cold_times[name]:10.1f} "
+                f"{cold_times[name] / row_times[name]:6.2f}")  # fmt: skip
+        ingest_ratio(args, start)
+
+
+def ingest_ratio(args: argparse.Namespace, start: datetime) -> None:
+    """Ingest with a compaction process running vs without, rounds alternating."""
+    alone, beside = [], []
+    for _ in range(3):
+        alone.append(ingest_rate(args.ingest_seconds))
+        # Give the compactor work: ten more old days of the first shapes, still hot.
+        load(min(args.points // 10, 3_000_000), 10, start)
+        child = subprocess.Popen(
+            [sys.executable, "-c", COMPACTOR, url(), str(ROOT)], stdout=subprocess.PIPE, text=True
+        )
+        time.sleep(1)
+        beside.append(ingest_rate(args.ingest_seconds))
+        child.terminate()
+        out, _ = child.communicate()
+        moved = out.split()[-1] if out.split() else "0"
+        log(f"  ingest alone {alone[-1]:,.0f}/s, beside compaction {beside[-1]:,.0f}/s "
+            f"(compactor moved {moved} points meanwhile)")  # fmt: skip
+        compact_all()
+    ratio = statistics.median(beside) / statistics.median(alone)
+    log(f"ingest beside compaction / alone (medians): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

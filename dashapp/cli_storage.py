@@ -1,0 +1,45 @@
+"""Storage commands: ``dashapp compact`` and ``dashapp retention`` (the worker's jobs, by hand)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from dashapp.extensions import database
+from dashapp.settings import current_settings
+
+
+@click.command("compact")
+@click.option("--limit", default=200, show_default=True, help="Series-days per transaction.")
+@with_appcontext
+def compact_command(limit: int) -> None:
+    """Compact every closed day of hot points into chunks (one transaction per batch)."""
+    from db import compaction, partitions
+
+    delay = current_settings().compaction_delay
+    moved = 0
+    while True:
+        with database.transaction() as session:
+            count = compaction.compact(session, delay=delay, limit=limit)
+        if not count:
+            break
+        moved += count
+        click.echo(f"compacted {moved} points and rollup rows", err=True)
+    with database.transaction() as session:
+        created, dropped = partitions.maintain(session, delay=delay)
+    click.echo(f"compaction done: {moved} points and rollup rows moved into chunks; "
+               f"partitions created {created}, dropped {dropped}")  # fmt: skip
+
+
+@click.command("retention")
+@with_appcontext
+def retention_command() -> None:
+    """Drop chunks and rollups past RETENTION / RETENTION_RULES."""
+    from db import retention
+
+    policy = current_settings().retention_policy
+    with database.transaction() as session:
+        dropped = retention.apply(session, policy)
+    rules = ", ".join(f"{prefix}*: {p.describe()}" for prefix, p in policy.rules)
+    click.echo(f"retention {policy.default.describe()}{'; ' + rules if rules else ''}: "
+               f"dropped {dropped} chunk and rollup rows")  # fmt: skip

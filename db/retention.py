@@ -1,0 +1,85 @@
+"""Applying retention: drop whole chunks (and hot partitions, see db/partitions.py) past
+their policy, never delete live rows one by one.
+
+Raw data expires a chunk (one series' day) at a time, once the whole day is older than
+its policy; rollups expire by level and bucket. Points still hot past retention are
+compacted first (they are only late writes, or compaction running behind) and dropped
+with their chunk at the next run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, not_, or_, select
+from sqlalchemy.orm import Session
+
+from dashapp.core.retention import Policy, Retention
+from db.chunks import window_of
+from db.models import ChunkRow, RollupChunkRow, RollupRow, SeriesRow
+from db.types import utcnow
+
+ROLLUP_LEVELS = {"1m": 60, "1h": 3600}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _names(prefix: str) -> object:
+    return SeriesRow.name.like(_escape_like(prefix) + "%", escape="\\")
+
+
+def policy_groups(retention: Retention) -> list[tuple[Policy, object]]:
+    """Each policy with the SQL condition on ``series`` choosing the series it governs."""
+    groups = []
+    for index, (prefix, policy) in enumerate(retention.rules):
+        # Rules are longest prefix first: a longer one that also matches takes precedence.
+        longer = [p for p, _ in retention.rules[:index] if p.startswith(prefix)]
+        condition = and_(_names(prefix), *(not_(_names(p)) for p in longer))
+        groups.append((policy, condition))
+    others = [_names(prefix) for prefix, _ in retention.rules]
+    groups.append((retention.default, not_(or_(*others)) if others else SeriesRow.id.is_not(None)))
+    return groups
+
+
+def apply(session: Session, retention: Retention, now: datetime | None = None) -> int:
+    """Drop chunks and rollups past their policy; returns how many chunk and rollup rows went."""
+    now = now or utcnow()
+    dropped = 0
+    for policy, condition in policy_groups(retention):
+        governed = select(SeriesRow.id).where(condition)
+        keep = policy.of("raw")
+        if keep is not None:
+            dropped += session.execute(
+                delete(ChunkRow).where(
+                    ChunkRow.window_start < window_of(now - keep),
+                    ChunkRow.series_id.in_(governed),
+                )
+            ).rowcount
+        for name, seconds in ROLLUP_LEVELS.items():
+            keep = policy.of(name)
+            if keep is None:
+                continue
+            dropped += session.execute(
+                delete(RollupChunkRow).where(
+                    RollupChunkRow.level == seconds,
+                    RollupChunkRow.window_start < window_of(now - keep),
+                    RollupChunkRow.series_id.in_(governed),
+                )
+            ).rowcount
+            # Rows are only the buckets not compacted yet (late refreshes): few, recent.
+            dropped += session.execute(
+                delete(RollupRow).where(
+                    RollupRow.level == seconds,
+                    RollupRow.bucket < _floor(now - keep, seconds),
+                    RollupRow.series_id.in_(governed),
+                )
+            ).rowcount
+    return dropped
+
+
+def _floor(moment: datetime, seconds: int) -> datetime:
+    """Whole buckets only: a bucket goes once all of it is past retention."""
+    step = timedelta(seconds=seconds)
+    return window_of(moment) + (moment - window_of(moment)) // step * step

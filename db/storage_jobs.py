@@ -1,0 +1,41 @@
+"""The storage jobs of ``dashapp worker``, each ``(session) -> int`` in one transaction.
+
+They read the app's settings (``COMPACT_AFTER``, ``RETENTION``, ``RETENTION_RULES``)
+from the current app, so the worker can list them as periodic jobs as they are::
+
+    PeriodicJob("compaction", timedelta(minutes=1), storage_jobs.compact_job)
+    PeriodicJob("partitions", timedelta(hours=1), storage_jobs.partitions_job)
+    PeriodicJob("retention", timedelta(hours=1), storage_jobs.retention_job)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from db import compaction, partitions, retention
+
+COMPACT_PER_RUN = 500
+"""Series-days per run: a fleet of 20,000 series closes 20,000 a day, 40 runs' worth."""
+
+
+def _settings() -> Any:
+    return current_app.extensions["dashapp.settings"]
+
+
+def compact_job(session: Session) -> int:
+    """Compact closed days (points and rollups); returns points and rollup rows moved."""
+    return compaction.compact(session, delay=_settings().compaction_delay, limit=COMPACT_PER_RUN)
+
+
+def partitions_job(session: Session) -> int:
+    """Create daily partitions a week ahead, drop drained ones; returns how many changed."""
+    created, dropped = partitions.maintain(session, delay=_settings().compaction_delay)
+    return created + dropped
+
+
+def retention_job(session: Session) -> int:
+    """Drop chunks and rollups past their policy; returns how many rows went."""
+    return retention.apply(session, _settings().retention_policy)
