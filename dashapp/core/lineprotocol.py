@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from dashapp.core.points import INT64_MAX, INT64_MIN, MAX_ERRORS, MAX_MAGNITUDE, IngestError
+from dashapp.core.protocols.influx import unescape
 
 DEFAULT_SOURCE = "default"
 PRECISIONS = {"n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s"}
@@ -57,25 +58,6 @@ def _split(text: str, separator: str, *, quotes: bool = False, limit: int = -1) 
     return parts
 
 
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out, escaped = [], False
-    for char in text:
-        if escaped:
-            if char not in ',= "\\':
-                out.append("\\")
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        else:
-            out.append(char)
-    if escaped:
-        out.append("\\")
-    return "".join(out)
-
-
 def _field_value(raw: str) -> float | None:
     """The numeric value of a field, None for a string field; LineError if malformed."""
     if not raw:
@@ -111,7 +93,7 @@ def parse_line(line: str) -> list[dict[str, Any]]:
     if len(sections) not in (2, 3):
         raise LineError("expected 'measurement[,tags] fields [timestamp]'")
     series, fields = _split(sections[0], ","), _split(sections[1], ",", quotes=True)
-    measurement = _unescape(series[0])
+    measurement = unescape(series[0])
     if not measurement:
         raise LineError("the measurement is empty")
     tags: dict[str, str] = {}
@@ -119,7 +101,7 @@ def parse_line(line: str) -> list[dict[str, Any]]:
         pair = _split(tag, "=", limit=1)
         if len(pair) != 2 or not pair[0]:
             raise LineError(f"tag {tag!r} is not key=value")
-        tags[_unescape(pair[0])] = _unescape(pair[1])
+        tags[unescape(pair[0])] = unescape(pair[1])
     source = tags.pop("source", None) or tags.pop("host", None) or DEFAULT_SOURCE
     timestamp = None
     if len(sections) == 3:
@@ -135,7 +117,7 @@ def parse_line(line: str) -> list[dict[str, Any]]:
         if value is None:
             continue
         point: dict[str, Any] = {
-            "name": f"{measurement}.{_unescape(pair[0])}",
+            "name": f"{measurement}.{unescape(pair[0])}",
             "source": source,
             "value": value,
             "timestamp": timestamp,

@@ -73,7 +73,8 @@ def _split(text: str, separator: str, *, quotes: bool = False, limit: int = -1) 
     return parts
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
+    """Line protocol's backslash escapes (of ``,``, ``=``, space, ``"`` and ``\\``) undone."""
     if "\\" not in text:
         return text
     out: list[str] = []
@@ -173,13 +174,13 @@ class _Parser:
                 raise LineError(f"field {key!r}: {value_problem(value)}")  # type: ignore[arg-type]
             name = names.get(key)
             if name is None:
-                name = names[key] = normalise_name(f"{series.measurement}.{_unescape(key)}")
+                name = names[key] = normalise_name(f"{series.measurement}.{unescape(key)}")
             found.append(Point(name, source, labels, stamp, value))  # type: ignore[arg-type]
         out += found
 
     def _series(self, text: str) -> _Series:
         parts = _split(text, ",")
-        measurement = _unescape(parts[0])
+        measurement = unescape(parts[0])
         if not measurement:
             raise LineError("missing measurement")
         tags: dict[str, str] = {}
@@ -187,7 +188,7 @@ class _Parser:
             key, equals, value = tag.partition("=") if "\\" not in tag else _tag(tag)
             if not equals or not key:
                 raise LineError(f"tag {tag!r} is not key=value")
-            tags[_unescape(key)] = _unescape(value)
+            tags[unescape(key)] = unescape(value)
         source = tags.pop("source", None) or tags.pop("host", None) or DEFAULT_SOURCE
         for key, value in self.extra.items():
             tags.setdefault(key, value)
