@@ -32,7 +32,8 @@ VARIABLE_FIELDS = {"type": ids.VARIABLE_FIELD, "index": ALL, "name": ALL}
 
 
 def register(app: Dash) -> None:
-    """Wire the editor's reducer, its field checks and the leave-page warning."""
+    """Wire the editor's reducer, its field checks, the leave-page warning and the scroll to
+    the panel being edited."""
     app.callback(
         output=dict(
             draft=Output(ids.EDITOR_DRAFT, "data"),
@@ -92,6 +93,29 @@ def register(app: Dash) -> None:
         }""",
         Output(ids.UNLOAD_GUARD, "data"),
         Input(ids.EDITOR_DIRTY, "data"),
+    )
+    app.clientside_callback(
+        # The panel being edited (a new one is added on top of the grid) is scrolled into
+        # view behind the editor, so it is where the user looks when the editor closes. The
+        # grid draws it after this store changes: wait for it, then scroll again once the
+        # grid's move transition has ended.
+        """function (panelId) {
+            if (!panelId) { return window.dash_clientside.no_update; }
+            var tries = 0;
+            function scroll() {
+                var cell = document.getElementById('panel-' + panelId);
+                if (!cell) {
+                    if (++tries < 50) { setTimeout(scroll, 100); }
+                    return;
+                }
+                cell.scrollIntoView({block: 'nearest'});
+                if (tries >= 0) { tries = -1; setTimeout(scroll, 400); }
+            }
+            scroll();
+            return panelId;
+        }""",
+        Output(ids.SCROLLED_TO, "data"),
+        Input(ids.EDITING_PANEL, "data"),
     )
 
 

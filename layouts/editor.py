@@ -27,6 +27,7 @@ def editor_stores(dashboard: Dashboard, document: dict[str, Any]) -> list[Any]:
         dcc.Store(id=ids.UNLOAD_GUARD),
         dcc.Store(id=ids.DRAFTS, storage_type="local"),
         dcc.Store(id=ids.EDITING_PANEL),
+        dcc.Store(id=ids.SCROLLED_TO),
         dcc.Download(id=ids.EXPORT_DOWNLOAD),
         dcc.ConfirmDialog(
             id=ids.DELETE_CONFIRM,

@@ -180,6 +180,7 @@ PANEL_REMOVE = "panel-remove"
 
 # Panel editor
 EDITING_PANEL = "editing-panel"
+SCROLLED_TO = "scrolled-to"  # the panel the page last scrolled to (clientside)
 PE_MODAL = "pe-modal"
 PE_FORM = "pe-form"
 PE_FIELD = "pe-field"

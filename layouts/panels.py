@@ -15,6 +15,9 @@ ROW_HEIGHT = 30
 GRID_MARGIN = 10
 GRAPH_CONFIG = {
     "displaylogo": False,
+    # The toolbar covered the top right of every chart: it shows while the pointer is on
+    # the panel (see .react-grid-item in assets/app.css), zoom and reset buttons included.
+    "displayModeBar": "hover",
     "responsive": True,
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
     # Plotly's "double-click to zoom back out" tip covered the toolbar; double-click

@@ -177,6 +177,37 @@ def test_an_unsaved_draft_survives_a_reload(dash_duo: DashComposite, editor_app:
     assert wait_for(lambda: not dash_duo.driver.find_elements(By.ID, "panel-timeseries"))
 
 
+IN_VIEW_JS = """
+var r = document.getElementById(arguments[0]).getBoundingClientRect();
+return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+"""
+
+
+def test_an_added_panel_is_scrolled_into_view(dash_duo: DashComposite, editor_app: Flask) -> None:
+    """Issue 14, item 8: Add puts the panel on top of the grid and the page scrolls to it,
+    even from far down a long dashboard."""
+    notes = [
+        {"id": f"note{i}", "type": "text", "title": f"Note {i}", "options": {"content": "x"},
+         "grid": {"x": 0, "y": 10 * i, "w": 24, "h": 10}}
+        for i in range(8)
+    ]  # fmt: skip
+    with editor_app.app_context(), database.transaction() as session:
+        dashboards.create_dashboard(
+            session, "tall", parse_spec({"title": "Tall", "panels": notes}), "ann"
+        )
+    start_logged_in(dash_duo, editor_app, "/d/tall/edit")
+    driver = dash_duo.driver
+    assert wait_for(lambda: element(dash_duo, "panel-note7"))
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    assert wait_for(lambda: driver.execute_script("return window.scrollY") > 1000)
+    # A script click: Selenium's own would scroll the button (and the grid's top) into view.
+    driver.execute_script("arguments[0].click()", element(dash_duo, "add-panel"))
+    assert wait_for(lambda: driver.find_elements(By.ID, "panel-timeseries"))
+    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    assert wait_for(lambda: driver.execute_script(IN_VIEW_JS, "panel-timeseries"))
+    assert not driver.execute_script(IN_VIEW_JS, "panel-note7")  # it did scroll, far up
+
+
 def test_a_draft_made_on_an_older_version_meets_the_conflict(
     dash_duo: DashComposite, editor_app: Flask
 ) -> None:

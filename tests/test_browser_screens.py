@@ -1,6 +1,7 @@
 """Every page at desktop (1600x1000) and phone (390x844) width in headless Chromium:
 screenshots written to tests/screenshots/ to look at, no page scrolls sideways on a
-phone, and the dashboard is one column there, in the dashboard's order."""
+phone, the dashboard is one column there, in the dashboard's order, and on a desktop a
+chart's toolbar shows only while the pointer is on its panel."""
 
 from __future__ import annotations
 
@@ -99,3 +100,31 @@ def test_a_phone_shows_one_column_in_the_dashboards_order(
     assert not dash_duo.driver.find_element(By.ID, "time-preset").is_displayed()
     dash_duo.driver.find_element(By.CSS_SELECTOR, "#controls-toggle label").click()
     assert wait_for(lambda: dash_duo.driver.find_element(By.ID, "time-preset").is_displayed())
+
+
+TOOLBAR_JS = """
+var bar = document.querySelector('#panel-' + arguments[0] + ' .modebar-container');
+return bar ? Number(getComputedStyle(bar).opacity) : null;
+"""
+
+
+def test_a_charts_toolbar_shows_only_while_the_pointer_is_on_its_panel(
+    dash_duo: DashComposite, links_app: Flask
+) -> None:
+    """Issue 14, item 10: on a desktop the toolbar no longer covers the chart's top right,
+    and hovering the panel brings it back with its zoom and reset buttons."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    start(dash_duo, links_app, "/d/service-health")
+    assert wait_for(lambda: all_drawn(dash_duo))
+    driver = dash_duo.driver
+    ActionChains(driver).move_to_element(driver.find_element(By.TAG_NAME, "h1")).perform()
+    assert wait_for(lambda: driver.execute_script(TOOLBAR_JS, "cpu") == 0)
+    panel = driver.find_element(By.ID, "panel-cpu")
+    ActionChains(driver).move_to_element(panel).perform()
+    assert wait_for(lambda: driver.execute_script(TOOLBAR_JS, "cpu") == 1)
+    titles = {
+        b.get_attribute("data-title")
+        for b in panel.find_elements(By.CSS_SELECTOR, ".modebar-btn")
+    }  # fmt: skip
+    assert {"Zoom", "Reset axes"} <= titles, titles
