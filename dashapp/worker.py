@@ -50,6 +50,6 @@ def run_forever(interval: float = 5.0, batch: int = 2000) -> None:
             log.exception("worker pass failed; retrying in %ss", interval)
             time.sleep(interval)
             continue
-        if report.rollup_hours or report.jobs:
+        if report.rollup_hours or any(report.jobs.values()):  # a pass that did something
             log.info("refreshed %d series-hours; jobs %s", report.rollup_hours, report.jobs)
         time.sleep(interval)
