@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +13,7 @@ from sqlalchemy import event
 
 from dashapp.commands.seed import seed_demo
 from dashapp.extensions import database
+from tests.browser import wait_for
 from tests.conftest import bearer, empty_tables, make_app
 
 pytestmark = pytest.mark.browser
@@ -61,15 +60,6 @@ def demo_app(chromium: str, demo_database: str) -> Flask:
 
 def panels(dash_duo: DashComposite) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in dash_duo.driver.execute_script(PANELS_JS)}
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 45.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def all_drawn(dash_duo: DashComposite) -> dict[str, dict[str, Any]]:

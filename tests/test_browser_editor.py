@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from dashapp.commands.seed import seed_demo
 from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
 from db import dashboards, users
+from tests.browser import wait_for
 from tests.conftest import empty_tables, make_app
 
 pytestmark = pytest.mark.browser
@@ -38,18 +38,6 @@ def editor_app(chromium: str, postgresql_database: str) -> Flask:
             users.create_user(session, "ed", hash_password(PASSWORD), "editor")
             dashboards.create_dashboard(session, "ops", parse_spec({"title": "Ops"}), "ann")
     return app  # closed after the browser stops, see conftest
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = condition()
-        except Exception:  # the element is being re-rendered
-            value = None
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def element(dash_duo: DashComposite, component: str | dict[str, Any]) -> Any:
