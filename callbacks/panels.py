@@ -116,7 +116,7 @@ def _tail_patch(
 ) -> Any:
     """The points that arrived since the chart was drawn, as a Patch (None: redraw)."""
     plans = live.tail_plans(panel, meta, window)
-    if plans is None or zone != "UTC":  # patches carry UTC times: other zones redraw
+    if plans is None:
         return None
     tails = guard_query(
         lambda: [
@@ -131,7 +131,7 @@ def _tail_patch(
             for plan in plans
         ]
     )
-    return live.tail_patch(panel, meta, plans, tails)
+    return live.tail_patch(panel, meta, plans, tails, zone)
 
 
 def update_table(

@@ -2,16 +2,20 @@
 
 A dead or hung Redis must cost milliseconds, not seconds: sockets time out after
 about 0.25 s, redis-py does not retry, and after one failure the cache steps
-aside for a few seconds (every call is a miss) instead of timing out again.
+aside for a few seconds (every call is a miss) instead of timing out again. A value
+that no longer unpickles (written by an older release, during a rolling upgrade) is a
+miss for that key, not a Redis failure.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from collections.abc import Callable
 from typing import Any
 
+from cachelib.serializers import RedisSerializer
 from flask import Flask
 from flask_caching.backends.rediscache import RedisCache
 from redis.backoff import NoBackoff
@@ -25,8 +29,20 @@ PAUSE_AFTER_FAILURE_SECONDS = 5.0
 _MISS_VALUES = {"get": None, "get_many": None, "has": False, "inc": None, "dec": None}
 
 
+class TolerantSerializer(RedisSerializer):
+    """Reads a value another release pickled (a class since renamed or moved) as a miss."""
+
+    def loads(self, value: bytes | None) -> Any:
+        try:
+            return super().loads(value)
+        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError):
+            return None
+
+
 class GuardedRedisCache(RedisCache):
     """RedisCache that treats a failing Redis as an empty cache for a short pause."""
+
+    serializer = TolerantSerializer()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,16 +1,18 @@
-"""Blocks of the results cache: how a query's range splits into immutable pieces and a
-fresh tail, and which generation counters a write changes.
+"""Blocks of the results cache: how a query's range splits into pieces, and which
+generation counters a write changes.
 
-A query's aligned range is cut at ten-minute, hour and day boundaries (days where a whole
-day fits, hours where a whole hour fits, ten minutes near the edges). Pieces that end before the
-freshness horizon (now minus ``CACHE_FRESHNESS``: the live minutes plus the window in
-which late points still arrive) are *blocks*: cached for long under a generation
-counter of their own: (metric, ten minutes), (metric, hour) or (metric, day). Points
-written later than the horizon into such a block change exactly the counters of the
-blocks holding them ("late" writes, rare); every
-other write only changes the metric's *tail* counter, which keys the piece after the
-horizon. So agents writing into the metrics on screen invalidate the last few minutes
-of each panel, not week-long ranges whose buckets cannot have changed.
+A query's aligned range is cut at minute, ten-minute, hour and day boundaries. Every
+piece is an aligned block (or the part of one inside an exact range) keyed by a
+generation counter of its own: (metric, level, start). A write changes exactly the
+counters of the blocks holding its points, so a cached piece is valid until a point
+lands inside it, whenever that point arrives.
+
+Pieces that end before the freshness horizon (now minus ``CACHE_FRESHNESS``) are as large
+as they fit (days where a whole day fits, hours where an hour fits, finer near the
+edges) and cached for long: nothing writes there in the normal course. The recent part
+is cut into the finest blocks the buckets allow (a minute for buckets of up to a
+minute), so agents writing into the metrics on screen invalidate only the minute they
+write into: a refresh recomputes that minute and reads the rest from the cache.
 """
 
 from __future__ import annotations
@@ -18,36 +20,34 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dashapp.core.timerange import TimeRange, floor_time
 
+MINUTE = timedelta(minutes=1)
 SLOT = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-LEVELS = (SLOT, HOUR, DAY)
+LEVELS = (MINUTE, SLOT, HOUR, DAY)
 """Block lengths, finest first; each divides the next."""
 MAX_PIECES = 1000
 """Ranges needing more blocks than this are cached whole (years at hourly steps)."""
-MAX_LATE_KEYS = 6000
-"""A late write touching more block counters than this resets the metric instead."""
+MAX_WRITTEN_KEYS = 6000
+"""A write touching more block counters than this resets the metric's blocks instead."""
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A part [start, end) of a query's range. ``level`` is the length of the aligned block
-    (ten minutes, hour or day) starting at ``anchor`` whose generation counter keys the
-    piece; both are None for the fresh tail."""
+    """A part [start, end) of a query's range inside the block of length ``level``
+    starting at ``anchor``, whose generation counter keys the piece; both are None for a
+    range cached whole. ``fresh``: the piece ends after the freshness horizon (cached
+    briefly, read from raw points: its hour's rollups are still being written)."""
 
     start: datetime
     end: datetime
     level: timedelta | None = None
     anchor: datetime | None = None
-
-    @property
-    def fresh(self) -> bool:
-        """True for the tail, which may still change with ordinary writes."""
-        return self.level is None
+    fresh: bool = False
 
 
 def block_unit(step: timedelta | None) -> timedelta | None:
@@ -62,42 +62,54 @@ def block_unit(step: timedelta | None) -> timedelta | None:
 def plan(
     window: TimeRange, step: timedelta | None, horizon: datetime, *, whole_blocks: bool
 ) -> list[Piece]:
-    """Split ``window`` into blocks ending before ``horizon`` (days where a whole day fits,
-    hours where an hour fits, else the finest block for ``step``) and a fresh tail.
+    """Split ``window`` into blocks: before ``horizon`` as large as they fit (ten minutes
+    at least), after it blocks of the finest length for ``step``.
 
-    ``whole_blocks``: blocks are whole aligned hours or days even where the window starts
-    or ends inside one (callers keep the buckets inside the window; bucketed answers are
+    ``whole_blocks``: pieces are whole aligned blocks even where the window starts or
+    ends inside one (callers keep the buckets inside the window; bucketed answers are
     the same whatever range computed them), so a sliding window reuses the same blocks.
-    Otherwise (totals over the exact range) the first block is cut at the window's start.
+    Otherwise (totals over the exact range) the first and last pieces are cut at the
+    window's edges.
     """
-    whole = [Piece(window.start, window.end)]
     unit = block_unit(step)
+    whole = [Piece(window.start, window.end, fresh=window.end > horizon)]
     if unit is None:
         return whole
-    stop = floor_time(min(window.end, horizon), unit)
-    if whole_blocks and stop < window.end and stop + unit <= horizon:
-        stop += unit  # a past range ending inside a block: take the whole block
-    first = floor_time(window.start, unit)
-    if stop <= window.start or (stop - first) / DAY > MAX_PIECES:
+    coarse = max(unit, SLOT)
+    end = _ceil(window.end, unit)
+    if whole_blocks and _ceil(window.end, coarse) <= horizon:
+        end = _ceil(window.end, coarse)
+    first = floor_time(window.start, coarse)
+    settled = floor_time(min(horizon, end), coarse)  # large blocks end here
+    if settled <= first:
+        first = settled = floor_time(window.start, unit)
+    if (end - first) / DAY > MAX_PIECES:
         return whole
-    pieces = []
+    pieces: list[Piece] = []
     at = first
-    while at < stop:
-        level = next(
-            length
-            for length in reversed(LEVELS)
-            if length <= unit or (floor_time(at, length) == at and at + length <= stop)
-        )
-        pieces.append(Piece(at, at + level, level, at))
+    while at < end:
+        level = unit
+        if at < settled:
+            level = next(
+                length
+                for length in reversed(LEVELS)
+                if length == coarse or (floor_time(at, length) == at and at + length <= settled)
+            )
+        pieces.append(Piece(at, at + level, level, at, fresh=at + level > horizon))
         at += level
-    if len(pieces) > MAX_PIECES:
-        return whole
-    if not whole_blocks and pieces[0].start < window.start:
+        if len(pieces) > MAX_PIECES:
+            return whole
+    if not whole_blocks:
         head = pieces[0]
-        pieces[0] = Piece(window.start, head.end, head.level, head.anchor)
-    if stop < window.end:
-        pieces.append(Piece(stop, window.end))
+        pieces[0] = Piece(window.start, head.end, head.level, head.anchor, head.fresh)
+        tail = pieces[-1]
+        pieces[-1] = Piece(tail.start, window.end, tail.level, tail.anchor, tail.fresh)
     return pieces
+
+
+def _ceil(value: datetime, step: timedelta) -> datetime:
+    low = floor_time(value, step)
+    return low if low == value else low + step
 
 
 def digest(metric: str) -> str:
@@ -106,17 +118,17 @@ def digest(metric: str) -> str:
 
 
 def tail_key(metric: str) -> str:
-    """The counter every write of ``metric`` changes (keys tails and whole answers)."""
+    """The counter every write of ``metric`` changes (keys answers cached whole)."""
     return "gen:" + digest(metric)
 
 
 def reset_key(metric: str) -> str:
-    """The counter a very large late write of ``metric`` changes (keys all its blocks)."""
+    """The counter a very large write of ``metric`` changes (keys all its blocks)."""
     return "genall:" + digest(metric)
 
 
 def block_key(metric: str, level: timedelta, anchor: datetime) -> str:
-    """The counter of one block: (metric, hour) or (metric, day)."""
+    """The counter of one block: (metric, length, start)."""
     return f"genb:{digest(metric)}:{int(level.total_seconds())}:{int(anchor.timestamp())}"
 
 
@@ -127,14 +139,30 @@ def piece_generation_keys(metric: str, piece: Piece) -> list[str]:
     return [block_key(metric, piece.level, piece.anchor), reset_key(metric)]
 
 
-def written_keys(names: Iterable[str], late: Iterable[tuple[str, datetime]]) -> set[str]:
-    """Counters to change after a write: each metric's tail, and the blocks of every length
-    holding a late point ((metric, time) pairs older than the horizon)."""
+def written_keys(names: Iterable[str], minutes: Iterable[tuple[str, datetime]]) -> set[str]:
+    """Counters to change after a write: each metric's whole-answer counter, and the blocks
+    of every length holding a written point ((metric, minute) pairs), or the metric's
+    reset counter when that is too many."""
     keys = {tail_key(name) for name in names}
-    slots = {(name, floor_time(ts, SLOT)) for name, ts in late}
-    if len(LEVELS) * len(slots) > MAX_LATE_KEYS:
-        return keys | {reset_key(name) for name, _ in slots}
-    for name, slot in slots:
+    touched = set(minutes)
+    if len(LEVELS) * len(touched) > MAX_WRITTEN_KEYS:
+        return keys | {reset_key(name) for name, _ in touched}
+    for name, minute in touched:
         for level in LEVELS:
-            keys.add(block_key(name, level, floor_time(slot, level)))
+            keys.add(block_key(name, level, floor_time(minute, level)))
     return keys
+
+
+def touched_minutes(names: Iterable[str], stamps: Iterable[datetime]) -> set[tuple[str, datetime]]:
+    """(metric, minute) of every point of a write given as parallel names and times (the
+    usual batch, all in one minute, takes a shortcut)."""
+    names, stamps = list(names), list(stamps)
+    minute_of = {ts: floor_time(_aware(ts), MINUTE) for ts in set(stamps)}
+    if len(set(minute_of.values())) == 1:
+        (minute,) = set(minute_of.values())
+        return {(name, minute) for name in set(names)}
+    return {(name, minute_of[ts]) for name, ts in zip(names, stamps, strict=True)}
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)

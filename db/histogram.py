@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -14,7 +14,10 @@ from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range
 from db import rollups
 from db.query import bucket_step, matching_groups
-from db.sqlfunctions import floor_int
+from db.sqlfunctions import floor_int, time_bucket
+
+Counted = list[tuple[datetime, int, int]]
+"""(time bucket, bin index, samples) rows of a histogram, by time."""
 
 
 def histogram(
@@ -27,12 +30,8 @@ def histogram(
     variables: Mapping[str, Sequence[str]] | None = None,
     step: timedelta | None = None,
 ) -> Histogram:
-    """Bin every matching series' samples by value, per time bucket.
-
-    Samples are raw points for short ranges; for long ones, each rollup row counts as
-    ``count`` samples at its average, which keeps the query cheap at the price of
-    smoothing within a minute or an hour.
-    """
+    """Bin every matching series' samples by value, per time bucket, between the lowest
+    and highest value in the range (see :func:`bin_counts` for what a sample is)."""
     started = time.perf_counter()
     groups, _ = matching_groups(
         session, spec.model_copy(update={"group_by": []}), variables or {}, 1
@@ -40,28 +39,80 @@ def histogram(
     ids = [info.id for _, members in groups for info in members]
     step = step or bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
-    empty = Histogram([], [], [], window.start, window.end, step, len(ids), 0.0)
     if not ids:
-        return empty
+        return empty(window, step, 0)
     level = rollups.usable_level(session, step, "avg", ids, window)
     rows = rollups.shaped_rows(level, step, rollups.covering(session, level, ids, window)).c
     low, high = session.execute(select(func.min(rows.min), func.max(rows.max))).one()
     if low is None:
-        return empty
+        return empty(window, step, len(ids))
+    counted, source = bin_counts(session, ids, window, step, (low, high, bins))
+    elapsed = (time.perf_counter() - started) * 1000
+    return assemble(counted, (low, high, bins), window, step, len(ids), elapsed, source)
+
+
+def empty(window: TimeRange, step: timedelta, series: int) -> Histogram:
+    """A histogram with no samples."""
+    return Histogram([], [], [], window.start, window.end, step, series, 0.0)
+
+
+def bin_counts(
+    session: Session,
+    ids: Sequence[int],
+    window: TimeRange,
+    step: timedelta,
+    scale: tuple[float, float, int],
+    *,
+    raw: bool = False,
+) -> tuple[Counted, str]:
+    """Samples per (time bucket, value bin) over ``window``, bins spanning ``scale`` (low,
+    high, bins); and where they were read from.
+
+    Short ranges bin raw points. Where buckets are rollup-sized, a sample is the average
+    of a rollup row (counted ``count`` times): cheap at the price of smoothing within a
+    minute or an hour. Hours not rolled up yet (or ``raw``) average their points per
+    rollup bucket in the query, so the answer does not depend on the worker's progress.
+    """
+    low, high, bins = scale
     width = (high - low) / bins or 1.0
-    index = floor_int((rows.sum / rows.count - low) / width)
+    want = rollups.level_for(step, "avg")
+    level = None if raw else rollups.usable_level(session, step, "avg", ids, window)
+    rows = rollups.shaped_rows(level, step, rollups.covering(session, level, ids, window)).c
+    value, weight, t = rows.sum / rows.count, rows.count, rows.t
+    if level is None and want is not None:
+        averaged = (
+            select(rows.t, (func.sum(rows.sum) / func.count()).label("v"),
+                   func.count().label("n"))
+            .group_by(rows.sid, rows.t, time_bucket(want, rows.ts))
+            .subquery()
+        )  # fmt: skip
+        value, weight, t = averaged.c.v, averaged.c.n, averaged.c.t
+    index = floor_int((value - low) / width)
     index = case((index >= bins, bins - 1), else_=index)
     counted = session.execute(
-        select(rows.t, index, func.sum(rows.count)).group_by(rows.t, index).order_by(rows.t)
+        select(t, index, func.sum(weight)).group_by(t, index).order_by(t)
     ).all()
+    return [(at, int(b), int(n)) for at, b, n in counted], rollups.describe(level)
+
+
+def assemble(
+    counted: Counted,
+    scale: tuple[float, float, int],
+    window: TimeRange,
+    step: timedelta,
+    series: int,
+    elapsed_ms: float,
+    source: str,
+) -> Histogram:
+    """The heatmap's matrix (bins x time buckets that hold samples) from counted rows."""
+    low, high, bins = scale
+    width = (high - low) / bins or 1.0
     times = sorted({t for t, _, _ in counted})
     column = {t: i for i, t in enumerate(times)}
     counts = [[0] * len(times) for _ in range(bins)]
     for t, bin_index, count in counted:
-        counts[bin_index][column[t]] += int(count)
+        counts[bin_index][column[t]] += count
     edges = [low + width * i for i in range(bins + 1)]
-    elapsed = (time.perf_counter() - started) * 1000
     return Histogram(
-        times, edges, counts, window.start, window.end, step, len(ids), elapsed,
-        rollups.describe(level),
-    )  # fmt: skip
+        times, edges, counts, window.start, window.end, step, series, elapsed_ms, source
+    )

@@ -5,13 +5,14 @@ the chart holds, how many belong to the last (still filling) bucket and where th
 sits in the figure. A refresh then queries only from that bucket on, deletes its stale
 points, appends the new ones and slides the x range; a series that appears (a new host
 in a group-by panel) is appended as a new trace. A change of bucket width, or a chart
-that has grown by half, falls back to a full redraw.
+that has grown by half, falls back to a full redraw. Patches carry times on the view's
+wall clock, like the drawn chart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from dashapp.core.panel_data import bucket_step
 from dashapp.core.results import QueryResult
 from dashapp.core.spec import Query, TimeseriesPanel
 from dashapp.core.timerange import TimeRange, aligned_range, format_duration
+from dashapp.core.zones import wall_clock
 from layouts.charts import WEBGL_THRESHOLD, time_trace
 from layouts.theme import axis_times, compact, series_colors
 
@@ -94,9 +96,15 @@ def tail_patch(
     meta: Mapping[str, Any],
     plans: Sequence[TailPlan],
     tails: Sequence[QueryResult],
+    zone: str = "UTC",
 ) -> tuple[Patch, dict[str, Any]]:
     """A Patch replacing each trace's last bucket with what the tail queries returned, and
-    appending a trace for each series that appeared since the chart was drawn."""
+    appending a trace for each series that appeared since the chart was drawn. Times go
+    out on ``zone``'s wall clock, as the chart was drawn (``meta`` keeps UTC)."""
+
+    def shown(moments: Sequence[datetime]) -> list[str]:
+        return axis_times([wall_clock(moment, zone) for moment in moments])
+
     patch = Patch()
     updated, appended = [], 0
     total_traces = meta.get("traces", sum(len(q["traces"]) for q in meta["queries"]))
@@ -114,7 +122,7 @@ def tail_patch(
             for point in range(trace["count"] - 1, trace["count"] - 1 - trace["tail"], -1):
                 del target["x"][point]
                 del target["y"][point]
-            target["x"].extend(axis_times(new_x))
+            target["x"].extend(shown(new_x))
             target["y"].extend(compact(new_y))
             traces.append(
                 {
@@ -129,7 +137,8 @@ def tail_patch(
         names = [t["name"] for t in known["traces"]] + list(arrived)
         colors = series_colors(names, options.colors) if arrived else {}
         for series in arrived.values():  # series that appeared: new traces at the end
-            trace = time_trace(series, options.style, options.unit, webgl, colors[series.name])
+            drawn = replace(series, timestamps=[wall_clock(t, zone) for t in series.timestamps])
+            trace = time_trace(drawn, options.style, options.unit, webgl, colors[series.name])
             patch["data"].append(trace)
             count = len(series.timestamps)
             tail_count = sum(1 for t in series.timestamps if t >= boundary)
@@ -146,9 +155,7 @@ def tail_patch(
             }
         )
     if plans:
-        patch["layout"]["xaxis"]["range"] = axis_times(
-            [plans[-1].window.start, plans[-1].window.end]
-        )
+        patch["layout"]["xaxis"]["range"] = shown([plans[-1].window.start, plans[-1].window.end])
     if total_traces > first_new:
         patch["layout"]["showlegend"] = panel.options.legend and total_traces > 1
     new_meta = {

@@ -162,7 +162,7 @@ def test_summaries_and_histograms_equal_uncached_after_late_writes(ctx: Flask) -
     check()
 
 
-def test_recent_writes_recompute_only_the_tail(ctx: Flask) -> None:
+def test_recent_writes_recompute_only_the_minute_they_write_into(ctx: Flask) -> None:
     now = datetime.now(UTC)
     start = now - timedelta(hours=3)
     ingest(ctx, [("a", start + timedelta(minutes=i), float(i % 17)) for i in range(175)])
@@ -173,37 +173,76 @@ def test_recent_writes_recompute_only_the_tail(ctx: Flask) -> None:
     assert panel_query(spec, window, 180).cached  # no write: the tail is cached too
     ingest(ctx, [("a", now - timedelta(seconds=30), 40.0)])
     after = panel_query(spec, window, 180)
-    assert [b.kind for b in after.blocks if not b.cached] == ["tail"]
+    recomputed = [b for b in after.blocks if not b.cached]
+    assert [b.kind for b in recomputed] == ["tail"]  # the one minute written into
+    assert recomputed[0].end - recomputed[0].start <= timedelta(minutes=1)
     assert after.series == uncached(spec, window, 180, False).series
     assert after.series[0].values[-1] == 40.0
 
 
-def test_ranges_split_into_days_hours_ten_minutes_and_a_short_tail() -> None:
+def test_a_heatmap_recomputes_only_the_minute_written_while_its_bins_hold(ctx: Flask) -> None:
+    now = datetime.now(UTC)
+    start = now - timedelta(hours=3)
+    ingest(ctx, [("a", start + timedelta(minutes=i), float(i % 17)) for i in range(175)])
+    window, spec = TimeRange(start, now), Query(metric="m")
+
+    def check() -> Any:
+        cached = panel_histogram(spec, window, 180, 8)
+        step = engine.bucket_step(spec, window.span, 180)
+        with database.transaction() as session:
+            plain = histograms.histogram(
+                session, spec, aligned_range(window, step), 180, 8, step=step
+            )
+        shape = (cached.times, cached.edges, cached.counts)
+        assert shape == (plain.times, plain.edges, plain.counts)
+        return cached
+
+    check()
+    assert check().cached
+    ingest(ctx, [("a", now - timedelta(seconds=30), 5.0)])  # inside the range's extremes
+    after = check()
+    recomputed = [b for b in after.blocks if not b.cached]
+    assert len(recomputed) == 1 and recomputed[0].end - recomputed[0].start <= timedelta(minutes=1)
+    ingest(ctx, [("a", now - timedelta(seconds=20), 500.0)])  # a new highest value: new bins
+    assert check().edges[-1] == 500.0
+
+
+def test_ranges_split_into_days_and_hours_then_minutes_near_now() -> None:
     from db import blocks
 
     now = datetime(2026, 5, 1, 12, 34, 56, tzinfo=UTC)
+    horizon = now - timedelta(minutes=5)
     window = TimeRange(
         datetime(2026, 4, 1, 9, 40, tzinfo=UTC), datetime(2026, 5, 1, 12, 35, tzinfo=UTC)
     )
-    pieces = blocks.plan(
-        window, timedelta(minutes=5), now - timedelta(minutes=5), whole_blocks=True
-    )
+    pieces = blocks.plan(window, timedelta(minutes=5), horizon, whole_blocks=True)
     lengths = [p.end - p.start for p in pieces]
     assert lengths[:3] == [timedelta(minutes=10)] * 2 + [timedelta(hours=1)]
-    assert lengths.count(timedelta(days=1)) == 29 and pieces[-1].fresh
-    assert pieces[-1].start == datetime(2026, 5, 1, 12, 20, tzinfo=UTC)  # 15 min of tail
+    assert lengths.count(timedelta(days=1)) == 29
+    assert [(p.start.minute, p.fresh) for p in pieces[-3:]] == [(10, False), (20, True), (30, True)]
     assert all(a.end == b.start for a, b in pairwise(pieces))
-    late = blocks.written_keys(["m"], [("m", datetime(2026, 4, 3, 7, 15, tzinfo=UTC))])
-    assert sorted(k.split(":")[2] for k in late if k.startswith("genb:")) == [
-        "3600",
-        "600",
-        "86400",
-    ]
-    # A step no block length holds (days), and a range entirely after the horizon: one piece.
+    # Buckets of up to a minute: the recent part is cut into minutes, so a write into the
+    # current minute leaves the other fourteen cached.
+    fine = blocks.plan(window, timedelta(seconds=30), horizon, whole_blocks=True)
+    recent = [p for p in fine if p.level == timedelta(minutes=1)]
+    assert (recent[0].start, recent[-1].end) == (
+        datetime(2026, 5, 1, 12, 20, tzinfo=UTC), datetime(2026, 5, 1, 12, 35, tzinfo=UTC),
+    )  # fmt: skip
+    assert len(recent) == 15 and [p.fresh for p in recent].index(True) == 9
+    written = blocks.written_keys(["m"], [("m", datetime(2026, 4, 3, 7, 15, tzinfo=UTC))])
+    assert sorted(int(k.split(":")[2]) for k in written if k.startswith("genb:")) == [
+        60, 600, 3600, 86400,
+    ]  # fmt: skip
+    # A step no block length holds (days): one piece.
     assert len(blocks.plan(window, timedelta(days=2), now, whole_blocks=True)) == 1
-    recent = TimeRange(now - timedelta(minutes=3), now)
-    assert blocks.plan(recent, None, now - timedelta(minutes=5), whole_blocks=False) == [
-        blocks.Piece(recent.start, recent.end)
+    # Totals over an exact recent range: minute blocks, the first and last cut at its edges.
+    exact = TimeRange(now - timedelta(minutes=3), now)
+    cut = blocks.plan(exact, None, horizon, whole_blocks=False)
+    assert [(p.start, p.end) for p in cut] == [
+        (exact.start, datetime(2026, 5, 1, 12, 32, tzinfo=UTC)),
+        (datetime(2026, 5, 1, 12, 32, tzinfo=UTC), datetime(2026, 5, 1, 12, 33, tzinfo=UTC)),
+        (datetime(2026, 5, 1, 12, 33, tzinfo=UTC), datetime(2026, 5, 1, 12, 34, tzinfo=UTC)),
+        (datetime(2026, 5, 1, 12, 34, tzinfo=UTC), exact.end),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from flask import Flask
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import cache
+from db.blocks import Piece
 from db.cached import panel_query
 from tests.conftest import bearer, make_app
 
@@ -53,6 +55,21 @@ def test_redis_backs_the_cache_and_ingest_invalidates(redis_app: Flask, redis_ur
     with redis_app.app_context():
         fresh = panel_query(Query(metric="cpu", agg="max"), window, 100)
     assert not fresh.cached and max(fresh.series[0].values) == 7.0
+
+
+def test_a_value_an_older_release_pickled_is_a_miss_not_an_outage(redis_app: Flask) -> None:
+    # A rolling upgrade: Redis holds a value whose class the new code no longer has.
+    prefix = redis_app.config["CACHE_KEY_PREFIX"]
+    stale = b"!" + pickle.dumps(Piece(datetime.now(UTC), datetime.now(UTC)))
+    stale = stale.replace(b"Piece", b"Gone_")
+    client = redis.Redis.from_url(redis_app.config["REDIS_URL"])
+    client.set(prefix + "old-entry", stale)
+    client.close()
+    with redis_app.app_context():
+        assert cache.get("old-entry") is None
+        assert cache.cache.available  # no pause: the next reads still use Redis
+        cache.set("new-entry", 42)
+        assert cache.get("new-entry") == 42
 
 
 def test_relative_ranges_within_one_bucket_share_a_cache_entry(app: Flask) -> None:

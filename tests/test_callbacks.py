@@ -18,6 +18,8 @@ from dashapp.commands.seed import seed_demo
 from dashapp.core.demo import DEMO_SLUG, dashboard_spec
 from dashapp.extensions import database
 from db import metrics
+from db.blockcache import mark_written
+from db.blocks import touched_minutes
 from layouts import ids
 from layouts.panels import stored_source
 from tests.dash_context import triggered_by
@@ -218,9 +220,7 @@ def test_auto_refresh_sends_only_new_points(seeded: Flask) -> None:
                 seconds=drawn["step"] / 2
             )
             metrics.write_points(session, [(ids_by_source["web-1"], in_last_bucket, 99.0)])
-        from db.cached import mark_written
-
-        mark_written(["cpu.usage"])
+        mark_written(["cpu.usage"], minutes=touched_minutes(["cpu.usage"], [in_last_bucket]))
         patch, status, _, new_meta = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
     assert isinstance(patch, Patch) and status is not None  # no_update for the status
     operations = patch.to_plotly_json()["operations"]
@@ -233,6 +233,29 @@ def test_auto_refresh_sends_only_new_points(seeded: Flask) -> None:
     assert new_meta["appended"] >= 0
 
 
+def test_auto_refresh_patches_a_chart_drawn_in_another_zone(seeded: Flask) -> None:
+    tokyo = {**LAST_HOUR, "tz": "Asia/Tokyo"}  # UTC+9, no daylight saving
+    with seeded.test_request_context():
+        figure, _, _, meta = chart("cpu", time_range=tokyo)
+        drawn = meta["queries"][0]
+        at = datetime.fromisoformat(drawn["end"]) - timedelta(seconds=drawn["step"] / 2)
+        with seeded.app_context(), database.transaction() as session:
+            web1 = next(
+                s.id for s in metrics.find_series(session, "cpu.usage") if s.source == "web-1"
+            )
+            metrics.write_points(session, [(web1, at, 77.0)])
+        mark_written(["cpu.usage"], minutes=touched_minutes(["cpu.usage"], [at]))
+        patch, _, _, _ = chart("cpu", time_range=tokyo, trigger=ids.AUTO_REFRESH, meta=meta)
+    assert isinstance(patch, Patch)  # patched, not redrawn
+    operations = patch.to_plotly_json()["operations"]
+    shown = {datetime.fromisoformat(x) for op in operations
+             if op["operation"] == "Extend" and op["location"][-1] == "x"
+             for x in op["params"]["value"]}  # fmt: skip
+    assert (at + timedelta(hours=9)).replace(tzinfo=None) in shown  # Tokyo's clock
+    last_drawn = datetime.fromisoformat(figure["data"][0]["x"][-1])
+    assert all(abs(x - last_drawn) < timedelta(minutes=5) for x in shown)
+
+
 def test_auto_refresh_patches_in_a_series_that_appeared(seeded: Flask) -> None:
     with seeded.test_request_context():
         figure, _, _, meta = chart("cpu")
@@ -241,10 +264,9 @@ def test_auto_refresh_patches_in_a_series_that_appeared(seeded: Flask) -> None:
         with seeded.app_context(), database.transaction() as session:
             key = metrics.series_key("cpu.usage", "web-9", {"region": "eu"})
             sid = metrics.resolve_series(session, [key])[key]
-            metrics.write_points(session, [(sid, end - timedelta(seconds=drawn["step"] / 2), 42.0)])
-        from db.cached import mark_written
-
-        mark_written(["cpu.usage"], catalog_changed=True)
+            at = end - timedelta(seconds=drawn["step"] / 2)
+            metrics.write_points(session, [(sid, at, 42.0)])
+        mark_written(["cpu.usage"], minutes=touched_minutes(["cpu.usage"], [at]))
         patch, _, _, new_meta = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
     assert isinstance(patch, Patch)
     operations = patch.to_plotly_json()["operations"]

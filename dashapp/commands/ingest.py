@@ -20,7 +20,8 @@ from dashapp.core.permissions import Actor
 from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepare_plain
 from dashapp.core.protocols.points import Point
 from db import metrics
-from db.cached import late_cutoff, mark_written
+from db.blockcache import mark_written
+from db.blocks import touched_minutes
 from db.engine import database
 
 
@@ -69,14 +70,11 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
         points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
         stored = metrics.write_points(session, points)
     id_cache.remember(created)
-    # Points older than the freshness horizon change the cached blocks holding them; the
-    # usual batch is all recent and only changes its metrics' fresh tails.
-    cutoff = late_cutoff()
-    late = []
-    if stamps and min(stamps) < cutoff:
-        late = [(key[0], ts) for key, ts in zip(keys, stamps, strict=True) if ts < cutoff]
-    # Series this process had not seen may be new to the catalog (pickers, variables).
-    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing), late=late)
+    # Cached blocks holding the written points are recomputed on their next read (the
+    # usual batch: the current minute of its metrics). Series this process had not seen
+    # may be new to the catalog (pickers, variables).
+    minutes = touched_minutes((key[0] for key in keys), stamps)
+    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing), minutes=minutes)
     # The same series and timestamp twice in one batch store one point (the last).
     return IngestResult(accepted=stored, series=len(distinct))
 

@@ -10,9 +10,8 @@ from dashapp.commands import dashboards as commands
 from dashapp.core.demo import DEMO_SLUG, HOSTS, METRICS, RATES, STEP, dashboard_spec, generate
 from dashapp.core.permissions import Actor
 from dashapp.core.spec import parse_spec
-from dashapp.core.timerange import floor_time
 from db import dashboards, metrics, rollups
-from db.cached import mark_written
+from db.blockcache import mark_written
 from db.engine import database
 
 CHUNK = 50_000
@@ -78,9 +77,7 @@ def _flush(chunk: list[metrics.PointTuple], total: int, progress: Progress | Non
         return 0
     with database.transaction() as session:
         count = metrics.write_points(session, chunk)
-    names = (*METRICS, *RATES)
-    hours = {floor_time(stamp, HOUR) for _, stamp, _ in chunk}
-    mark_written(names, late=[(name, hour) for name in names for hour in hours])
+    mark_written((*METRICS, *RATES), everything=True)
     chunk.clear()
     if progress:
         progress(count, total)

@@ -1,0 +1,245 @@
+"""The block cache's machinery: generation counters, cached pieces, answers cached whole.
+
+A write changes the counters of the blocks it touches (:func:`mark_written`); a read
+plans its pieces (:mod:`db.blocks`), fetches their counters and cached answers in one
+round trip each (:class:`Lookup`, :func:`cached_pieces`) and computes only the missing
+pieces, contiguous ones together. :mod:`db.cached` builds the panel reads on this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+
+from dashapp.core.results import Block, SeriesInfo
+from dashapp.core.spec import Query
+from dashapp.core.timerange import TimeRange
+from db import blocks, metrics
+from db import query as engine
+from db.blocks import Piece
+from db.cache import cache
+from db.engine import database
+from db.query import Groups
+
+CATALOG = "*catalog*"  # the generation of the series catalog itself
+DEFAULT_FRESHNESS = timedelta(minutes=5)
+DEFAULT_BLOCK_TIMEOUT = 86400
+MEMO_SIZE = 2000
+"""Entries of a process-local memo (series lists, shown groups) before it is emptied."""
+
+
+def freshness() -> timedelta:
+    """How far back points may still arrive in the normal course (``CACHE_FRESHNESS``)."""
+    seconds = current_app.config.get("CACHE_FRESHNESS")
+    return DEFAULT_FRESHNESS if seconds is None else timedelta(seconds=float(seconds))
+
+
+def block_timeout() -> int:
+    return int(current_app.config.get("CACHE_BLOCK_TIMEOUT") or DEFAULT_BLOCK_TIMEOUT)
+
+
+def mark_written(
+    metrics_written: Iterable[str],
+    catalog_changed: bool = True,
+    minutes: Iterable[tuple[str, datetime]] = (),
+    *,
+    everything: bool = False,
+) -> None:
+    """Invalidate cached answers after a write commits: the blocks holding the written
+    (metric, minute) pairs (see :func:`db.blocks.touched_minutes`), answers cached whole
+    for these metric names, every block of theirs if ``everything`` (bulk loads), and
+    the catalog (picker choices, variable values) when series may have been added.
+
+    Counters are random tokens with a lifetime twice a block's, so an expired counter
+    can never bring back an answer cached under an older value.
+    """
+    names = set(metrics_written)
+    keys = blocks.written_keys(names, minutes)
+    if everything:
+        keys |= {blocks.reset_key(name) for name in names}
+    if catalog_changed:
+        keys.add(blocks.tail_key(CATALOG))
+    token = secrets.token_hex(8)
+    cache.set_many(dict.fromkeys(keys, token), timeout=2 * block_timeout())
+
+
+def data_generation(metric: str) -> str:
+    """A token that changes whenever points of ``metric`` are written."""
+    return str(cache.get(blocks.tail_key(metric)))
+
+
+def answer_key(kind: str, parts: Any) -> str:
+    return f"{kind}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], compute: Any) -> Any:
+    """Return the cached answer for ``parts`` (plus the metric's generation), or compute it
+    in a read transaction bounded by the statement timeout. Reads never write: hours
+    whose rollups are not refreshed yet (the worker's job) are read from raw points."""
+    token = tail_token() if metric else None  # the catalog is never served stale
+    key = answer_key(kind, (parts, token or data_generation(metric or CATALOG)))
+    hit = cache.get(key)
+    if hit is not None:
+        return replace(hit, cached=True) if hasattr(hit, "cached") else hit
+    with database.read_session() as session:
+        result = compute(session)
+    cache.set(key, result)
+    return result
+
+
+class Lookup:
+    """What a blocked read needs before its pieces: the generation counters of the pieces
+    and of the catalog, fetched from the cache in one round trip; the metric's series
+    and the groups a query shows of them.
+
+    Series lists and groups are kept in the process (and the series list in the cache
+    too) with the catalog counter they were read under, and used only while that
+    counter is unchanged: a new series changes it (:func:`mark_written`).
+    """
+
+    def __init__(self, metric: str, pieces: list[Piece]) -> None:
+        self.metric = metric
+        self.counters = [blocks.piece_generation_keys(metric, piece) for piece in pieces]
+        names = sorted({name for keys in self.counters for name in keys})
+        found = cache.get_many(*names, blocks.tail_key(CATALOG))
+        self.values = dict(zip(names, found, strict=False))
+        self.catalog = found[-1]
+        self.series = self._series()
+
+    def _series(self) -> list[SeriesInfo]:
+        kept = _process_memo("dashapp.series").get(self.metric)
+        if self.catalog is not None and kept is not None and kept[0] == self.catalog:
+            return kept[1]
+        key = "sr:" + blocks.digest(self.metric)
+        entry = cache.get(key)
+        if isinstance(entry, tuple) and entry[0] == self.catalog:
+            series = entry[1]
+        else:
+            with database.read_session() as session:
+                series = metrics.find_series(session, self.metric)
+            cache.set(key, (self.catalog, series))
+        _process_memo("dashapp.series")[self.metric] = (self.catalog, series)
+        return series
+
+    def groups(
+        self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
+    ) -> tuple[Groups, int]:
+        """The groups ``spec`` shows (see :func:`db.query.matching_groups`)."""
+        memo = _process_memo("dashapp.groups")
+        chosen = tuple(sorted((name, tuple(values)) for name, values in variables.items()))
+        key = (spec.metric, spec.source, tuple(sorted(spec.labels.items())),
+               tuple(spec.group_by), chosen, limit)  # fmt: skip
+        kept = memo.get(key)
+        if self.catalog is not None and kept is not None and kept[0] == self.catalog:
+            return kept[1]
+        found = engine.matching_groups(None, spec, variables, limit, self.series)
+        memo[key] = (self.catalog, found)
+        return found
+
+    def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> list[str]:
+        """The cache key of each piece's answer (see :func:`tail_token` for tails)."""
+        grace = tail_token()
+        return [
+            answer_key(kind, (identity, p.start, p.end, [self.values[n] for n in c]))
+            if grace is None or not p.fresh
+            else answer_key(kind, (identity, p.start, p.end, grace))
+            for p, c in zip(pieces, self.counters, strict=True)
+        ]
+
+
+def _process_memo(name: str) -> dict[Any, Any]:
+    """A dict kept on the current app for this process (emptied past MEMO_SIZE)."""
+    memo = current_app.extensions.setdefault(name, {})
+    if len(memo) > MEMO_SIZE:
+        memo.clear()
+    return memo
+
+
+def tail_token() -> str | None:
+    """With ``CACHE_TAIL_GRACE`` set, tails and whole answers are keyed by the current
+    grace period instead of their metric's write counter: everyone asking within a
+    period shares one answer, which may miss points written in the last ``grace``
+    seconds. None (the default): keyed by the counter, never stale."""
+    grace = float(current_app.config.get("CACHE_TAIL_GRACE") or 0)
+    return f"grace:{int(time.time() // grace)}" if grace > 0 else None
+
+
+@dataclass(frozen=True)
+class Computed:
+    """One piece's cached payload: its data, where it was read from, what it cost."""
+
+    data: Any
+    source: str
+    elapsed_ms: float
+    sql: str = ""
+
+
+Compute = Callable[[Any, TimeRange, list[Piece]], list[Computed]]
+"""Computes the payloads of contiguous pieces over their union, in one session."""
+
+
+def cached_pieces(
+    keys: list[str], pieces: list[Piece], compute: Compute
+) -> list[tuple[Piece, Computed, bool]]:
+    """Each piece's payload from the cache or computed (contiguous misses together),
+    and whether it was a cache hit."""
+    found: list[Any] = list(cache.get_many(*keys))
+    missing = [i for i, hit in enumerate(found) if hit is None]
+    if missing:
+        with database.read_session() as session:
+            for run in _runs(pieces, missing):
+                span = TimeRange(pieces[run[0]].start, pieces[run[-1]].end)
+                for index, payload in zip(
+                    run, compute(session, span, [pieces[i] for i in run]), strict=True
+                ):
+                    found[index] = payload
+        stored = {keys[i]: found[i] for i in missing}
+        tails = {k: v for i, (k, v) in enumerate(stored.items()) if pieces[missing[i]].fresh}
+        if tails:
+            cache.set_many(tails)
+        if len(tails) < len(stored):
+            olds = {k: v for k, v in stored.items() if k not in tails}
+            cache.set_many(olds, timeout=block_timeout())
+    hits = set(range(len(pieces))) - set(missing)
+    return [(p, found[i], i in hits) for i, p in enumerate(pieces)]
+
+
+def _runs(pieces: list[Piece], missing: list[int]) -> list[list[int]]:
+    """Missing pieces grouped into runs of adjacent blocks; fresh pieces run apart from
+    settled ones (they read pending hours as raw points, which old blocks need not)."""
+    runs: list[list[int]] = []
+    for index in missing:
+        previous = runs[-1][-1] if runs else None
+        joins = previous == index - 1 and pieces[index].fresh == pieces[previous].fresh
+        if joins:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def blocks_info(parts: list[tuple[Piece, Computed, bool]], window: TimeRange) -> tuple:
+    return tuple(
+        Block(
+            max(piece.start, window.start), min(piece.end, window.end),
+            "tail" if piece.fresh else "block", hit, payload.source,
+            0.0 if hit else payload.elapsed_ms,
+        )
+        for piece, payload, hit in parts
+    )  # fmt: skip
+
+
+def source_of(parts: list[tuple[Piece, Computed, bool]]) -> str:
+    sources = list(dict.fromkeys(payload.source for _, payload, _ in parts))
+    return " + ".join(sources) if sources else "points"
+
+
+def horizon() -> datetime:
+    return datetime.now(UTC) - freshness()
