@@ -48,26 +48,29 @@ def block_timeout() -> int:
 def mark_written(
     metrics_written: Iterable[str],
     catalog_changed: bool = True,
-    minutes: Iterable[tuple[str, datetime]] = (),
+    written: blocks.Written | None = None,
     *,
     everything: bool = False,
 ) -> None:
-    """Invalidate cached answers after a write commits: the blocks holding the written
-    (metric, minute) pairs (see :func:`db.blocks.touched_minutes`), answers cached whole
-    for these metric names, every block of theirs if ``everything`` (bulk loads), and
-    the catalog (picker choices, variable values) when series may have been added.
+    """Invalidate cached answers after a write commits: the blocks holding the
+    ``written`` points (see :func:`db.blocks.touched`), answers cached whole for these
+    metric names, every block of theirs if ``everything`` (bulk loads), and the catalog
+    (picker choices, variable values) when series may have been added.
 
     Counters are random tokens with a lifetime twice a block's, so an expired counter
     can never bring back an answer cached under an older value.
     """
     names = set(metrics_written)
-    keys = blocks.written_keys(names, minutes)
+    keys, tables = blocks.written_counters(written or set())
+    keys |= {blocks.tail_key(name) for name in names}
     if everything:
         keys |= {blocks.reset_key(name) for name in names}
     if catalog_changed:
         keys.add(blocks.tail_key(CATALOG))
     token = secrets.token_hex(8)
     cache.set_many(dict.fromkeys(keys, token), timeout=2 * block_timeout())
+    if tables:
+        cache.cache.set_fields(tables, token, 2 * block_timeout())
 
 
 def data_generation(metric: str) -> str:
@@ -105,7 +108,7 @@ class Lookup:
     """
 
     def __init__(self, metric: str, pieces: list[Piece]) -> None:
-        self.metric = metric
+        self.metric, self.pieces = metric, pieces
         self.counters = [blocks.piece_generation_keys(metric, piece) for piece in pieces]
         names = sorted({name for keys in self.counters for name in keys})
         found = cache.get_many(*names, blocks.tail_key(CATALOG))
@@ -131,7 +134,28 @@ class Lookup:
     def groups(
         self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
     ) -> tuple[Groups, int]:
-        """The groups ``spec`` shows (see :func:`db.query.matching_groups`)."""
+        """The groups ``spec`` shows (see :func:`db.query.matching_groups`); recent blocks
+        of a few series are then keyed by these series' own counters."""
+        shown, total = self._groups(spec, variables, limit)
+        members = sorted(info.id for _, infos in shown for info in infos)
+        counters = [blocks.piece_generation_keys(self.metric, p, members) for p in self.pieces]
+        fields = sorted({name for keys in counters for name in keys} - self.values.keys())
+        tables: dict[str, list[str]] = {}
+        for name in fields:
+            table, sid = name.split("#")
+            tables.setdefault(table, []).append(sid)
+        if tables:
+            found = cache.cache.get_fields(list(tables.items()))
+            for (table, sids), values in zip(tables.items(), found, strict=True):
+                self.values.update(
+                    (f"{table}#{sid}", value) for sid, value in zip(sids, values, strict=True)
+                )
+        self.counters = counters
+        return shown, total
+
+    def _groups(
+        self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
+    ) -> tuple[Groups, int]:
         memo = _process_memo("dashapp.groups")
         chosen = tuple(sorted((name, tuple(values)) for name, values in variables.items()))
         key = (spec.metric, spec.source, tuple(sorted(spec.labels.items())),

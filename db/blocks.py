@@ -12,13 +12,15 @@ as they fit (days where a whole day fits, hours where an hour fits, finer near t
 edges) and cached for long: nothing writes there in the normal course. The recent part
 is cut into the finest blocks the buckets allow (a minute for buckets of up to a
 minute), so agents writing into the metrics on screen invalidate only the minute they
-write into: a refresh recomputes that minute and reads the rest from the cache.
+write into: a refresh recomputes that minute and reads the rest from the cache. A query
+of a few series (a dashboard filtered to its hosts) keys those recent blocks by the
+series' own counters, so the rest of a fleet writing the same metric leaves it cached.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +36,13 @@ MAX_PIECES = 1000
 """Ranges needing more blocks than this are cached whole (years at hourly steps)."""
 MAX_WRITTEN_KEYS = 6000
 """A write touching more block counters than this resets the metric's blocks instead."""
+SERIES_LEVELS = (MINUTE, SLOT)
+"""Recent blocks of these lengths may be keyed by their series' own counters."""
+MAX_MEMBER_KEYS = 32
+"""Queries of more series than this key recent blocks by their metric's counters."""
+MAX_WRITTEN_SERIES = 20_000
+"""A write touching more (series, minute) pairs than this changes its metrics' wide-write
+counters instead of per-series ones (backfills)."""
 
 
 @dataclass(frozen=True)
@@ -132,36 +141,80 @@ def block_key(metric: str, level: timedelta, anchor: datetime) -> str:
     return f"genb:{digest(metric)}:{int(level.total_seconds())}:{int(anchor.timestamp())}"
 
 
-def piece_generation_keys(metric: str, piece: Piece) -> list[str]:
-    """The counters whose values key ``piece``'s cached answer."""
+def series_hash(level: timedelta, anchor: datetime) -> str:
+    """The hash holding the counters of one block per series (field: the series id): a
+    query of few series keys its recent blocks by these, so writes into the metric's
+    other series leave it cached."""
+    return f"gens:{int(level.total_seconds())}:{int(anchor.timestamp())}"
+
+
+def wide_key(metric: str, level: timedelta, anchor: datetime) -> str:
+    """The counter a write too wide for series counters changes instead (it keys every
+    block keyed by series counters, with them)."""
+    return f"genw:{digest(metric)}:{int(level.total_seconds())}:{int(anchor.timestamp())}"
+
+
+def piece_generation_keys(
+    metric: str, piece: Piece, members: Sequence[int] | None = None
+) -> list[str]:
+    """The counters whose values key ``piece``'s cached answer: its block's, or for a
+    recent minute or ten minutes of at most :data:`MAX_MEMBER_KEYS` series ``members``,
+    those series' own (named ``hash#series id``)."""
     if piece.level is None or piece.anchor is None:
         return [tail_key(metric), reset_key(metric)]
+    wide = [wide_key(metric, piece.level, piece.anchor), reset_key(metric)]
+    if members is None and keyed_by_series(piece):
+        return [block_key(metric, piece.level, piece.anchor), *wide]  # either way
+    if members is not None and keyed_by_series(piece) and len(members) <= MAX_MEMBER_KEYS:
+        table = series_hash(piece.level, piece.anchor)
+        return [*(f"{table}#{sid}" for sid in members), *wide]
     return [block_key(metric, piece.level, piece.anchor), reset_key(metric)]
 
 
-def written_keys(names: Iterable[str], minutes: Iterable[tuple[str, datetime]]) -> set[str]:
-    """Counters to change after a write: each metric's whole-answer counter, and the blocks
-    of every length holding a written point ((metric, minute) pairs), or the metric's
-    reset counter when that is too many."""
-    keys = {tail_key(name) for name in names}
-    touched = set(minutes)
-    if len(LEVELS) * len(touched) > MAX_WRITTEN_KEYS:
-        return keys | {reset_key(name) for name, _ in touched}
-    for name, minute in touched:
+def keyed_by_series(piece: Piece) -> bool:
+    """Whether ``piece`` may be keyed by its series' counters (recent, fine blocks)."""
+    return piece.fresh and piece.level in SERIES_LEVELS
+
+
+Written = set[tuple[str, int, datetime]]
+"""(metric, series id, minute) of every point of a write."""
+
+
+def written_counters(written: Written) -> tuple[set[str], dict[str, set[str]]]:
+    """Counters to change after a write: each metric's whole-answer counter and those of
+    the blocks of every length holding a written point (or the metric's reset counter
+    when that is too many); and per-series counters, hash -> series ids, of the written
+    series' minutes and ten minutes (or, for a write too wide, the metrics' wide-write
+    counters instead)."""
+    keys = {tail_key(name) for name, _, _ in written}
+    minutes = {(name, minute) for name, _, minute in written}
+    if len(LEVELS) * len(minutes) > MAX_WRITTEN_KEYS:
+        return keys | {reset_key(name) for name, _ in minutes}, {}
+    for name, minute in minutes:
         for level in LEVELS:
             keys.add(block_key(name, level, floor_time(minute, level)))
-    return keys
+    if len(written) > MAX_WRITTEN_SERIES:
+        wide = {wide_key(name, level, floor_time(minute, level))
+                for name, minute in minutes for level in SERIES_LEVELS}  # fmt: skip
+        return keys | wide, {}
+    tables: dict[str, set[str]] = {}
+    for _, sid, minute in written:
+        for level in SERIES_LEVELS:
+            tables.setdefault(series_hash(level, floor_time(minute, level)), set()).add(str(sid))
+    return keys, tables
 
 
-def touched_minutes(names: Iterable[str], stamps: Iterable[datetime]) -> set[tuple[str, datetime]]:
-    """(metric, minute) of every point of a write given as parallel names and times (the
-    usual batch, all in one minute, takes a shortcut)."""
-    names, stamps = list(names), list(stamps)
+def touched(names: Iterable[str], series_ids: Iterable[int], stamps: Iterable[datetime]) -> Written:
+    """(metric, series, minute) of every point of a write given as parallel sequences
+    (the usual batch, all in one minute, takes a shortcut)."""
+    names, series_ids, stamps = list(names), list(series_ids), list(stamps)
     minute_of = {ts: floor_time(_aware(ts), MINUTE) for ts in set(stamps)}
     if len(set(minute_of.values())) == 1:
         (minute,) = set(minute_of.values())
-        return {(name, minute) for name in set(names)}
-    return {(name, minute_of[ts]) for name, ts in zip(names, stamps, strict=True)}
+        return {(name, sid, minute) for name, sid in set(zip(names, series_ids, strict=True))}
+    return {
+        (name, sid, minute_of[ts]) for name, sid, ts in zip(names, series_ids, stamps, strict=True)
+    }
 
 
 def _aware(ts: datetime) -> datetime:

@@ -180,6 +180,32 @@ def test_recent_writes_recompute_only_the_minute_they_write_into(ctx: Flask) -> 
     assert after.series[0].values[-1] == 40.0
 
 
+def test_writes_to_series_a_panel_does_not_show_leave_its_recent_blocks_cached(
+    ctx: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db import blocks
+
+    now = datetime.now(UTC)
+    start = now - timedelta(hours=1)
+    ingest(ctx, [(s, start + timedelta(minutes=i), float(i)) for i in range(55) for s in "ab"])
+    window, spec = TimeRange(start, now), Query(metric="m", source="a", agg="max")
+    assert not panel_query(spec, window, 120).cached
+    ingest(ctx, [("b", now - timedelta(seconds=30), 500.0)])  # the fleet's other hosts
+    assert panel_query(spec, window, 120).cached
+    whole = Query(metric="m", agg="max")  # a panel showing both series does recompute
+    panel_query(whole, window, 120)
+    ingest(ctx, [("b", now - timedelta(seconds=29), 501.0)])
+    assert not panel_query(whole, window, 120).cached
+    ingest(ctx, [("a", now - timedelta(seconds=28), 40.0)])  # a series it shows: recomputed
+    after = panel_query(spec, window, 120)
+    assert not after.cached and after.series[0].values[-1] == 40.0
+    assert after.series == uncached(spec, window, 120, False).series
+    # A write wider than the series counters allow changes the metric's wide counter.
+    monkeypatch.setattr(blocks, "MAX_WRITTEN_SERIES", 0)
+    ingest(ctx, [("b", now - timedelta(seconds=27), 502.0)])
+    assert not panel_query(spec, window, 120).cached
+
+
 def test_a_heatmap_recomputes_only_the_minute_written_while_its_bins_hold(ctx: Flask) -> None:
     now = datetime.now(UTC)
     start = now - timedelta(hours=3)
@@ -229,10 +255,14 @@ def test_ranges_split_into_days_and_hours_then_minutes_near_now() -> None:
         datetime(2026, 5, 1, 12, 20, tzinfo=UTC), datetime(2026, 5, 1, 12, 35, tzinfo=UTC),
     )  # fmt: skip
     assert len(recent) == 15 and [p.fresh for p in recent].index(True) == 9
-    written = blocks.written_keys(["m"], [("m", datetime(2026, 4, 3, 7, 15, tzinfo=UTC))])
+    written, tables = blocks.written_counters({("m", 7, datetime(2026, 4, 3, 7, 15, tzinfo=UTC))})
     assert sorted(int(k.split(":")[2]) for k in written if k.startswith("genb:")) == [
         60, 600, 3600, 86400,
     ]  # fmt: skip
+    assert tables == {
+        f"gens:60:{int(datetime(2026, 4, 3, 7, 15, tzinfo=UTC).timestamp())}": {"7"},
+        f"gens:600:{int(datetime(2026, 4, 3, 7, 10, tzinfo=UTC).timestamp())}": {"7"},
+    }
     # A step no block length holds (days): one piece.
     assert len(blocks.plan(window, timedelta(days=2), now, whole_blocks=True)) == 1
     # Totals over an exact recent range: minute blocks, the first and last cut at its edges.

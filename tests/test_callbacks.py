@@ -19,7 +19,7 @@ from dashapp.core.demo import DEMO_SLUG, dashboard_spec
 from dashapp.extensions import database
 from db import metrics
 from db.blockcache import mark_written
-from db.blocks import touched_minutes
+from db.blocks import touched
 from layouts import ids
 from layouts.panels import stored_source
 from tests.dash_context import triggered_by
@@ -220,7 +220,8 @@ def test_auto_refresh_sends_only_new_points(seeded: Flask) -> None:
                 seconds=drawn["step"] / 2
             )
             metrics.write_points(session, [(ids_by_source["web-1"], in_last_bucket, 99.0)])
-        mark_written(["cpu.usage"], minutes=touched_minutes(["cpu.usage"], [in_last_bucket]))
+        web1 = ids_by_source["web-1"]
+        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [web1], [in_last_bucket]))
         patch, status, _, new_meta = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
     assert isinstance(patch, Patch) and status is not None  # no_update for the status
     operations = patch.to_plotly_json()["operations"]
@@ -244,7 +245,7 @@ def test_auto_refresh_patches_a_chart_drawn_in_another_zone(seeded: Flask) -> No
                 s.id for s in metrics.find_series(session, "cpu.usage") if s.source == "web-1"
             )
             metrics.write_points(session, [(web1, at, 77.0)])
-        mark_written(["cpu.usage"], minutes=touched_minutes(["cpu.usage"], [at]))
+        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [web1], [at]))
         patch, _, _, _ = chart("cpu", time_range=tokyo, trigger=ids.AUTO_REFRESH, meta=meta)
     assert isinstance(patch, Patch)  # patched, not redrawn
     operations = patch.to_plotly_json()["operations"]
@@ -266,7 +267,7 @@ def test_auto_refresh_patches_in_a_series_that_appeared(seeded: Flask) -> None:
             sid = metrics.resolve_series(session, [key])[key]
             at = end - timedelta(seconds=drawn["step"] / 2)
             metrics.write_points(session, [(sid, at, 42.0)])
-        mark_written(["cpu.usage"], minutes=touched_minutes(["cpu.usage"], [at]))
+        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [sid], [at]))
         patch, _, _, new_meta = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
     assert isinstance(patch, Patch)
     operations = patch.to_plotly_json()["operations"]

@@ -21,7 +21,7 @@ from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepa
 from dashapp.core.protocols.points import Point
 from db import metrics
 from db.blockcache import mark_written
-from db.blocks import touched_minutes
+from db.blocks import touched
 from db.engine import database
 
 
@@ -73,8 +73,8 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
     # Cached blocks holding the written points are recomputed on their next read (the
     # usual batch: the current minute of its metrics). Series this process had not seen
     # may be new to the catalog (pickers, variables).
-    minutes = touched_minutes((key[0] for key in keys), stamps)
-    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing), minutes=minutes)
+    written = touched((key[0] for key in keys), map(ids.__getitem__, keys), stamps)
+    mark_written((name for name, _, _ in distinct), catalog_changed=bool(missing), written=written)
     # The same series and timestamp twice in one batch store one point (the last).
     return IngestResult(accepted=stored, series=len(distinct))
 
