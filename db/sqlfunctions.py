@@ -211,7 +211,9 @@ def _percentile_sqlite(element: percentile, compiler: SQLCompiler, **kw: Any) ->
 
 
 class _ExtremeBy:
-    """SQLite aggregate keeping the value at the smallest or greatest key."""
+    """SQLite aggregate keeping the value at the smallest or greatest key; among rows with
+    that key, the smallest or greatest value, as PostgreSQL's ``min``/``max`` over
+    ``ARRAY[key, value]`` does (so ties never depend on the order rows arrive in)."""
 
     greatest = True
 
@@ -224,6 +226,14 @@ class _ExtremeBy:
             return
         if self.key is None or (key > self.key if self.greatest else key < self.key):
             self.key, self.value = key, value
+        elif (
+            key == self.key
+            and value is not None
+            and (
+                self.value is None or (value > self.value if self.greatest else value < self.value)
+            )
+        ):
+            self.value = value
 
     def finalize(self) -> Any:
         return self.value
