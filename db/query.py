@@ -28,6 +28,14 @@ from db.sqlfunctions import epoch_seconds, first_by, last_by, percentile
 
 M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+COLUMNS_READ = {
+    "avg": ("sum", "count"), "min": ("min",), "max": ("max",), "sum": ("sum",),
+    "count": ("count",), "last": ("last", "last_ts"),
+    "rate": ("increase", "first", "first_ts", "last", "last_ts"),
+}  # fmt: skip
+"""The rollup-shaped columns each aggregation's statement reads (see the statements below)."""
+M4_COLUMNS = ("first", "first_ts", "min", "min_ts", "max", "max_ts", "last", "last_ts")
+TOTALS_COLUMNS = ("count", "min", "max", "sum", "last", "last_ts")
 RATE_LOOKBACK = timedelta(minutes=5)
 """How old a counter's previous point may be for a rate to count the increase since it."""
 
@@ -163,9 +171,12 @@ def group_buckets(
     reach = TimeRange(window.start - lookback - step, window.end) if spec.agg == "rate" else window
     level = None if raw else rollups.usable_level(session, step, spec.agg, position, reach)
     group = None if single else position
-    points = rollups.shaped_rows(
-        level, step, rollups.covering(session, level, position, reach), group
-    )
+    if not m4 and spec.agg in PERCENTILES:  # every value, not rollup-shaped rows
+        source = rollups.covering(session, level, position, reach)
+        points = rollups.shaped_rows(level, step, source, group)
+    else:
+        needed = M4_COLUMNS if m4 else COLUMNS_READ[spec.agg]
+        points = rollups.shaped(session, level, step, position, reach, group, needed)
     if m4:
         statement = _m4(points)
     elif spec.agg == "rate":
@@ -374,9 +385,7 @@ def slot_totals(
     if not position:
         return {}, rollups.describe(level)
     step = slot or unit or window.span
-    rows = rollups.shaped_rows(
-        level, step, rollups.covering(session, level, position, window), position
-    )
+    rows = rollups.shaped(session, level, step, position, window, position, TOTALS_COLUMNS)
     c = rows.c
     keys = (c.g, c.t) if slot else (c.g,)
     statement = select(
