@@ -19,7 +19,7 @@ from sqlalchemy.sql import Subquery
 from dashapp.core.timerange import TimeRange, floor_time
 from db import chunks, prebuckets, rollup_chunks
 from db.engine import dialect_insert
-from db.models import RollupPendingRow, RollupRow, SeriesRow
+from db.models import RollupChunkRow, RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
 
 HOUR = timedelta(hours=1)
@@ -98,6 +98,26 @@ def usable_level(
 def describe(level: timedelta | None) -> str:
     """How the inspect view names a source: ``points`` or ``rollups (60 s)``."""
     return "points" if level is None else f"rollups ({int(level.total_seconds())} s)"
+
+
+def holds(
+    session: Session, level: timedelta, series_ids: Collection[int], window: TimeRange
+) -> bool:
+    """Whether ``level`` has rollups of these series in ``window`` (rows or a chunk whose
+    day overlaps it): index probes, for the fallback when raw points are past retention."""
+    ids, seconds = list(series_ids), _seconds(level)
+    rows = select(RollupRow.series_id).where(
+        RollupRow.level == seconds, RollupRow.series_id.in_(ids),
+        RollupRow.bucket >= window.start, RollupRow.bucket < window.end,
+    )  # fmt: skip
+    packed = select(RollupChunkRow.series_id).where(
+        RollupChunkRow.level == seconds, RollupChunkRow.series_id.in_(ids),
+        RollupChunkRow.window_start >= chunks.window_of(window.start),
+        RollupChunkRow.window_start < window.end,
+    )  # fmt: skip
+    return any(
+        session.connection().execute(probe.limit(1)).first() is not None for probe in (rows, packed)
+    )
 
 
 def has_pending(session: Session, series_ids: Collection[int], window: TimeRange) -> bool:
