@@ -15,9 +15,10 @@ from dashapp.core.retention import parse_retention
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import cached, compaction, metrics, retention, rollups
+from db import cached, compaction, metrics, retention, rollups, storage_jobs
 from db import query as engine
 from db.models import ChunkRow, RollupChunkRow
+from tests.conftest import make_app
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 OLD = datetime(2026, 1, 20, 9, tzinfo=UTC)  # 40 days back: past raw:30d, inside 1m:180d
@@ -119,3 +120,35 @@ def test_summaries_past_raw_retention_count_from_rollups() -> None:
         was.count, was.min, was.max, was.last, was.last_ts,
     )  # fmt: skip
     assert now.sum == pytest.approx(was.sum)
+
+
+def test_retention_invalidates_the_cached_answers_it_drops(
+    database_url: str, redis_url: str
+) -> None:
+    app = make_app(database_url, REDIS_URL=redis_url, RETENTION="raw:30d,1m:10y,1h:10y")
+    spec = Query(metric="cpu", agg="max")
+    with app.app_context():
+        store_old_day()
+        first = cached.panel_query(spec, ZOOM, 720)
+        again = cached.panel_query(spec, ZOOM, 720)
+        assert first.source == "points" and lines(again) == lines(first) and again.cached
+        with database.transaction() as session:  # the worker's job, its own transaction
+            assert storage_jobs.retention_job(session) > 0
+        after = cached.panel_query(spec, ZOOM, 720)
+    assert not after.cached and PAST_RETENTION in after.source
+    assert lines(after) != lines(first)  # per-minute rollups, not the dropped points
+
+
+def test_a_retention_run_that_rolls_back_leaves_the_cache_alone(
+    database_url: str, redis_url: str
+) -> None:
+    app = make_app(database_url, REDIS_URL=redis_url, RETENTION="raw:30d,1m:10y,1h:10y")
+    spec = Query(metric="cpu", agg="max")
+    with app.app_context():
+        store_old_day()
+        first = cached.panel_query(spec, ZOOM, 720)
+        with pytest.raises(RuntimeError), database.transaction() as session:
+            storage_jobs.retention_job(session)
+            raise RuntimeError("the worker died")
+        again = cached.panel_query(spec, ZOOM, 720)
+    assert again.cached and lines(again) == lines(first)
