@@ -261,3 +261,14 @@ def test_late_writes_refresh_rollups_over_compacted_rollups(stored: dict[str, in
         again = engine.query(session, spec, WINDOW, 36)
     assert_same([(s.name, s.timestamps, s.values) for s in again.series],
                 [(s.name, s.timestamps, s.values) for s in rolled.series])  # fmt: skip
+
+
+def test_a_read_is_one_snapshot_while_compaction_commits(stored: dict[str, int]) -> None:
+    before = everything()
+    spans = [(sid, ALL_TIME.start, ALL_TIME.end) for sid in stored.values()]
+    with database.read_session() as session:
+        cold = chunks.cold_points(session, spans)  # nothing compacted yet
+        compact(T0 + timedelta(days=3))  # another transaction moves every point to chunks
+        hot = session.execute(select(chunks.hot_points(spans).subquery())).all()
+    assert len(cold) == 0 and len(hot) == len(before)  # the hot rows as of the first read
+    assert everything() == before
