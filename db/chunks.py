@@ -17,13 +17,24 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import BigInteger, Float, Select, and_, func, or_, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from db import codec, pgarrays
 from db.models import ChunkRow, PointRow, SeriesRow
-from db.sqlfunctions import epoch_us
+from db.sqlfunctions import BucketStep, epoch_us, int_array, int_list
 from db.types import EPOCH, Timestamp, to_epoch_us
 
 WINDOW = timedelta(days=1)
@@ -85,7 +96,8 @@ def _by_range(spans: Iterable[Span]) -> dict[tuple[datetime, datetime], list[int
 
 
 def chunks_overlapping(session: Session, spans: Sequence[Span]) -> list[Any]:
-    """The chunk rows (series id, window start, blobs) overlapping any of ``spans``."""
+    """The chunk rows overlapping any of ``spans``: series id, window start, blobs, and the
+    times of hot rows inside the chunk's window (late writes, usually none: None)."""
     if not spans:
         return []
     wanted = [
@@ -96,15 +108,24 @@ def chunks_overlapping(session: Session, spans: Sequence[Span]) -> list[Any]:
         )
         for (start, end), sids in _by_range(spans).items()
     ]
-    return (
-        session.connection()
-        .execute(
-            select(ChunkRow.series_id, ChunkRow.window_start, ChunkRow.ts_blob, ChunkRow.value_blob)
-            .where(or_(*wanted))
-            .order_by(ChunkRow.series_id, ChunkRow.window_start)
+    # In the same statement (one round trip): an index probe per chunk.
+    hot = (
+        select(int_list(epoch_us(PointRow.ts)))
+        .where(
+            PointRow.series_id == ChunkRow.series_id,
+            PointRow.ts >= ChunkRow.window_start,
+            PointRow.ts < ChunkRow.window_start + literal(WINDOW, BucketStep()),
         )
-        .all()
+        .correlate(ChunkRow)
+        .scalar_subquery()
     )
+    columns = (ChunkRow.series_id, ChunkRow.window_start, ChunkRow.ts_blob, ChunkRow.value_blob)
+    rows = session.connection().execute(
+        select(*columns, hot)
+        .where(or_(*wanted))
+        .order_by(ChunkRow.series_id, ChunkRow.window_start)
+    )
+    return [(*row[:4], int_array(row[4])) for row in rows]
 
 
 def cold_points(session: Session, spans: Sequence[Span]) -> ColdPoints:
@@ -113,12 +134,10 @@ def cold_points(session: Session, spans: Sequence[Span]) -> ColdPoints:
     if not rows:
         return EMPTY
     limits = span_limits(spans)
-    overridden = _hot_times(session, [(row[0], row[1]) for row in rows])
     sids, micros, values, exact = [], [], [], []
-    for sid, window_start, ts_blob, value_blob in rows:
+    for sid, window_start, ts_blob, value_blob, hot in rows:
         times = codec.decode_times(ts_blob)
         keep = inside(times, to_epoch_us(window_start), limits[sid])
-        hot = overridden.get((sid, window_start))
         if hot is not None:
             fresh = ~np.isin(times, hot)
             keep = fresh if keep is None else keep & fresh
@@ -153,36 +172,19 @@ def inside(times: np.ndarray, window_us: int, ranges: list[tuple[int, int]]) -> 
     return keep
 
 
-def _hot_times(
-    session: Session, windows: Sequence[tuple[int, datetime]]
-) -> dict[tuple[int, datetime], np.ndarray]:
-    """Times of hot rows inside these (series, window) chunks: late writes, usually none."""
-    # One range over all these windows (a statement shape that stays compiled): hot rows
-    # inside it are only late writes into compacted days.
-    sids = sorted({sid for sid, _ in windows})
-    first = min(start for _, start in windows)
-    last = max(start for _, start in windows) + WINDOW
-    found: dict[tuple[int, datetime], list[int]] = defaultdict(list)
-    hot = select(PointRow.series_id, epoch_us(PointRow.ts)).where(
-        PointRow.series_id.in_(sids), PointRow.ts >= first, PointRow.ts < last
-    )
-    for sid, micros in session.connection().execute(hot):
-        start = EPOCH + timedelta(microseconds=micros // WINDOW_US * WINDOW_US)
-        found[(sid, start)].append(micros)
-    return {key: np.array(times, dtype=np.int64) for key, times in found.items()}
-
-
 def _cold_select(session: Session, cold: ColdPoints) -> Any:
     """A row source of (series_id, ts, value) holding the decoded points."""
     if session.get_bind().dialect.name == "postgresql":
         # unnest in the select list walks the arrays in step, row by row; in FROM it
         # materialises each array first (measured: 2.3 times slower for three arrays).
+        # Points of one series (sorted by series: first == last) send its id once.
+        one = cold.sids[0] == cold.sids[-1]
+        sids = "CAST(:cold_sids AS bigint)" if one else "unnest(CAST(:cold_sids AS bigint[]))"
         statement = text(
-            "SELECT unnest(CAST(:cold_sids AS bigint[])) AS series_id, "
-            "unnest(CAST(:cold_ts AS timestamptz[])) AS ts, "
+            f"SELECT {sids} AS series_id, unnest(CAST(:cold_ts AS timestamptz[])) AS ts, "
             "unnest(CAST(:cold_values AS float8[])) AS value"
         ).bindparams(
-            cold_sids=pgarrays.int8s(cold.sids),
+            cold_sids=int(cold.sids[0]) if one else pgarrays.int8s(cold.sids),
             cold_ts=pgarrays.timestamps(cold.micros),
             cold_values=pgarrays.float8s(cold.values),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from db import codec, pgarrays, prebuckets
-from db.chunks import WINDOW, WINDOW_US, Span, _by_range, inside, span_limits, window_of
+from db.chunks import WINDOW, Span, _by_range, inside, span_limits, window_of
 from db.engine import dialect_insert
 from db.models import RollupChunkRow, RollupRow, SeriesRow
 from db.prebuckets import COLUMNS, ShapedRows
-from db.sqlfunctions import epoch_us
+from db.sqlfunctions import BucketStep, epoch_us, int_array, int_list
 from db.types import EPOCH, Timestamp, to_epoch_us
 
 TIMES = frozenset({"bucket", "first_ts", "last_ts", "min_ts", "max_ts"})
@@ -84,25 +84,33 @@ def cold_rows(
              RollupChunkRow.window_start < end)
         for (start, end), sids in _by_range(spans).items()
     ]  # fmt: skip
-    found = (
-        session.connection()
-        .execute(
-            select(RollupChunkRow.series_id, RollupChunkRow.window_start, RollupChunkRow.data)
-            .where(RollupChunkRow.level == level, or_(*wanted))
-            .order_by(RollupChunkRow.series_id, RollupChunkRow.window_start)
+    # Buckets refreshed after their window was compacted override the chunk's: their
+    # times come in the same statement (an index probe per chunk).
+    refreshed = (
+        select(int_list(epoch_us(RollupRow.bucket)))
+        .where(
+            RollupRow.series_id == RollupChunkRow.series_id, RollupRow.level == level,
+            RollupRow.bucket >= RollupChunkRow.window_start,
+            RollupRow.bucket < RollupChunkRow.window_start + literal(WINDOW, BucketStep()),
         )
-        .all()
-    )
+        .correlate(RollupChunkRow)
+        .scalar_subquery()
+    )  # fmt: skip
+    found = session.connection().execute(
+        select(RollupChunkRow.series_id, RollupChunkRow.window_start, RollupChunkRow.data,
+               refreshed)
+        .where(RollupChunkRow.level == level, or_(*wanted))
+        .order_by(RollupChunkRow.series_id, RollupChunkRow.window_start)
+    ).all()  # fmt: skip
     if not found:
         return NO_ROWS
     limits = span_limits(spans)
-    overridden = _row_buckets(session, level, [(sid, start) for sid, start, _ in found])
     indexes = prebuckets.wanted(needed)
     sids, parts, exact = [], [], []
-    for sid, start, data in found:
+    for sid, start, data, listed in found:
         columns = codec.decode_columns(data, indexes)
         keep = inside(columns[0], to_epoch_us(start), limits[sid])
-        rows = overridden.get((sid, start))
+        rows = int_array(listed)
         if rows is not None:
             fresh = ~np.isin(columns[0], rows)
             keep = fresh if keep is None else keep & fresh
@@ -121,27 +129,6 @@ NO_ROWS = ShapedRows(
     [np.empty(0, np.int64 if name in INTEGERS else np.float64) for name in COLUMNS],
     np.empty(0, bool),
 )
-
-
-def _row_buckets(
-    session: Session, level: int, windows: Sequence[tuple[int, datetime]]
-) -> dict[tuple[int, datetime], np.ndarray]:
-    """Buckets held as rows inside these compacted windows (refreshed after compaction)."""
-    # One range over all these windows (a statement shape that stays compiled): rows
-    # inside it are only buckets refreshed after their window was compacted.
-    sids = sorted({sid for sid, _ in windows})
-    first = min(start for _, start in windows)
-    last = max(start for _, start in windows) + WINDOW
-    rows = session.connection().execute(
-        select(RollupRow.series_id, epoch_us(RollupRow.bucket)).where(
-            RollupRow.level == level, RollupRow.series_id.in_(sids),
-            RollupRow.bucket >= first, RollupRow.bucket < last,
-        )
-    )  # fmt: skip
-    found: dict[tuple[int, datetime], list[int]] = defaultdict(list)
-    for sid, micros in rows:
-        found[(sid, EPOCH + timedelta(microseconds=micros // WINDOW_US * WINDOW_US))].append(micros)
-    return {key: np.array(value, dtype=np.int64) for key, value in found.items()}
 
 
 _PG_ARRAYS: dict[str, tuple[str, Any]] = {
@@ -172,6 +159,10 @@ def cold_select(session: Session, rows: ShapedRows) -> Any:
                 layout.append(None)
                 continue
             kind, wrap = _PG_ARRAYS.get("timestamptz" if name in TIMES else name, _FLOAT8)
+            if name == "series_id" and values[0] == values[-1]:  # one series: its id once
+                params["rc0"] = int(values[0])
+                layout.append("=rc0")
+                continue
             key = (id(values), kind)  # a column shared with an earlier one is sent once
             if key not in sent:
                 sent[key] = f"rc{index}"
@@ -192,12 +183,18 @@ _NAMES = ("series_id", *COLUMNS)
 @lru_cache(maxsize=64)
 def _unnest_select(layout: tuple[str | None, ...]) -> Any:
     """PostgreSQL: one ``unnest`` of a binary array parameter per column (named in
-    ``layout``, None: NULL). In the select list, as in db/chunks.py: walked in step."""
+    ``layout``; ``=name``: one value for all rows; None: NULL). In the select list, as in
+    db/chunks.py: the arrays are walked in step."""
     selected = []
     for name, param in zip(_NAMES, layout, strict=True):
         kind = _PG_ARRAYS.get("timestamptz" if name in TIMES else name, _FLOAT8)[0]
         # count as integer like the rows' column: sum(bigint) would be numeric.
-        value = f"CAST(NULL AS {kind})" if param is None else f"unnest(CAST(:{param} AS {kind}[]))"
+        if param is None:
+            value = f"CAST(NULL AS {kind})"
+        elif param.startswith("="):  # one value for every row
+            value = f"CAST(:{param[1:]} AS {kind})"
+        else:
+            value = f"unnest(CAST(:{param} AS {kind}[]))"
         selected.append(f"{value} AS {_quoted(_renamed(name))}")
     return _typed(text(f"SELECT {', '.join(selected)}"))
 

@@ -14,6 +14,8 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+import orjson
 from sqlalchemy import BigInteger, Float, Integer, Interval, literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -120,6 +122,30 @@ def _floor_postgresql(element: floor_int, compiler: SQLCompiler, **kw: Any) -> s
 def _floor_sqlite(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
     # CAST truncates toward zero, which is the floor for the non-negative inputs used here.
     return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+class int_list(FunctionElement[Any]):
+    """Aggregate: the integers of a group as one value, read back with :func:`int_array`
+    (``array_agg`` on PostgreSQL, ``json_group_array`` on SQLite)."""
+
+    inherit_cache = True
+
+
+@compiles(int_list, "postgresql")
+def _int_list_postgresql(element: int_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"array_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(int_list)
+def _int_list_sqlite(element: int_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+def int_array(value: Any) -> np.ndarray | None:
+    """An :class:`int_list` as read: an int64 array, or None for an empty group."""
+    if isinstance(value, str):
+        value = orjson.loads(value)
+    return np.array(value, dtype=np.int64) if value else None
 
 
 class _ValueByKey(FunctionElement[Any]):
