@@ -105,7 +105,7 @@ def merge(rows: ShapedRows, step_us: int) -> ShapedRows:
     (columns missing from ``rows`` stay missing)."""
     count = len(rows)
     times = rows.column("bucket")
-    if count < 2 or times[0] < 0 or _has_nan(rows):
+    if count < 2 or times.min() < 0 or _has_nan(rows):  # floor and SQL's bucket agree from 0
         return rows
     sids, exact = rows.sids, rows.exact
     bucket, window = times // step_us, times // WINDOW_US

@@ -250,7 +250,8 @@ def shaped(
     if level is None:
         points = chunks.cold_points(session, spans)
         cold = prebuckets.merge(prebuckets.from_points(points, needed), step_us)
-        if len(cold) * 2 > len(points):  # hardly merged: points travel lighter (3 columns)
+        if not len(points) or len(cold) * 2 > len(points):
+            # Nothing or little merged: points travel lighter (3 columns, not 12).
             source = chunks.with_cold(session, chunks.hot_points(spans), points)
             return shaped_rows(None, step, source, group)
         raw = chunks.hot_points(spans).subquery().c
