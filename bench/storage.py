@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--ingest-seconds", type=float, default=15)
     parser.add_argument("--reuse", action="store_true", help="skip loading (rows already there)")
+    parser.add_argument("--no-ingest", action="store_true", help="stop after the panel queries")
     args = parser.parse_args()
     start = (NOW - timedelta(days=args.days + 2)).replace(hour=0)
     if not args.reuse:
@@ -290,7 +291,8 @@ def main() -> None:
         for name in PANELS:
             log(f"{name:28s} {row_times[name]:9.1f} {cold_times[name]:10.1f} "
                 f"{cold_times[name] / row_times[name]:6.2f}")  # fmt: skip
-        ingest_ratio(args, start)
+        if not args.no_ingest:
+            ingest_ratio(args, start)
 
 
 def ingest_ratio(args: argparse.Namespace, start: datetime) -> None:

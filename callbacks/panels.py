@@ -97,7 +97,7 @@ def update_chart(
     except PanelProblem as problem:
         return empty_figure(theme), _message(str(problem), problem.kind), "", None
     if data.empty:
-        return empty_figure(theme), _message("No data in this time range", "info"), "", None
+        return empty_figure(theme), _message(data.empty_note, "info"), "", None
     # Freshness is judged at the end of the chosen range: a past range is not "stale".
     zone = time_range.get("tz") or "UTC"
     figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)), zone)
@@ -156,7 +156,7 @@ def update_table(
     except PanelProblem as problem:
         return [], _message(str(problem), problem.kind), "", sort, classes
     if data.empty:
-        return [], _message("No data in this time range", "info"), "", sort, classes
+        return [], _message(data.empty_note, "info"), "", sort, classes
     rows = sort_rows(table_rows(panel, data.reductions), sort)
     return table_body(panel, rows), None, _hidden_note(data), sort, classes
 

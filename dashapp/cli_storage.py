@@ -35,11 +35,11 @@ def compact_command(limit: int) -> None:
 @with_appcontext
 def retention_command() -> None:
     """Drop chunks and rollups past RETENTION / RETENTION_RULES."""
-    from db import retention
+    from db import storage_jobs
 
     policy = current_settings().retention_policy
-    with database.transaction() as session:
-        dropped = retention.apply(session, policy)
+    with database.transaction() as session:  # the worker's job: invalidates cached answers
+        dropped = storage_jobs.retention_job(session)
     rules = ", ".join(f"{prefix}*: {p.describe()}" for prefix, p in policy.rules)
     click.echo(f"retention {policy.default.describe()}{'; ' + rules if rules else ''}: "
                f"dropped {dropped} chunk and rollup rows")  # fmt: skip

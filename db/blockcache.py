@@ -73,6 +73,18 @@ def mark_written(
         cache.cache.set_fields(tables, token, 2 * block_timeout())
 
 
+def mark_dropped(metrics_dropped: Iterable[str]) -> None:
+    """Invalidate every cached answer of these metrics after retention dropped some of
+    their data (their reset counters key all their blocks), and the catalog (how far back
+    series reach)."""
+    names = set(metrics_dropped)
+    if not names:
+        return
+    keys = {key for name in names for key in (blocks.reset_key(name), blocks.tail_key(name))}
+    keys.add(blocks.tail_key(CATALOG))
+    cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=2 * block_timeout())
+
+
 def data_generation(metric: str) -> str:
     """A token that changes whenever points of ``metric`` are written."""
     return str(cache.get(blocks.tail_key(metric)))

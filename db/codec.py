@@ -11,7 +11,8 @@ and any NaN payload come back unchanged.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 import numpy as np
 from pcodec import ChunkConfig, standalone
@@ -89,19 +90,30 @@ def encode_columns(columns: Sequence[np.ndarray]) -> bytes:
     return b"".join(parts)
 
 
-def decode_columns(blob: bytes) -> list[np.ndarray]:
-    """The columns of a blob from :func:`encode_columns`."""
+def decode_columns(blob: bytes, wanted: Collection[int] | None = None) -> list[Any]:
+    """The columns of a blob from :func:`encode_columns` (only those at ``wanted`` indexes
+    if given, None in the others; a column stored as a reference is the same array)."""
     fmt, count = struct.unpack_from("<BB", blob)
     if fmt != FORMAT_COLUMNS:
         raise ValueError(f"unknown column bundle format {fmt}")
-    offset, columns = 2, []
+    offset, stored = 2, []
     for _ in range(count):
         kind, size = struct.unpack_from("<BI", blob, offset)
         offset += 5
+        stored.append((kind, offset, size))
+        if kind != _SAME:
+            offset += size
+    columns: list[Any] = [None] * count
+
+    def decoded(index: int) -> np.ndarray:
+        kind, start, size = stored[index]
         if kind == _SAME:
-            columns.append(columns[size])
-            continue
-        part = blob[offset : offset + size]
-        offset += size
-        columns.append(decode_times(part) if kind == _INT else decode_values(part))
+            return decoded(size)
+        if columns[index] is None:
+            part = blob[start : start + size]
+            columns[index] = decode_times(part) if kind == _INT else decode_values(part)
+        return columns[index]
+
+    for index in range(count) if wanted is None else wanted:
+        columns[index] = decoded(index)
     return columns

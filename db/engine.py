@@ -169,6 +169,11 @@ def _transaction(
     with sessions.begin() as session:
         if snapshot and session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        elif snapshot:
+            # pysqlite opens a transaction only before a write, so each SELECT would see
+            # the database as of its own start; in WAL mode an explicit BEGIN keeps one
+            # snapshot from the first read until the end, as on PostgreSQL.
+            session.connection().connection.driver_connection.execute("BEGIN")
         if timeout_ms is None:
             yield session
             return

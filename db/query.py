@@ -9,25 +9,32 @@ and from per-minute or per-hour rollups for long ones, with identical results.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
 
 from dashapp.core.panel_data import bucket_step
-from dashapp.core.results import QueryResult, Series, SeriesInfo, Summary, SummaryResult
+from dashapp.core.results import (
+    NO_PERCENTILES,
+    PAST_RETENTION,
+    QueryResult,
+    Series,
+    SeriesInfo,
+    Summary,
+    SummaryResult,
+)
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range
-from db import rollups
+from db import rollups, statements
 from db.metrics import find_series
-from db.sqlfunctions import epoch_seconds, first_by, last_by, percentile
+from db.sqlfunctions import last_by
 
 M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
-PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 RATE_LOOKBACK = timedelta(minutes=5)
 """How old a counter's previous point may be for a rate to count the increase since it."""
 
@@ -162,23 +169,63 @@ def group_buckets(
     # before its last point.
     reach = TimeRange(window.start - lookback - step, window.end) if spec.agg == "rate" else window
     level = None if raw else rollups.usable_level(session, step, spec.agg, position, reach)
-    group = None if single else position
-    points = rollups.shaped_rows(
-        level, step, rollups.covering(session, level, position, reach), group
-    )
-    if m4:
-        statement = _m4(points)
-    elif spec.agg == "rate":
-        statement = _rate(points, window.start, lookback)
-    else:
-        statement = _buckets(points, spec.agg)
-    # Core execution: no ORM row machinery, and the SQL text comes from the cached
-    # compiled form instead of compiling the statement again for the inspect view.
-    result = session.connection().execute(statement)
-    rows = result.all()
-    sql = result.context.compiled.string if result.context.compiled else ""
+    ask = _Ask(spec.agg, m4, step, position, None if single else position, reach, window.start)
+    rows, sql = ask.rows(session, level)
+    source = rollups.describe(level)
+    if not rows and level is None and not raw:
+        # Raw points past their retention: the finest rollup level still holding the range
+        # answers (a bucket per rollup row where the step is finer); percentiles cannot.
+        for finer in sorted(rollups.LEVELS):
+            if not rollups.holds(session, finer, position, reach):
+                continue
+            if ask.every_value:
+                source = NO_PERCENTILES
+                break
+            rows, sql = ask.rows(session, finer)
+            source = f"{rollups.describe(finer)}, {PAST_RETENTION}"
+            break
     _collect(rows, per_group, position if single else None, m4=m4)
-    return per_group, sql, rollups.describe(level)
+    return per_group, sql, source
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One bucketed question over rollup-shaped rows, answerable at any level."""
+
+    agg: str
+    m4: bool
+    step: timedelta
+    ids: Collection[int]
+    group: Mapping[int, int] | None
+    reach: TimeRange
+    start: datetime
+
+    @property
+    def every_value(self) -> bool:
+        """Whether the statement reads every raw value (percentiles), not rollup rows."""
+        return not self.m4 and self.agg in statements.PERCENTILES
+
+    def rows(self, session: Session, level: timedelta | None) -> tuple[Sequence[Any], str]:
+        """The statement's rows at ``level`` (None: raw points), and its SQL."""
+        if self.every_value:
+            source = rollups.covering(session, level, self.ids, self.reach)
+            points = rollups.shaped_rows(level, self.step, source, self.group)
+        else:
+            needed = statements.M4_COLUMNS if self.m4 else statements.COLUMNS_READ[self.agg]
+            points = rollups.shaped(
+                session, level, self.step, self.ids, self.reach, self.group, needed
+            )
+        if self.m4:
+            statement = statements.m4(points)
+        elif self.agg == "rate":
+            statement = statements.rate(points, self.start, max(self.step, RATE_LOOKBACK))
+        else:
+            statement = statements.buckets(points, self.agg)
+        # Core execution: no ORM row machinery, and the SQL text comes from the cached
+        # compiled form instead of compiling the statement again for the inspect view.
+        result = session.connection().execute(statement)
+        rows = result.all()
+        return rows, result.context.compiled.string if result.context.compiled else ""
 
 
 def assemble(spec: Query, shown: Groups, per_group: PerGroup) -> list[Series]:
@@ -196,95 +243,6 @@ def legend(spec: Query, key: tuple[str, ...], count: int) -> str:
     if spec.alias:
         return f"{spec.alias} {label}".strip() if count > 1 else spec.alias
     return label or spec.metric
-
-
-def _aggregate(agg: str, c: Any) -> Any:
-    if agg == "avg":
-        return func.sum(c.sum) / func.sum(c.count)
-    if agg in ("min", "max"):
-        return getattr(func, agg)(getattr(c, agg))
-    if agg == "sum":
-        return func.sum(c.sum)
-    if agg == "count":
-        return func.sum(c.count)
-    if agg == "last":
-        return last_by(c.last, c.last_ts)
-    if agg in PERCENTILES:
-        return percentile(PERCENTILES[agg], c.value)
-    raise ValueError(f"unknown aggregation {agg!r}")
-
-
-def _buckets(points: Subquery, agg: str) -> Select[Any]:
-    c = points.c
-    return select(c.g, c.t, _aggregate(agg, c)).group_by(c.g, c.t).order_by(c.g, c.t)
-
-
-def _rate(points: Subquery, start: datetime, lookback: timedelta) -> Select[Any]:
-    """Per-second rate of counters: (increase inside rows + increase between rows) / seconds.
-
-    A drop between rows is a counter reset and counts the new value as the increase;
-    dividing by the span actually observed keeps partial buckets and gaps honest. The
-    increase from the previous row counts only when that row ends at most ``lookback``
-    (a step, and at least :data:`RATE_LOOKBACK`) before the bucket: a bucket's rate then
-    depends on nothing older, so it is the same whichever range asked for it (the
-    results cache stitches blocks of buckets), and a long gap is not spread into the
-    bucket after it.
-    """
-    c = points.c
-    by_series = {"partition_by": c.sid, "order_by": c.ts}
-    steps = select(
-        c.g,
-        c.t,
-        c.increase,
-        c.first,
-        c.first_ts,
-        c.last_ts,
-        func.lag(c.last).over(**by_series).label("prev_last"),
-        func.lag(c.last_ts).over(**by_series).label("prev_last_ts"),
-    ).subquery()
-    s = steps.c
-    recent = epoch_seconds(s.prev_last_ts) >= epoch_seconds(s.t) - lookback.total_seconds()
-    between = case(
-        (s.prev_last.is_(None), 0.0),
-        (~recent, 0.0),
-        (s.first >= s.prev_last, s.first - s.prev_last),
-        else_=s.first,
-    )
-    since = case((recent, s.prev_last_ts), else_=s.first_ts)
-    # Series of a group share the bucket's span, so summed increases over it give summed rates.
-    seconds = func.max(epoch_seconds(s.last_ts)) - func.min(epoch_seconds(since))
-    return (
-        select(s.g, s.t, func.sum(s.increase + between) / func.nullif(seconds, 0))
-        .where(s.t >= start)
-        .group_by(s.g, s.t)
-        .order_by(s.g, s.t)
-    )
-
-
-def _m4(points: Subquery) -> Select[Any]:
-    """First, last, min and max point of every bucket of every series (M4).
-
-    Drawn as a line, these points give the same pixels as all raw points when one
-    bucket is one pixel column; at most four points per bucket, ties included.
-    """
-    c = points.c
-    return (
-        select(
-            c.g,
-            c.t,
-            # (time, value) of the first, lowest, highest and last point
-            func.min(c.first_ts),
-            first_by(c.first, c.first_ts),
-            first_by(c.min_ts, c.min),
-            func.min(c.min),
-            last_by(c.max_ts, c.max),
-            func.max(c.max),
-            func.max(c.last_ts),
-            last_by(c.last, c.last_ts),
-        )
-        .group_by(c.g, c.t)
-        .order_by(c.g, c.t)
-    )
 
 
 def _collect(
@@ -374,8 +332,27 @@ def slot_totals(
     if not position:
         return {}, rollups.describe(level)
     step = slot or unit or window.span
-    rows = rollups.shaped_rows(
-        level, step, rollups.covering(session, level, position, window), position
+    found = _totals(session, level, step, position, window, slot)
+    source = rollups.describe(level)
+    if not found and level is None and not raw:  # raw points past retention: see group_buckets
+        for finer in sorted(rollups.LEVELS):
+            if rollups.holds(session, finer, position, window):
+                found = _totals(session, finer, step, position, window, slot)
+                source = f"{rollups.describe(finer)}, {PAST_RETENTION}"
+                break
+    return found, source
+
+
+def _totals(
+    session: Session,
+    level: timedelta | None,
+    step: timedelta,
+    position: Mapping[int, int],
+    window: TimeRange,
+    slot: timedelta | None,
+) -> dict[tuple[int, Any], tuple]:
+    rows = rollups.shaped(
+        session, level, step, position, window, position, statements.TOTALS_COLUMNS
     )
     c = rows.c
     keys = (c.g, c.t) if slot else (c.g,)
@@ -384,10 +361,9 @@ def slot_totals(
         last_by(c.last, c.last_ts), func.max(c.last_ts),
     ).group_by(*keys)  # fmt: skip
     width = len(keys)
-    found = {
+    return {
         (row[0], row[1] if slot else None): tuple(row[width:]) for row in session.execute(statement)
     }
-    return found, rollups.describe(level)
 
 
 def summaries(spec: Query, shown: Groups, found: Totals) -> list[Summary]:

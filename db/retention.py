@@ -10,6 +10,7 @@ with their chunk at the next run.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, not_, or_, select
 from sqlalchemy.orm import Session
@@ -43,40 +44,57 @@ def policy_groups(retention: Retention) -> list[tuple[Policy, object]]:
     return groups
 
 
-def apply(session: Session, retention: Retention, now: datetime | None = None) -> int:
-    """Drop chunks and rollups past their policy; returns how many chunk and rollup rows went."""
+def apply(
+    session: Session,
+    retention: Retention,
+    now: datetime | None = None,
+    touched: set[int] | None = None,
+) -> int:
+    """Drop chunks and rollups past their policy; returns how many chunk and rollup rows
+    went. ``touched`` (if given) collects the ids of the series that lost data."""
     now = now or utcnow()
+    found: set[int] = set() if touched is None else touched
     dropped = 0
     for policy, condition in policy_groups(retention):
         governed = select(SeriesRow.id).where(condition)
         keep = policy.of("raw")
         if keep is not None:
-            dropped += session.execute(
-                delete(ChunkRow).where(
-                    ChunkRow.window_start < window_of(now - keep),
-                    ChunkRow.series_id.in_(governed),
-                )
-            ).rowcount
+            dropped += _drop(
+                session, found, ChunkRow,
+                ChunkRow.window_start < window_of(now - keep), ChunkRow.series_id.in_(governed),
+            )  # fmt: skip
         for name, seconds in ROLLUP_LEVELS.items():
             keep = policy.of(name)
             if keep is None:
                 continue
-            dropped += session.execute(
-                delete(RollupChunkRow).where(
-                    RollupChunkRow.level == seconds,
-                    RollupChunkRow.window_start < window_of(now - keep),
-                    RollupChunkRow.series_id.in_(governed),
-                )
-            ).rowcount
+            dropped += _drop(
+                session, found, RollupChunkRow, RollupChunkRow.level == seconds,
+                RollupChunkRow.window_start < window_of(now - keep),
+                RollupChunkRow.series_id.in_(governed),
+            )  # fmt: skip
             # Rows are only the buckets not compacted yet (late refreshes): few, recent.
-            dropped += session.execute(
-                delete(RollupRow).where(
-                    RollupRow.level == seconds,
-                    RollupRow.bucket < _floor(now - keep, seconds),
-                    RollupRow.series_id.in_(governed),
-                )
-            ).rowcount
+            dropped += _drop(
+                session, found, RollupRow, RollupRow.level == seconds,
+                RollupRow.bucket < _floor(now - keep, seconds), RollupRow.series_id.in_(governed),
+            )  # fmt: skip
     return dropped
+
+
+def _drop(session: Session, touched: set[int], table: Any, *conditions: Any) -> int:
+    """Delete the rows of ``table`` matching ``conditions``; note their series."""
+    gone = session.execute(delete(table).where(*conditions).returning(table.series_id)).all()
+    touched.update(sid for (sid,) in gone)
+    return len(gone)
+
+
+def metric_names(session: Session, series_ids: set[int]) -> list[str]:
+    """The metric names of these series (for invalidating their cached answers)."""
+    if not series_ids:
+        return []
+    found = session.scalars(
+        select(SeriesRow.name).where(SeriesRow.id.in_(sorted(series_ids))).distinct()
+    )
+    return sorted(found)
 
 
 def _floor(moment: datetime, seconds: int) -> datetime:

@@ -9,8 +9,9 @@ see rows and chunks as one source, exactly like :mod:`db.chunks` does for points
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     Float,
     Integer,
+    Select,
     and_,
     column,
     delete,
@@ -32,16 +34,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from db import codec
-from db.chunks import WINDOW, WINDOW_US, Span, _array_literal, _by_range, window_of
+from db import codec, pgarrays, prebuckets
+from db.chunks import WINDOW, Span, _by_range, inside, span_limits, window_of
 from db.engine import dialect_insert
 from db.models import RollupChunkRow, RollupRow, SeriesRow
-from db.sqlfunctions import epoch_us
+from db.prebuckets import COLUMNS, ShapedRows
+from db.sqlfunctions import BucketStep, epoch_us, int_array, int_list
 from db.types import EPOCH, Timestamp, to_epoch_us
 
-COLUMNS = ("bucket", "count", "sum", "min", "max", "first", "last",
-           "first_ts", "last_ts", "min_ts", "max_ts", "increase")  # fmt: skip
-"""What a rollup chunk stores per bucket (SHAPE of db/rollups.py, after the bucket)."""
 TIMES = frozenset({"bucket", "first_ts", "last_ts", "min_ts", "max_ts"})
 INTEGERS = TIMES | {"count"}
 
@@ -51,115 +51,169 @@ def rollup_source(session: Session, level: int, spans: Sequence[Span]) -> Subque
 
     Columns: series_id, ts (the bucket), then count .. increase.
     """
-    ranges = _by_range(spans)
-    inside = [
-        and_(RollupRow.series_id.in_(sids), RollupRow.bucket >= start, RollupRow.bucket < end)
-        for (start, end), sids in ranges.items()
-    ]
-    hot = select(
-        RollupRow.series_id,
-        RollupRow.bucket.label("ts"),
-        *(getattr(RollupRow, name) for name in COLUMNS[1:]),
-    ).where(RollupRow.level == level, inside[0] if len(inside) == 1 else or_(*inside))
-    sids, cold = _cold(session, level, spans)
-    if not len(sids):
+    hot = hot_rows(level, spans)
+    cold = cold_rows(session, level, spans)
+    if not len(cold):
         return hot.subquery()
-    rows = _cold_select(session, sids, cold).subquery()
+    rows = cold_select(session, cold).subquery()
     return union_all(hot, select(*rows.c)).subquery()
 
 
-def _cold(session: Session, level: int, spans: Sequence[Span]) -> tuple[np.ndarray, list[Any]]:
-    """Series ids and decoded columns of chunk buckets inside ``spans`` not overridden."""
+def hot_rows(level: int, spans: Sequence[Span]) -> Select[Any]:
+    """Rollup rows of ``level`` (not compacted yet) inside ``spans``, columns as above."""
+    inside_spans = [
+        and_(RollupRow.series_id.in_(sids), RollupRow.bucket >= start, RollupRow.bucket < end)
+        for (start, end), sids in _by_range(spans).items()
+    ]
+    return select(
+        RollupRow.series_id,
+        RollupRow.bucket.label("ts"),
+        *(getattr(RollupRow, name) for name in COLUMNS[1:]),
+    ).where(
+        RollupRow.level == level, inside_spans[0] if len(inside_spans) == 1 else or_(*inside_spans)
+    )
+
+
+def cold_rows(
+    session: Session, level: int, spans: Sequence[Span], needed: Collection[str] | None = None
+) -> ShapedRows:
+    """Decoded chunk buckets inside ``spans`` that no rollup row overrides (only the columns
+    ``needed`` and what merging them takes, if given: see :func:`db.prebuckets.wanted`)."""
     wanted = [
         and_(RollupChunkRow.series_id.in_(sids), RollupChunkRow.window_start >= window_of(start),
              RollupChunkRow.window_start < end)
         for (start, end), sids in _by_range(spans).items()
     ]  # fmt: skip
-    found = session.execute(
-        select(RollupChunkRow.series_id, RollupChunkRow.window_start, RollupChunkRow.data)
+    # Buckets refreshed after their window was compacted override the chunk's: their
+    # times come in the same statement (an index probe per chunk).
+    refreshed = (
+        select(int_list(epoch_us(RollupRow.bucket)))
+        .where(
+            RollupRow.series_id == RollupChunkRow.series_id, RollupRow.level == level,
+            RollupRow.bucket >= RollupChunkRow.window_start,
+            RollupRow.bucket < RollupChunkRow.window_start + literal(WINDOW, BucketStep()),
+        )
+        .correlate(RollupChunkRow)
+        .scalar_subquery()
+    )  # fmt: skip
+    found = session.connection().execute(
+        select(RollupChunkRow.series_id, RollupChunkRow.window_start, RollupChunkRow.data,
+               refreshed)
         .where(RollupChunkRow.level == level, or_(*wanted))
         .order_by(RollupChunkRow.series_id, RollupChunkRow.window_start)
-    ).all()
+    ).all()  # fmt: skip
     if not found:
-        return np.empty(0, np.int64), []
-    limits: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for sid, start, end in spans:
-        limits[sid].append((to_epoch_us(start), to_epoch_us(end)))
-    overridden = _row_buckets(session, level, [(sid, start) for sid, start, _ in found])
-    sids, parts = [], []
-    for sid, start, data in found:
-        columns = codec.decode_columns(data)
-        buckets = columns[0]
-        keep = np.zeros(len(buckets), dtype=bool)
-        for low, high in limits[sid]:
-            keep |= (buckets >= low) & (buckets < high)
-        if (sid, start) in overridden:
-            keep &= ~np.isin(buckets, overridden[(sid, start)])
-        if keep.any():
-            sids.append(np.full(int(keep.sum()), sid, dtype=np.int64))
-            parts.append([values[keep] for values in columns])
+        return NO_ROWS
+    limits = span_limits(spans)
+    indexes = prebuckets.wanted(needed)
+    sids, parts, exact = [], [], []
+    for sid, start, data, listed in found:
+        columns = codec.decode_columns(data, indexes)
+        keep = inside(columns[0], to_epoch_us(start), limits[sid])
+        rows = int_array(listed)
+        if rows is not None:
+            fresh = ~np.isin(columns[0], rows)
+            keep = fresh if keep is None else keep & fresh
+        columns = prebuckets.masked(columns, keep)
+        if len(columns[0]):
+            sids.append(np.full(len(columns[0]), sid, dtype=np.int64))
+            parts.append(columns)
+            exact.append(np.full(len(columns[0]), rows is not None))
     if not sids:
-        return np.empty(0, np.int64), []
-    return np.concatenate(sids), [np.concatenate(cols) for cols in zip(*parts, strict=True)]
+        return NO_ROWS
+    return prebuckets.stacked(sids, parts, exact)
 
 
-def _row_buckets(
-    session: Session, level: int, windows: Sequence[tuple[int, datetime]]
-) -> dict[tuple[int, datetime], np.ndarray]:
-    """Buckets held as rows inside these compacted windows (refreshed after compaction)."""
-    # One range over all these windows (a statement shape that stays compiled): rows
-    # inside it are only buckets refreshed after their window was compacted.
-    sids = sorted({sid for sid, _ in windows})
-    first = min(start for _, start in windows)
-    last = max(start for _, start in windows) + WINDOW
-    rows = session.execute(
-        select(RollupRow.series_id, epoch_us(RollupRow.bucket)).where(
-            RollupRow.level == level, RollupRow.series_id.in_(sids),
-            RollupRow.bucket >= first, RollupRow.bucket < last,
-        )
-    )  # fmt: skip
-    found: dict[tuple[int, datetime], list[int]] = defaultdict(list)
-    for sid, micros in rows:
-        found[(sid, EPOCH + timedelta(microseconds=micros // WINDOW_US * WINDOW_US))].append(micros)
-    return {key: np.array(value, dtype=np.int64) for key, value in found.items()}
+NO_ROWS = ShapedRows(
+    np.empty(0, np.int64),
+    [np.empty(0, np.int64 if name in INTEGERS else np.float64) for name in COLUMNS],
+    np.empty(0, bool),
+)
 
 
-def _cold_select(session: Session, sids: np.ndarray, columns: list[np.ndarray]) -> Any:
-    names = ["series_id", *COLUMNS]
-    types: dict[str, Any] = {name: Float(precision=53) for name in names}
+_PG_ARRAYS: dict[str, tuple[str, Any]] = {
+    "timestamptz": ("timestamptz", pgarrays.timestamps),
+    "series_id": ("bigint", pgarrays.int8s),
+    "count": ("integer", pgarrays.int4s),
+}
+"""PostgreSQL array type and binary parameter of each column (the others: float8)."""
+_FLOAT8 = ("float8", pgarrays.float8s)
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+def _renamed(name: str) -> str:
+    return "ts" if name == "bucket" else name
+
+
+def cold_select(session: Session, rows: ShapedRows) -> Any:
+    """A row source holding ``rows``: columns series_id, ts (the row's time), count .. increase
+    (NULL where ``rows`` lacks a column)."""
+    present = list(zip(_NAMES, [rows.sids, *rows.columns], strict=True))
+    if session.get_bind().dialect.name == "postgresql":
+        layout, params, sent = [], {}, {}
+        for index, (name, values) in enumerate(present):
+            if values is None:  # a column no statement of this query reads
+                layout.append(None)
+                continue
+            kind, wrap = _PG_ARRAYS.get("timestamptz" if name in TIMES else name, _FLOAT8)
+            if name == "series_id" and values[0] == values[-1]:  # one series: its id once
+                params["rc0"] = int(values[0])
+                layout.append("=rc0")
+                continue
+            key = (id(values), kind)  # a column shared with an earlier one is sent once
+            if key not in sent:
+                sent[key] = f"rc{index}"
+                params[sent[key]] = wrap(values)
+            layout.append(sent[key])
+        return _unnest_select(tuple(layout)).bindparams(**params)
+    sent_columns = [values for _, values in present if values is not None]
+    table = np.empty((len(rows), len(sent_columns)), dtype=object)
+    for index, values in enumerate(sent_columns):
+        table[:, index] = values
+    layout = tuple(values is not None for _, values in present)
+    return _json_select(layout).bindparams(rollup_chunks=orjson.dumps(table.tolist()).decode())
+
+
+_NAMES = ("series_id", *COLUMNS)
+
+
+@lru_cache(maxsize=64)
+def _unnest_select(layout: tuple[str | None, ...]) -> Any:
+    """PostgreSQL: one ``unnest`` of a binary array parameter per column (named in
+    ``layout``; ``=name``: one value for all rows; None: NULL). In the select list, as in
+    db/chunks.py: the arrays are walked in step."""
+    selected = []
+    for name, param in zip(_NAMES, layout, strict=True):
+        kind = _PG_ARRAYS.get("timestamptz" if name in TIMES else name, _FLOAT8)[0]
+        # count as integer like the rows' column: sum(bigint) would be numeric.
+        if param is None:
+            value = f"CAST(NULL AS {kind})"
+        elif param.startswith("="):  # one value for every row
+            value = f"CAST(:{param[1:]} AS {kind})"
+        else:
+            value = f"unnest(CAST(:{param} AS {kind}[]))"
+        selected.append(f"{value} AS {_quoted(_renamed(name))}")
+    return _typed(text(f"SELECT {', '.join(selected)}"))
+
+
+@lru_cache(maxsize=64)
+def _json_select(layout: tuple[bool, ...]) -> Any:
+    """SQLite: the columns (those sent per ``layout``, else NULL) from one JSON array of rows."""
+    selected, position = [], 0
+    for name, sent in zip(_NAMES, layout, strict=True):
+        value = f"json_extract(j.value, '$[{position}]')" if sent else "NULL"
+        position += sent
+        selected.append(f"{value} AS {_quoted(_renamed(name))}")
+    return _typed(text(f"SELECT {', '.join(selected)} FROM json_each(:rollup_chunks) AS j"))
+
+
+def _typed(statement: Any) -> Any:
+    types: dict[str, Any] = {name: Float(precision=53) for name in _NAMES}
     types.update({name: Timestamp() for name in TIMES}, series_id=BigInteger(), count=Integer())
     types["ts"] = types.pop("bucket")
-    if session.get_bind().dialect.name == "postgresql":
-        arrays, params = [], {}
-        for index, (name, values) in enumerate(zip(names, [sids, *columns], strict=True)):
-            # count as integer like the rows' column: sum(bigint) would be numeric.
-            kind = {"count": "integer"}.get(name, "bigint" if name in INTEGERS | {"series_id"}
-                                            else "float8")  # fmt: skip
-            arrays.append(f"CAST(:rc{index} AS {kind}[])")
-            params[f"rc{index}"] = _array_literal(
-                map(repr if kind == "float8" else str, values.tolist())
-            )
-        selected = [
-            f"TIMESTAMPTZ 'epoch' + u.{name} * INTERVAL '1 microsecond' AS "
-            + ("ts" if name == "bucket" else name)
-            if name in TIMES else f'u."{name}" AS "{name}"'
-            for name in names
-        ]  # fmt: skip
-        statement = text(
-            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u("
-            + ", ".join(f'"{name}"' for name in names) + ")"
-        ).bindparams(**params)  # fmt: skip
-    else:
-        table = np.empty((len(sids), len(names)), dtype=object)
-        for index, values in enumerate([sids, *columns]):
-            table[:, index] = values
-        selected = [
-            f"json_extract(j.value, '$[{i}]') AS " + ("ts" if n == "bucket" else f'"{n}"')
-            for i, n in enumerate(names)
-        ]
-        statement = text(
-            f"SELECT {', '.join(selected)} FROM json_each(:rollup_chunks) AS j"
-        ).bindparams(rollup_chunks=orjson.dumps(table.tolist()).decode())
     order = ["series_id", "ts", *COLUMNS[1:]]
     return statement.columns(*(column(name, types[name]) for name in order))
 

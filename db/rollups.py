@@ -12,14 +12,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, text, tuple_
+from sqlalchemy import case, delete, func, literal, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dashapp.core.timerange import TimeRange, floor_time
-from db import chunks, rollup_chunks
+from db import chunks, prebuckets, rollup_chunks
 from db.engine import dialect_insert
-from db.models import RollupPendingRow, RollupRow, SeriesRow
+from db.models import RollupChunkRow, RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
 
 HOUR = timedelta(hours=1)
@@ -100,17 +100,41 @@ def describe(level: timedelta | None) -> str:
     return "points" if level is None else f"rollups ({int(level.total_seconds())} s)"
 
 
+def holds(
+    session: Session, level: timedelta, series_ids: Collection[int], window: TimeRange
+) -> bool:
+    """Whether ``level`` has rollups of these series in ``window`` (rows or a chunk whose
+    day overlaps it): index probes, for the fallback when raw points are past retention."""
+    ids, seconds = list(series_ids), _seconds(level)
+    rows = select(RollupRow.series_id).where(
+        RollupRow.level == seconds, RollupRow.series_id.in_(ids),
+        RollupRow.bucket >= window.start, RollupRow.bucket < window.end,
+    )  # fmt: skip
+    packed = select(RollupChunkRow.series_id).where(
+        RollupChunkRow.level == seconds, RollupChunkRow.series_id.in_(ids),
+        RollupChunkRow.window_start >= chunks.window_of(window.start),
+        RollupChunkRow.window_start < window.end,
+    )  # fmt: skip
+    return any(
+        session.connection().execute(probe.limit(1)).first() is not None for probe in (rows, packed)
+    )
+
+
 def has_pending(session: Session, series_ids: Collection[int], window: TimeRange) -> bool:
     """Whether any of these series has hours in ``window`` waiting for a refresh."""
-    found = session.execute(
-        select(RollupPendingRow.series_id)
-        .where(
-            RollupPendingRow.series_id.in_(list(series_ids)),
-            RollupPendingRow.hour >= floor_time(window.start, HOUR),
-            RollupPendingRow.hour < window.end,
+    found = (
+        session.connection()
+        .execute(
+            select(RollupPendingRow.series_id)
+            .where(
+                RollupPendingRow.series_id.in_(list(series_ids)),
+                RollupPendingRow.hour >= floor_time(window.start, HOUR),
+                RollupPendingRow.hour < window.end,
+            )
+            .limit(1)
         )
-        .limit(1)
-    ).first()
+        .first()
+    )
     return found is not None
 
 
@@ -204,23 +228,67 @@ def shaped_rows(
     plus ``value`` for raw points.
     """
     c = source.c
-    ts = c.ts
+    shape = _point_shape(c) if level is None else {name: c[name] for name in SHAPE}
+    return _tagged(c, step, group, shape)
+
+
+def shaped(
+    session: Session,
+    level: timedelta | None,
+    step: timedelta,
+    series_ids: Iterable[int],
+    window: TimeRange,
+    group: Mapping[int, int] | None = None,
+    needed: Collection[str] | None = None,
+) -> Subquery:
+    """What ``shaped_rows(level, step, covering(...), group)`` gives, without ``value``, and
+    with compacted rows merged per bucket of ``step`` before they reach SQL
+    (:mod:`db.prebuckets`): the same answers from far fewer rows. Of compacted rows only
+    the :data:`SHAPE` columns ``needed`` (all if None) are read; the others are NULL."""
+    spans = [(sid, window.start, window.end) for sid in series_ids]
+    step_us = step // timedelta(microseconds=1)
     if level is None:
-        value = c.value
-        shape = {
-            "count": literal(1), "sum": value, "min": value, "max": value,
-            "first": value, "last": value, "first_ts": ts, "last_ts": ts,
-            "min_ts": ts, "max_ts": ts, "increase": literal(0.0), "value": value,
-        }  # fmt: skip
+        points = chunks.cold_points(session, spans)
+        cold = prebuckets.merge(prebuckets.from_points(points, needed), step_us)
+        if not len(points) or len(cold) * 2 > len(points):
+            # Nothing or little merged: points travel lighter (3 columns, not 12).
+            source = chunks.with_cold(session, chunks.hot_points(spans), points)
+            return shaped_rows(None, step, source, group)
+        raw = chunks.hot_points(spans).subquery().c
+        shape = _point_shape(raw)
+        hot = select(raw.series_id, raw.ts, *(shape[name].label(name) for name in SHAPE))
     else:
-        shape = {name: c[name] for name in SHAPE}
+        hot = rollup_chunks.hot_rows(_seconds(level), spans)
+        cold = rollup_chunks.cold_rows(session, _seconds(level), spans, needed)
+        cold = prebuckets.merge(cold, step_us)
+    if len(cold):
+        rows = rollup_chunks.cold_select(session, cold).subquery()
+        source = union_all(hot, select(*rows.c)).subquery()
+    else:
+        source = hot.subquery()
+    return _tagged(source.c, step, group, {name: source.c[name] for name in SHAPE})
+
+
+def _point_shape(c: Any) -> dict[str, Any]:
+    """A raw point (columns ts, value) as a rollup of one point, plus its ``value``."""
+    ts, value = c.ts, c.value
+    return {
+        "count": literal(1), "sum": value, "min": value, "max": value,
+        "first": value, "last": value, "first_ts": ts, "last_ts": ts,
+        "min_ts": ts, "max_ts": ts, "increase": literal(0.0), "value": value,
+    }  # fmt: skip
+
+
+def _tagged(
+    c: Any, step: timedelta, group: Mapping[int, int] | None, shape: Mapping[str, Any]
+) -> Subquery:
     series_id = c.series_id
     tag = series_id if group is None else case(dict(group), value=series_id)
     return select(
         series_id.label("sid"),
         tag.label("g"),
-        time_bucket(step, ts).label("t"),
-        ts.label("ts"),
+        time_bucket(step, c.ts).label("t"),
+        c.ts.label("ts"),
         *(column.label(name) for name, column in shape.items()),
     ).subquery()
 

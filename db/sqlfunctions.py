@@ -14,6 +14,8 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+import orjson
 from sqlalchemy import BigInteger, Float, Integer, Interval, literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -122,6 +124,30 @@ def _floor_sqlite(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
 
+class int_list(FunctionElement[Any]):
+    """Aggregate: the integers of a group as one value, read back with :func:`int_array`
+    (``array_agg`` on PostgreSQL, ``json_group_array`` on SQLite)."""
+
+    inherit_cache = True
+
+
+@compiles(int_list, "postgresql")
+def _int_list_postgresql(element: int_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"array_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(int_list)
+def _int_list_sqlite(element: int_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+def int_array(value: Any) -> np.ndarray | None:
+    """An :class:`int_list` as read: an int64 array, or None for an empty group."""
+    if isinstance(value, str):
+        value = orjson.loads(value)
+    return np.array(value, dtype=np.int64) if value else None
+
+
 class _ValueByKey(FunctionElement[Any]):
     """Aggregate picking ``value`` from the row with the extreme ``key``; typed like ``value``."""
 
@@ -211,7 +237,9 @@ def _percentile_sqlite(element: percentile, compiler: SQLCompiler, **kw: Any) ->
 
 
 class _ExtremeBy:
-    """SQLite aggregate keeping the value at the smallest or greatest key."""
+    """SQLite aggregate keeping the value at the smallest or greatest key; among rows with
+    that key, the smallest or greatest value, as PostgreSQL's ``min``/``max`` over
+    ``ARRAY[key, value]`` does (so ties never depend on the order rows arrive in)."""
 
     greatest = True
 
@@ -224,6 +252,14 @@ class _ExtremeBy:
             return
         if self.key is None or (key > self.key if self.greatest else key < self.key):
             self.key, self.value = key, value
+        elif (
+            key == self.key
+            and value is not None
+            and (
+                self.value is None or (value > self.value if self.greatest else value < self.value)
+            )
+        ):
+            self.value = value
 
     def finalize(self) -> Any:
         return self.value

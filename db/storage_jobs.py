@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from db import compaction, partitions, retention
+from db import blockcache, compaction, partitions, retention
 
 COMPACT_PER_RUN = 500
 """Series-days per run: a fleet of 20,000 series closes 20,000 a day, 40 runs' worth."""
@@ -37,5 +38,12 @@ def partitions_job(session: Session) -> int:
 
 
 def retention_job(session: Session) -> int:
-    """Drop chunks and rollups past their policy; returns how many rows went."""
-    return retention.apply(session, _settings().retention_policy)
+    """Drop chunks and rollups past their policy; returns how many rows went. Once the
+    transaction commits, cached answers of the metrics that lost data are invalidated
+    (else blocks cached for a day could still show it)."""
+    touched: set[int] = set()
+    dropped = retention.apply(session, _settings().retention_policy, touched=touched)
+    names = retention.metric_names(session, touched)
+    if names:
+        event.listen(session, "after_commit", lambda _: blockcache.mark_dropped(names), once=True)
+    return dropped

@@ -101,6 +101,11 @@ CASES = [
     Query(metric="cpu", agg="p99", group_by=["dc"]),
     Query(metric="requests", agg="rate"),
     Query(metric="requests", agg="rate", interval="1h"),
+    # Two-day buckets hold both chunk windows: hot and cold rows (and merged rows of
+    # two windows) in one bucket, a rate across the chunk boundary.
+    Query(metric="cpu", agg="avg", group_by=["dc"], interval="2d"),
+    Query(metric="cpu", agg="max", group_by=["source"], mode="m4", interval="2d"),
+    Query(metric="requests", agg="rate", interval="2d"),
 ]
 
 
@@ -150,6 +155,20 @@ def test_hot_cold_and_mixed_give_the_same_answers(stored: dict[str, int], rolled
     cold = answers(rolled)
     assert_same(mixed, hot)
     assert_same(cold, hot)
+
+
+@pytest.mark.parametrize("rolled", [False, True], ids=["points", "rollups"])
+def test_groups_mixing_hot_and_cold_series_give_the_same_answers(
+    stored: dict[str, int], rolled: bool
+) -> None:
+    hot = answers(rolled)
+    with database.transaction() as session:  # one host of dc "a" and the counter, one day
+        chunks.lock_tiers(session, exclusive=True)
+        compaction.compact_window(
+            session, T0.replace(hour=0), [stored["cpu/h0"], stored["requests/h0"]]
+        )
+    assert 0 < hot_count() < 5 * HOURS * 360
+    assert_same(answers(rolled), hot)
 
 
 def test_compaction_is_idempotent_and_waits_for_windows_to_close(stored: dict[str, int]) -> None:
@@ -261,3 +280,36 @@ def test_late_writes_refresh_rollups_over_compacted_rollups(stored: dict[str, in
         again = engine.query(session, spec, WINDOW, 36)
     assert_same([(s.name, s.timestamps, s.values) for s in again.series],
                 [(s.name, s.timestamps, s.values) for s in rolled.series])  # fmt: skip
+
+
+def test_a_read_is_one_snapshot_while_compaction_commits(stored: dict[str, int]) -> None:
+    before = everything()
+    spans = [(sid, ALL_TIME.start, ALL_TIME.end) for sid in stored.values()]
+    with database.read_session() as session:
+        cold = chunks.cold_points(session, spans)  # nothing compacted yet
+        compact(T0 + timedelta(days=3))  # another transaction moves every point to chunks
+        hot = session.execute(select(chunks.hot_points(spans).subquery())).all()
+    assert len(cold) == 0 and len(hot) == len(before)  # the hot rows as of the first read
+    assert everything() == before
+
+
+def test_late_writes_into_compacted_counters_keep_rates_exact(stored: dict[str, int]) -> None:
+    compact(T0 + timedelta(days=3))
+    sid = stored["requests/h0"]
+    late = [(sid, T0 + timedelta(minutes=20), 0.5),  # overwrites a point: a counter reset
+            (sid, T0 + timedelta(minutes=20, seconds=3), 1e6)]  # fmt: skip
+    with database.transaction() as session:
+        metrics.write_points(session, late)
+    specs = [Query(metric="requests", agg="rate"), Query(metric="requests", agg="rate",
+                                                         interval="2d")]  # fmt: skip
+
+    def rates() -> list[object]:
+        with database.transaction() as session:
+            return [
+                [(s.timestamps, s.values) for s in engine.query(session, spec, WINDOW, 36).series]
+                for spec in specs
+            ]
+
+    overridden = rates()  # hot rows inside a compacted window: that window is not merged
+    assert compact(T0 + timedelta(days=3)) == 2 and hot_count() == 0
+    assert_same(overridden, rates())

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from dashapp.core.reductions import Reduction
-from dashapp.core.results import Histogram, QueryResult, SummaryResult
+from dashapp.core.results import NO_PERCENTILES, Histogram, QueryResult, SummaryResult
 from dashapp.core.spec import (
     GRID_COLUMNS,
     GaugePanel,
@@ -42,6 +42,14 @@ class PanelData:
         if self.histogram is not None:
             return self.histogram.empty
         return not any(result.series for result in self.results)
+
+    @property
+    def empty_note(self) -> str:
+        """What an empty panel says: that percentiles need raw points retention dropped,
+        or that the range has no data."""
+        if any(NO_PERCENTILES in result.source for result in self.results):
+            return "No percentiles here: they need raw points, which retention has dropped"
+        return "No data in this time range"
 
     @property
     def hidden(self) -> int:

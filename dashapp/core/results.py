@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+PAST_RETENTION = "raw points past retention"
+"""Said by a result's ``source`` when rollups answered because raw points were dropped."""
+NO_PERCENTILES = "none: percentiles need raw points, past retention here"
+"""A result's ``source`` when only rollups hold the range and the query asks a percentile."""
+
 
 @dataclass(frozen=True)
 class Block:
