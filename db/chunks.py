@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,9 @@ WINDOW_US = WINDOW // timedelta(microseconds=1)
 Span = tuple[int, datetime, datetime]
 """(series id, start, end): a half-open time range of one series."""
 
+
+CLOCK_SKEW = timedelta(minutes=10)
+"""How far a worker's clock may run ahead of a reader's."""
 
 STORAGE_LOCK = 0x64617368
 """PostgreSQL advisory lock key: compaction holds it exclusive, multi-statement readers shared."""
@@ -128,8 +131,19 @@ def chunks_overlapping(session: Session, spans: Sequence[Span]) -> list[Any]:
     return [(*row[:4], int_array(row[4])) for row in rows]
 
 
+def may_hold_chunks(spans: Sequence[Span], now: datetime | None = None) -> bool:
+    """Whether compacted chunks may hold points of ``spans``. Compaction only closes
+    windows before the current one (``window_of(now - COMPACT_AFTER)``), so spans inside
+    the current day (a refresh's recent minutes) need no chunk lookup, except within
+    :data:`CLOCK_SKEW` of midnight, when a worker's clock may already be in the next day."""
+    closed_before = window_of((now or datetime.now(UTC)) + CLOCK_SKEW)
+    return any(start < closed_before for _, start, _ in spans)
+
+
 def cold_points(session: Session, spans: Sequence[Span]) -> ColdPoints:
     """Points of compacted chunks inside ``spans`` that no hot row overrides."""
+    if not may_hold_chunks(spans):
+        return EMPTY
     rows = chunks_overlapping(session, spans)
     if not rows:
         return EMPTY

@@ -313,3 +313,13 @@ def test_late_writes_into_compacted_counters_keep_rates_exact(stored: dict[str, 
     overridden = rates()  # hot rows inside a compacted window: that window is not merged
     assert compact(T0 + timedelta(days=3)) == 2 and hot_count() == 0
     assert_same(overridden, rates())
+
+
+def test_recent_spans_skip_the_chunk_lookup_except_near_midnight() -> None:
+    # Compaction only closes days before the current one, so a refresh's recent minutes
+    # need no chunk lookup; near midnight a worker's clock may already be in the next day.
+    noon = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    assert not chunks.may_hold_chunks([(1, noon - timedelta(minutes=15), noon)], now=noon)
+    assert chunks.may_hold_chunks([(1, noon - timedelta(days=1), noon)], now=noon)
+    late = datetime(2026, 5, 1, 23, 55, tzinfo=UTC)
+    assert chunks.may_hold_chunks([(1, late - timedelta(minutes=15), late)], now=late)
