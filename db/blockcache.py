@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,15 +94,14 @@ def answer_key(kind: str, parts: Any) -> str:
     return f"{kind}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def through_cache(kind: str, metric: str | None, parts: tuple[Any, ...], compute: Any) -> Any:
-    """Return the cached answer for ``parts`` (plus the metric's generation), or compute it
-    in a read transaction bounded by the statement timeout. Reads never write: hours
-    whose rollups are not refreshed yet (the worker's job) are read from raw points."""
-    token = tail_token() if metric else None  # the catalog is never served stale
-    key = answer_key(kind, (parts, token or data_generation(metric or CATALOG)))
+def catalog_cached(kind: str, parts: tuple[Any, ...], compute: Any) -> Any:
+    """Return the answer cached for ``parts`` while the series catalog is unchanged, or
+    compute it in a read transaction bounded by the statement timeout (picker choices,
+    variable values: never served stale, as a new series changes the catalog)."""
+    key = answer_key(kind, (parts, data_generation(CATALOG)))
     hit = cache.get(key)
     if hit is not None:
-        return replace(hit, cached=True) if hasattr(hit, "cached") else hit
+        return hit
     with database.read_session() as session:
         result = compute(session)
     cache.set(key, result)
@@ -180,7 +179,7 @@ class Lookup:
         return found
 
     def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> list[str]:
-        """The cache key of each piece's answer (see :func:`tail_token` for tails)."""
+        """The cache key of each piece's answer (see :func:`tail_token` for recent ones)."""
         grace = tail_token()
         return [
             answer_key(kind, (identity, p.start, p.end, [self.values[n] for n in c]))
@@ -199,10 +198,10 @@ def _process_memo(name: str) -> dict[Any, Any]:
 
 
 def tail_token() -> str | None:
-    """With ``CACHE_TAIL_GRACE`` set, tails and whole answers are keyed by the current
-    grace period instead of their metric's write counter: everyone asking within a
-    period shares one answer, which may miss points written in the last ``grace``
-    seconds. None (the default): keyed by the counter, never stale."""
+    """With ``CACHE_TAIL_GRACE`` set, recent blocks are keyed by the current grace period
+    instead of their write counters: everyone asking within a period shares one answer,
+    which may miss points written in the last ``grace`` seconds. None (the default):
+    keyed by the counters, never stale."""
     grace = float(current_app.config.get("CACHE_TAIL_GRACE") or 0)
     return f"grace:{int(time.time() // grace)}" if grace > 0 else None
 

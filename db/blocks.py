@@ -138,20 +138,24 @@ def reset_key(metric: str) -> str:
 
 def block_key(metric: str, level: timedelta, anchor: datetime) -> str:
     """The counter of one block: (metric, length, start)."""
-    return f"genb:{digest(metric)}:{int(level.total_seconds())}:{int(anchor.timestamp())}"
+    return f"genb:{digest(metric)}:{_block_id(level, anchor)}"
+
+
+def _block_id(level: timedelta, anchor: datetime) -> str:
+    return f"{int(level.total_seconds())}:{int(anchor.timestamp())}"
 
 
 def series_hash(level: timedelta, anchor: datetime) -> str:
     """The hash holding the counters of one block per series (field: the series id): a
     query of few series keys its recent blocks by these, so writes into the metric's
     other series leave it cached."""
-    return f"gens:{int(level.total_seconds())}:{int(anchor.timestamp())}"
+    return f"gens:{_block_id(level, anchor)}"
 
 
 def wide_key(metric: str, level: timedelta, anchor: datetime) -> str:
     """The counter a write too wide for series counters changes instead (it keys every
     block keyed by series counters, with them)."""
-    return f"genw:{digest(metric)}:{int(level.total_seconds())}:{int(anchor.timestamp())}"
+    return f"genw:{digest(metric)}:{_block_id(level, anchor)}"
 
 
 def piece_generation_keys(

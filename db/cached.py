@@ -32,9 +32,9 @@ from db.blockcache import (
     Lookup,
     blocks_info,
     cached_pieces,
+    catalog_cached,
     horizon,
     source_of,
-    through_cache,
 )
 from db.blocks import Piece
 from db.query import QueryResult, SummaryResult, bucket_step, summary_unit
@@ -224,15 +224,12 @@ def _extent(found: dict[tuple[int, Any], tuple], piece: Piece, slot: timedelta |
 
 def variable_values(key: str, metric: str | None) -> list[str]:
     """Distinct values of ``source`` or a label, for a dashboard variable's choices."""
-    return through_cache(
-        "v",
-        None,
-        (key, metric),
-        lambda session: metrics.label_values(session, key, metric),
+    return catalog_cached(
+        "v", (key, metric), lambda session: metrics.label_values(session, key, metric)
     )
 
 
 def catalog() -> dict[str, Any]:
     """The query pickers' choices (see :func:`db.metrics.catalog_summary`), as a dict."""
-    summary = through_cache("c", None, (), metrics.catalog_summary)
+    summary = catalog_cached("c", (), metrics.catalog_summary)
     return {"metrics": summary.metrics, "sources": summary.sources, "labels": summary.labels}
