@@ -13,6 +13,8 @@ into a scratch PostgreSQL database with binary COPY, rolls them up, then in one 
    compaction process running vs without, rounds alternating.
 
     .venv/bin/python bench/storage.py --points 10000000 [--days 90] [--reuse]
+
+Its scratch database is ``dashapp_bench_storage`` (``BENCH_STORAGE_DB`` to use another).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from dashapp.extensions import database  # noqa: E402
 from db import compaction, metrics, partitions, rollups  # noqa: E402
 from db.query import query  # noqa: E402
 
-DB_NAME = "dashapp_bench_storage"
+DB_NAME = os.environ.get("BENCH_STORAGE_DB", "dashapp_bench_storage")
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 PG_EPOCH_US = 946_684_800_000_000
