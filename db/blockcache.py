@@ -87,7 +87,21 @@ def mark_dropped(metrics_dropped: Iterable[str]) -> None:
 
 def data_generation(metric: str) -> str:
     """A token that changes whenever points of ``metric`` are written."""
-    return str(cache.get(blocks.tail_key(metric)))
+    key = blocks.tail_key(metric)
+    return str(existing_counter(key, cache.get(key)))
+
+
+def existing_counter(key: str, value: str | None) -> str | None:
+    """``value``, the counter read at ``key``, or a new token stored there if it had none
+    (never written, or expired): answers kept under a counter then stay valid only until
+    the next change, never across an expiry (None -> token -> None would bring them back).
+    None only when the cache is unreachable."""
+    if value is not None:
+        return value
+    token = secrets.token_hex(8)
+    if cache.add(key, token, timeout=2 * block_timeout()):
+        return token
+    return cache.get(key)
 
 
 def answer_key(kind: str, parts: Any) -> str:
@@ -124,7 +138,7 @@ class Lookup:
         names = sorted({name for keys in self.counters for name in keys})
         found = cache.get_many(*names, blocks.tail_key(CATALOG))
         self.values = dict(zip(names, found, strict=False))
-        self.catalog = found[-1]
+        self.catalog = existing_counter(blocks.tail_key(CATALOG), found[-1])
         self.series = self._series()
 
     def _series(self) -> list[SeriesInfo]:

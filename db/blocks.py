@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from dashapp.core.timerange import TimeRange, floor_time
 
@@ -121,8 +122,9 @@ def _ceil(value: datetime, step: timedelta) -> datetime:
     return low if low == value else low + step
 
 
+@lru_cache(maxsize=4096)
 def digest(metric: str) -> str:
-    """A short, key-safe name for a metric."""
+    """A short, key-safe name for a metric (memoised: every read names its counters)."""
     return hashlib.sha1(metric.encode()).hexdigest()[:20]
 
 

@@ -206,6 +206,24 @@ def test_writes_to_series_a_panel_does_not_show_leave_its_recent_blocks_cached(
     assert not panel_query(spec, window, 120).cached
 
 
+def test_a_series_added_before_the_catalog_counter_expired_is_shown(ctx: Flask) -> None:
+    """The series list kept in the process is keyed by the catalog counter; a counter that
+    expired (or was never written) must not bring back a list kept before a new series."""
+    from db import blocks
+    from db.blockcache import CATALOG
+    from db.cache import cache
+
+    now = datetime.now(UTC)
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", group_by=["source"])
+    cache.delete(blocks.tail_key(CATALOG))  # never written
+    ingest(ctx, [("a", now - timedelta(minutes=5), 1.0)])
+    cache.delete(blocks.tail_key(CATALOG))
+    assert [s.name for s in panel_query(spec, window, 60).series] == ["a"]
+    ingest(ctx, [("b", now - timedelta(minutes=4), 2.0)])  # a new series changes the counter
+    cache.delete(blocks.tail_key(CATALOG))  # which then expires before anyone reads
+    assert sorted(s.name for s in panel_query(spec, window, 60).series) == ["a", "b"]
+
+
 def test_a_heatmap_recomputes_only_the_minute_written_while_its_bins_hold(ctx: Flask) -> None:
     now = datetime.now(UTC)
     start = now - timedelta(hours=3)
