@@ -204,12 +204,17 @@ class Viewer:
         """The panel store as the page holds it: a reference to the saved panel."""
         return self.stores[json.dumps(key, sort_keys=True)]
 
-    def refresh(self, trigger: str | None = "auto-refresh.n_intervals") -> list[float]:
-        """Every panel's callback, at most PARALLEL_CALLBACKS at once, as on a refresh."""
+    def refresh(self, trigger: str | None = "auto-refresh.n_intervals") -> list[tuple[str, float]]:
+        """Every panel's callback, at most PARALLEL_CALLBACKS at once, as on a refresh:
+        (panel id, seconds taken) each."""
         if trigger:
             self.ticks += 1
         keys = [key for key, _ in self.panels]
-        return list(self.pool.map(lambda key: self.panel_callback(key, trigger), keys))
+        taken = self.pool.map(lambda key: self.panel_callback(key, trigger), keys)
+        return [
+            (key.get("panel") or key["table"], seconds)
+            for key, seconds in zip(keys, taken, strict=True)
+        ]
 
 
 def viewer_process(
@@ -224,7 +229,7 @@ def viewer_process(
         queue.put("ready")
         go.wait()
         start_at = start.value
-        latencies: list[float] = []
+        latencies: list[tuple[str, float]] = []
         errors = 0
         lock = threading.Lock()
 
@@ -344,7 +349,11 @@ def phase(viewers: int, ingest: float | None, seconds: float, interval: float, t
     results = [queue.get(timeout=seconds + 600) for _ in workers]
     for worker in workers:
         worker.join()
-    latencies = [x for kind, data, _ in results if kind == "viewers" for x in data]
+    timed = [x for kind, data, _ in results if kind == "viewers" for x in data]
+    latencies = [seconds for _, seconds in timed]
+    per_panel: dict[str, list[float]] = {}
+    for panel, seconds in timed:
+        per_panel.setdefault(panel, []).append(seconds)
     points = sum(data for kind, data, _ in results if kind == "ingest")
     errors = sum(e for kind, _, e in results if kind == "viewers")
     latencies.sort()
@@ -355,6 +364,7 @@ def phase(viewers: int, ingest: float | None, seconds: float, interval: float, t
         "points_per_s": points / seconds,
         "errors": errors,
         "requests": len(latencies),
+        "panels": {panel: _quantile(sorted(values), 0.95) for panel, values in per_panel.items()},
     }
 
 
@@ -501,6 +511,7 @@ def main() -> None:
     parser.add_argument("--capacity-seconds", type=float, default=40)
     parser.add_argument("--server-root", help="serve another checkout (e.g. main's code)")
     parser.add_argument("--no-worker", action="store_true", help="no dashapp worker")
+    parser.add_argument("--per-panel", action="store_true", help="each panel's p95 too")
     args = parser.parse_args()
     params = dict(part.split("=", 1) for part in dataset.ADMIN_DSN.split())
     url = (
@@ -538,6 +549,10 @@ def main() -> None:
         )  # fmt: skip
         for label, ratio, target in ratios:
             log(f"  {label}: {ratio:.2f} (target {target})")
+        if args.per_panel:
+            log("  panel p95 without / with ingest:")
+            for panel, p95 in sorted(alone["panels"].items()):
+                log(f"    {panel}: {p95 * 1000:.0f} / {both['panels'].get(panel, 0) * 1000:.0f} ms")
         held = 0
         for count in [int(c) for c in args.capacity.split(",") if c]:
             result = phase(count, rate, args.capacity_seconds, 10, token)
