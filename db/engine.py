@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -166,24 +166,51 @@ def _transaction(
     sessions: sessionmaker[Session], timeout_ms: int | None, snapshot: bool = False
 ) -> Iterator[Session]:
     """One transaction of ``sessions``: commit on success, roll back on any error."""
-    with sessions.begin() as session:
-        if snapshot and session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        elif snapshot:
-            # pysqlite opens a transaction only before a write, so each SELECT would see
-            # the database as of its own start; in WAL mode an explicit BEGIN keeps one
-            # snapshot from the first read until the end, as on PostgreSQL.
-            session.connection().connection.driver_connection.execute("BEGIN")
-        if timeout_ms is None:
-            yield session
-            return
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
-            yield session
-        else:
+    kept: dict[Any, Any] | None = None  # the PostgreSQL connection's info, once set
+    try:
+        with sessions.begin() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                options = {"isolation_level": "REPEATABLE READ"} if snapshot else {}
+                connection = session.connection(execution_options=options)
+                kept = _statement_timeout(connection, timeout_ms)
+                yield session
+                return
+            connection = session.connection()
+            if snapshot:
+                # pysqlite opens a transaction only before a write, so each SELECT would
+                # see the database as of its own start; in WAL mode an explicit BEGIN
+                # keeps one snapshot from the first read until the end, as on PostgreSQL.
+                connection.connection.driver_connection.execute("BEGIN")
+            if timeout_ms is None:
+                yield session
+                return
             with _sqlite_deadline(connection.connection.driver_connection, timeout_ms):
                 yield session
+    except BaseException:
+        if kept is not None:  # a rollback undoes a SET: the connection's value is unknown
+            kept[TIMEOUT_INFO] = None
+        raise
+
+
+TIMEOUT_INFO = "dashapp.statement_timeout"
+DEFAULT = "DEFAULT"
+
+
+def _statement_timeout(connection: Connection, timeout_ms: int | None) -> dict[Any, Any]:
+    """Give this transaction PostgreSQL's ``statement_timeout`` (None: the server's
+    default) and return the connection's info, where the value is recorded.
+
+    The value is the connection's session setting, set only when it differs from what
+    the connection already has: reads share one limit, so almost none pays the round
+    trip of setting it (``SET LOCAL`` in every transaction did).
+    """
+    wanted = DEFAULT if timeout_ms is None else str(int(timeout_ms))
+    info = connection.connection.info
+    if info.get(TIMEOUT_INFO, DEFAULT) != wanted:
+        info[TIMEOUT_INFO] = None
+        connection.execute(text(f"SET statement_timeout TO {wanted}"))
+        info[TIMEOUT_INFO] = wanted
+    return info
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -190,6 +191,31 @@ def test_a_query_past_the_statement_timeout_is_503(postgresql_database: str) -> 
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
     assert "statement timeout" in response.json["detail"] and response.headers["Retry-After"]
     app.extensions["dashapp.db"].engine.dispose()
+
+
+def test_each_transaction_runs_with_its_own_statement_timeout(postgresql_database: str) -> None:
+    """Reads keep the dashboard limit as the connection's setting (no SET per read);
+    writes on the same connection are not cut by it, even after a rolled-back change."""
+    from sqlalchemy import text
+
+    from tests.conftest import make_app
+
+    app = make_app(postgresql_database, STATEMENT_TIMEOUT_MS=1234)
+
+    def limit(context: Any) -> str:
+        with context as session:
+            return session.connection().execute(text("SHOW statement_timeout")).scalar_one()
+
+    with app.app_context():
+        assert limit(database.read_session()) == "1234ms"
+        assert limit(database.transaction()) == "0"
+        assert limit(database.read_session()) == "1234ms"
+        assert limit(database.read_session(timeout_ms=50)) == "50ms"
+        with pytest.raises(ZeroDivisionError), database.transaction(timeout_ms=70):
+            1 / 0  # noqa: B018 - the SET of this transaction is rolled back
+        assert limit(database.transaction()) == "0"
+        assert limit(database.read_session()) == "1234ms"
+        assert app.extensions["dashapp.db"].engine.pool.checkedin() == 1  # one connection
 
 
 def test_values_that_would_overflow_a_sum_are_refused(client: FlaskClient, app: Flask) -> None:
