@@ -28,10 +28,20 @@ LEVELS = (timedelta(hours=1), timedelta(minutes=1))
 RANGES_PER_STATEMENT = 200
 
 _QUEUE_HOURS = text(
+    "WITH wanted AS (SELECT * FROM unnest(CAST(:sids AS bigint[]), "
+    "CAST(:hours AS timestamptz[])) AS w (series_id, hour)), "
+    # Hours already queued are only locked (KEY SHARE: batches of one hour do not wait
+    # for each other, a refresh's claim skips them until this commits), not rewritten:
+    # the usual batch finds its hours queued, and rewriting them left a dead row each.
+    # A lock on a row a refresh is deleting waits for it; the row is then gone and
+    # inserted again below, so the hour is queued for the points this write adds.
+    "held AS MATERIALIZED (SELECT p.series_id, p.hour FROM rollup_pending AS p "
+    "JOIN wanted AS w ON p.series_id = w.series_id AND p.hour = w.hour "
+    "ORDER BY p.series_id, p.hour FOR KEY SHARE OF p) "
     "INSERT INTO rollup_pending (series_id, hour) "
-    "SELECT * FROM unnest(CAST(:sids AS bigint[]), CAST(:hours AS timestamptz[])) "
-    # DO UPDATE, not DO NOTHING: it locks a pending row that a refresh is deleting, so the
-    # refresh commits first and this insert queues the hour again for the points it adds.
+    "SELECT w.series_id, w.hour FROM wanted AS w WHERE NOT EXISTS (SELECT FROM held AS h "
+    "WHERE h.series_id = w.series_id AND h.hour = w.hour) "
+    # DO UPDATE, not DO NOTHING: a row queued meanwhile is locked the same way.
     "ON CONFLICT (series_id, hour) DO UPDATE SET hour = EXCLUDED.hour"
 )
 
