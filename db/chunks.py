@@ -67,9 +67,11 @@ def lock_tiers(session: Session, exclusive: bool) -> None:
     session.execute(text(f"SELECT {function}(:key)"), {"key": STORAGE_LOCK})
 
 
-def window_of(ts: datetime) -> datetime:
-    """Start of the chunk window holding ``ts``."""
-    return EPOCH + timedelta(microseconds=to_epoch_us(ts) // WINDOW_US * WINDOW_US)
+def window_of(ts: datetime, width: timedelta = WINDOW) -> datetime:
+    """Start of the ``width``-wide chunk window holding ``ts`` (windows are aligned to the
+    epoch: a day for points, a level's own width for rollups)."""
+    width_us = width // timedelta(microseconds=1)
+    return EPOCH + timedelta(microseconds=to_epoch_us(ts) // width_us * width_us)
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,12 @@ def span_limits(spans: Sequence[Span]) -> dict[int, list[tuple[int, int]]]:
     return limits
 
 
-def inside(times: np.ndarray, window_us: int, ranges: list[tuple[int, int]]) -> np.ndarray | None:
-    """Which of a window's ``times`` fall in ``ranges``; None if the whole window does."""
-    if any(start <= window_us and window_us + WINDOW_US <= end for start, end in ranges):
+def inside(
+    times: np.ndarray, window_us: int, ranges: list[tuple[int, int]], width_us: int = WINDOW_US
+) -> np.ndarray | None:
+    """Which of a window's ``times`` fall in ``ranges``; None if the whole window (at
+    ``window_us``, ``width_us`` wide) does."""
+    if any(start <= window_us and window_us + width_us <= end for start, end in ranges):
         return None
     keep = np.zeros(len(times), dtype=bool)
     for start, end in ranges:

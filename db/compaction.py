@@ -1,4 +1,5 @@
-"""Compaction: closed windows of hot rows become one compressed chunk per series and day.
+"""Compaction: closed windows of hot rows become one compressed chunk per series and day
+(rollups: per series and their level's window, see :data:`db.rollup_chunks.WINDOWS`).
 
 A window is closed once its day ended more than ``delay`` ago. Each series-window is
 moved in one transaction: ``DELETE ... RETURNING`` takes exactly the rows it removes
@@ -26,7 +27,7 @@ from db.sqlfunctions import epoch_us
 from db.types import EPOCH, Timestamp, from_epoch_us, utcnow
 
 DEFAULT_DELAY = timedelta(hours=1)
-ROLLUP_LEVELS = (60, 3600)
+ROLLUP_LEVELS = tuple(rollup_chunks.WINDOWS)
 SERIES_PER_STATEMENT = 100  # a day of 100 series at 10 s: about 14 MB back from one DELETE
 CHUNK_COLUMNS = ("min_ts", "max_ts", "count", "ts_blob", "value_blob")
 
@@ -73,7 +74,9 @@ def compact(
     limit: int = 200,
 ) -> int:
     """Compact up to ``limit`` closed series-windows of points, and as many of each rollup
-    level, in this transaction; returns the points and rollup rows moved.
+    level, in this transaction; returns the points and rollup rows moved. Every tier
+    closes by day: rows before the start of the day ``delay`` ago move (into a rollup
+    level's wider window too, merged with what it holds already).
 
     Call until it returns 0 to catch up (``dashapp compact`` does, one transaction per call).
     """
@@ -98,7 +101,7 @@ def compact(
             for start, sids in sorted(windows.items()):
                 for first in range(0, len(sids), SERIES_PER_STATEMENT):
                     batch = sids[first : first + SERIES_PER_STATEMENT]
-                    moved += rollup_chunks.compact_window(session, level, start, batch)
+                    moved += rollup_chunks.compact_window(session, level, start, batch, cutoff)
                 budget -= len(sids)
     return moved
 

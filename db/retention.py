@@ -2,9 +2,11 @@
 their policy, never delete live rows one by one.
 
 Raw data expires a chunk (one series' day) at a time, once the whole day is older than
-its policy; rollups expire by level and bucket. Points still hot past retention are
-compacted first (they are only late writes, or compaction running behind) and dropped
-with their chunk at the next run.
+its policy; rollup chunks likewise once their whole window is (a day of 1-minute
+rollups, 30 days of hourly ones: hourly data may outlive its policy by up to 30 days),
+hot rollup rows bucket by bucket. Points still hot past retention are compacted first
+(they are only late writes, or compaction running behind) and dropped with their chunk
+at the next run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from dashapp.core.retention import Policy, Retention
 from db.chunks import window_of
 from db.models import ChunkRow, RollupChunkRow, RollupRow, SeriesRow
+from db.rollup_chunks import WINDOWS
 from db.types import utcnow
 
 ROLLUP_LEVELS = {"1m": 60, "1h": 3600}
@@ -69,7 +72,7 @@ def apply(
                 continue
             dropped += _drop(
                 session, found, RollupChunkRow, RollupChunkRow.level == seconds,
-                RollupChunkRow.window_start < window_of(now - keep),
+                RollupChunkRow.window_start < window_of(now - keep, WINDOWS[seconds]),
                 RollupChunkRow.series_id.in_(governed),
             )  # fmt: skip
             # Rows are only the buckets not compacted yet (late refreshes): few, recent.

@@ -1,16 +1,21 @@
-"""Rollups of closed windows, compacted like points: one row per series, level and day.
+"""Rollups of closed days, compacted like points: one row per series, level and window.
 
 Rollup rows are the bulk of a database of 10 s data (a per-minute row is wider than
 six points' worth of chunk), so compaction moves them too (``DELETE ... RETURNING``,
 merged with the window's chunk, bucket rows written later winning), and readers
 see rows and chunks as one source, exactly like :mod:`db.chunks` does for points.
+
+Each level has its own window width (:data:`WINDOWS`): a day of 1-minute rollups, 30
+days of hourly ones (a 30-day panel then decodes one or two chunks per series, not 30
+of 24 rows). Compaction still closes by day: a closed day's hourly rows are merged into
+their 30-day window's chunk, so the open window's chunk is rewritten once a day.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -35,13 +40,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from db import codec, pgarrays, prebuckets
-from db.chunks import WINDOW, Span, _by_range, inside, span_limits, window_of
+from db.chunks import Span, _by_range, inside, span_limits, window_of
 from db.engine import dialect_insert
 from db.models import RollupChunkRow, RollupRow, SeriesRow
 from db.prebuckets import COLUMNS, ShapedRows
 from db.sqlfunctions import BucketStep, epoch_us, int_array, int_list
 from db.types import EPOCH, Timestamp, to_epoch_us
 
+WINDOWS = {60: timedelta(days=1), 3600: timedelta(days=30)}
+"""Width of a rollup chunk's window, by level (seconds); epoch-aligned like points'."""
 TIMES = frozenset({"bucket", "first_ts", "last_ts", "min_ts", "max_ts"})
 INTEGERS = TIMES | {"count"}
 
@@ -79,8 +86,10 @@ def cold_rows(
 ) -> ShapedRows:
     """Decoded chunk buckets inside ``spans`` that no rollup row overrides (only the columns
     ``needed`` and what merging them takes, if given: see :func:`db.prebuckets.wanted`)."""
+    width = WINDOWS[level]
     wanted = [
-        and_(RollupChunkRow.series_id.in_(sids), RollupChunkRow.window_start >= window_of(start),
+        and_(RollupChunkRow.series_id.in_(sids),
+             RollupChunkRow.window_start >= window_of(start, width),
              RollupChunkRow.window_start < end)
         for (start, end), sids in _by_range(spans).items()
     ]  # fmt: skip
@@ -91,7 +100,7 @@ def cold_rows(
         .where(
             RollupRow.series_id == RollupChunkRow.series_id, RollupRow.level == level,
             RollupRow.bucket >= RollupChunkRow.window_start,
-            RollupRow.bucket < RollupChunkRow.window_start + literal(WINDOW, BucketStep()),
+            RollupRow.bucket < RollupChunkRow.window_start + literal(width, BucketStep()),
         )
         .correlate(RollupChunkRow)
         .scalar_subquery()
@@ -106,10 +115,11 @@ def cold_rows(
         return NO_ROWS
     limits = span_limits(spans)
     indexes = prebuckets.wanted(needed)
+    width_us = width // timedelta(microseconds=1)
     sids, parts, exact = [], [], []
     for sid, start, data, listed in found:
         columns = codec.decode_columns(data, indexes)
-        keep = inside(columns[0], to_epoch_us(start), limits[sid])
+        keep = inside(columns[0], to_epoch_us(start), limits[sid], width_us)
         rows = int_array(listed)
         if rows is not None:
             fresh = ~np.isin(columns[0], rows)
@@ -222,7 +232,8 @@ def pending_windows(
     session: Session, level: int, cutoff: datetime, limit: int
 ) -> dict[datetime, list[int]]:
     """Up to ``limit`` (window, series) pairs with rollup rows of ``level`` before ``cutoff``
-    (probed from the newest rollup chunk on first, like :func:`db.compaction.pending_windows`)."""
+    (probed from the newest rollup chunk on first, like :func:`db.compaction.pending_windows`;
+    windows are the level's, see :data:`WINDOWS`)."""
 
     def oldest_from(floor: Any) -> Any:
         return (
@@ -242,7 +253,8 @@ def pending_windows(
     floor = literal(EPOCH, Timestamp())
     oldest = func.coalesce(oldest_from(func.coalesce(frontier, floor)), oldest_from(floor))
     found = session.execute(select(SeriesRow.id, oldest)).all()
-    pairs = sorted((window_of(ts), sid) for sid, ts in found if ts is not None)[:limit]
+    pairs = sorted((window_of(ts, WINDOWS[level]), sid) for sid, ts in found if ts is not None)
+    pairs = pairs[:limit]
     windows: dict[datetime, list[int]] = defaultdict(list)
     for start, sid in pairs:
         windows[start].append(sid)
@@ -266,9 +278,12 @@ def _packed_delete() -> str:
 _TAKE_POSTGRESQL = text(_packed_delete())
 
 
-def compact_window(session: Session, level: int, start: datetime, sids: list[int]) -> int:
-    """Move rollup rows of ``level`` in the window at ``start`` into chunks; rows moved."""
-    taken = _take(session, level, start, sids)
+def compact_window(
+    session: Session, level: int, start: datetime, sids: list[int], cutoff: datetime
+) -> int:
+    """Move rollup rows of ``level`` in the window at ``start`` and before ``cutoff`` (the
+    closed days) into the window's chunks; rows moved."""
+    taken = _take(session, level, start, min(start + WINDOWS[level], cutoff), sids)
     if not taken:
         return 0
     existing = dict(
@@ -301,9 +316,9 @@ def compact_window(session: Session, level: int, start: datetime, sids: list[int
 
 
 def _take(
-    session: Session, level: int, start: datetime, sids: list[int]
+    session: Session, level: int, start: datetime, end: datetime, sids: list[int]
 ) -> dict[int, list[np.ndarray]]:
-    end = start + WINDOW
+    """Delete the rows of ``level`` in [start, end) of these series; their columns."""
     if session.get_bind().dialect.name == "postgresql":
         packed = session.execute(
             _TAKE_POSTGRESQL, {"level": level, "sids": sids, "start": start, "end": end}

@@ -114,15 +114,16 @@ def holds(
     session: Session, level: timedelta, series_ids: Collection[int], window: TimeRange
 ) -> bool:
     """Whether ``level`` has rollups of these series in ``window`` (rows or a chunk whose
-    day overlaps it): index probes, for the fallback when raw points are past retention."""
+    window overlaps it): index probes, for the fallback when raw points are past retention."""
     ids, seconds = list(series_ids), _seconds(level)
+    floor = chunks.window_of(window.start, rollup_chunks.WINDOWS[seconds])
     rows = select(RollupRow.series_id).where(
         RollupRow.level == seconds, RollupRow.series_id.in_(ids),
         RollupRow.bucket >= window.start, RollupRow.bucket < window.end,
     )  # fmt: skip
     packed = select(RollupChunkRow.series_id).where(
         RollupChunkRow.level == seconds, RollupChunkRow.series_id.in_(ids),
-        RollupChunkRow.window_start >= chunks.window_of(window.start),
+        RollupChunkRow.window_start >= floor,
         RollupChunkRow.window_start < window.end,
     )  # fmt: skip
     return any(

@@ -9,14 +9,16 @@ from flask import Flask
 from sqlalchemy import select
 
 from dashapp.core.retention import parse_duration, parse_policy, parse_retention
+from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
 from dashapp.settings import ConfigError, load_settings
-from db import compaction, metrics, retention, rollups, storage_jobs
+from db import compaction, metrics, retention, rollup_chunks, rollups, storage_jobs
 from db.models import ChunkRow, RollupChunkRow, RollupRow
 from tests.conftest import make_app
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
+ALL = TimeRange(datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
 
 
 def test_policies_parse_with_overrides_by_longest_prefix() -> None:
@@ -71,11 +73,19 @@ def chunk_days(sid: int) -> list[int]:
         return sorted((NOW.replace(hour=0) - start).days for start in starts)
 
 
+def hourly_days(sid: int) -> list[int]:
+    """The days (ago, before NOW's) that a read of the hourly rollups still returns."""
+    with database.transaction() as session:
+        source = rollup_chunks.rollup_source(session, 3600, [(sid, ALL.start, ALL.end)])
+        times = session.scalars(select(source.c.ts)).all()
+    return sorted({(NOW.replace(hour=0) - ts.replace(hour=0)).days for ts in times})
+
+
 @pytest.mark.usefixtures("context")
 def test_retention_drops_exactly_the_chunks_and_rollups_past_their_policy() -> None:
     ids = store_days(["cpu", "debug.x", "debug.keep.y"], [40, 31, 30, 29, 8, 6, 1])
     policy = parse_retention(
-        "raw:30d,1m:10d,1h:35d", "debug.=raw:7d,1m:2d;debug.keep.=raw:forever,1h:forever"
+        "raw:30d,1m:10d,1h:35d", "debug.=raw:7d,1m:2d,1h:564h;debug.keep.=raw:forever,1h:565h"
     )
     with database.transaction() as session:
         dropped = retention.apply(session, policy, now=NOW)
@@ -92,9 +102,18 @@ def test_retention_drops_exactly_the_chunks_and_rollups_past_their_policy() -> N
     for sid, level, start in kept:
         days.setdefault((sid, level), []).append((NOW.replace(hour=0) - start).days)
     assert sorted(days[(ids["cpu"], 60)]) == [1, 6, 8]
-    assert sorted(days[(ids["cpu"], 3600)]) == [1, 6, 8, 29, 30, 31]
     assert sorted(days[(ids["debug.x"], 60)]) == [1]
-    assert sorted(days[(ids["debug.keep.y"], 3600)]) == [1, 6, 8, 29, 30, 31, 40]
+    # Hourly rollups live in 30-day windows (2026-01-07 to 02-06, 02-06 to 03-08: 53 and
+    # 23 days before NOW's day), dropped only once a whole window is past the policy.
+    # 35 days: the older window ended 23.5 days before NOW, so day 40 outlives its policy.
+    assert sorted(days[(ids["cpu"], 3600)]) == [23, 53]
+    assert hourly_days(ids["cpu"]) == [1, 6, 8, 29, 30, 31, 40]
+    # 564 hours (23.5 days): the older window ended exactly at the horizon, so it goes.
+    assert sorted(days[(ids["debug.x"], 3600)]) == [23]
+    assert hourly_days(ids["debug.x"]) == [1, 6, 8]
+    # 565 hours: it ends an hour after the horizon, so it stays, all of it.
+    assert sorted(days[(ids["debug.keep.y"], 3600)]) == [23, 53]
+    assert hourly_days(ids["debug.keep.y"]) == [1, 6, 8, 29, 30, 31, 40]
     assert dropped > 0
     with database.transaction() as session:
         assert retention.apply(session, policy, now=NOW) == 0  # nothing left to drop

@@ -15,13 +15,16 @@ from dashapp.extensions import database
 from db import chunks, compaction, metrics, rollups
 from db import histogram as heat
 from db import query as engine
-from db.models import ChunkRow, PointRow, RollupRow
+from db.models import ChunkRow, PointRow, RollupChunkRow, RollupRow
 
-T0 = datetime(2026, 2, 1, 21, tzinfo=UTC)  # six hours across midnight: two chunk windows
+# Six hours across a midnight that also starts a 30-day window (EPOCH + 683 * 30 days):
+# two chunk windows of points and of each rollup level.
+T0 = datetime(2026, 2, 5, 21, tzinfo=UTC)
 HOURS = 6
 WINDOW = TimeRange(T0, T0 + timedelta(hours=HOURS))
 ALL_TIME = TimeRange(datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
-MIDNIGHT = datetime(2026, 2, 2, tzinfo=UTC)
+MIDNIGHT = datetime(2026, 2, 6, tzinfo=UTC)
+HOURLY_WINDOWS = {MIDNIGHT - timedelta(days=30), MIDNIGHT}
 
 
 @pytest.fixture(autouse=True)
@@ -101,11 +104,11 @@ CASES = [
     Query(metric="cpu", agg="p99", group_by=["dc"]),
     Query(metric="requests", agg="rate"),
     Query(metric="requests", agg="rate", interval="1h"),
-    # Two-day buckets hold both chunk windows: hot and cold rows (and merged rows of
-    # two windows) in one bucket, a rate across the chunk boundary.
-    Query(metric="cpu", agg="avg", group_by=["dc"], interval="2d"),
-    Query(metric="cpu", agg="max", group_by=["source"], mode="m4", interval="2d"),
-    Query(metric="requests", agg="rate", interval="2d"),
+    # Seven-day buckets hold both chunk windows (of every tier and level): hot and cold
+    # rows (and merged rows of two windows) in one bucket, a rate across the boundary.
+    Query(metric="cpu", agg="avg", group_by=["dc"], interval="7d"),
+    Query(metric="cpu", agg="max", group_by=["source"], mode="m4", interval="7d"),
+    Query(metric="requests", agg="rate", interval="7d"),
 ]
 
 
@@ -117,7 +120,8 @@ def answers(rolled: bool = False) -> list[object]:
     out: list[object] = []
     with database.transaction() as session:
         for spec in CASES:
-            for width in (720, 36):  # 30 s buckets (points) and 10 min (1 m rollups)
+            # 30 s buckets (points), 10 min (1 m rollups), 1 h (hourly rollups)
+            for width in (720, 36, 6):
                 result = engine.query(session, spec, WINDOW, width, prefer_m4=True)
                 out.append([(s.name, s.timestamps, s.values) for s in result.series])
         for span in (WINDOW, TimeRange(T0 + timedelta(minutes=17), T0 + timedelta(minutes=77))):
@@ -256,30 +260,91 @@ def test_compaction_killed_halfway_loses_and_doubles_nothing(
     assert everything() == before
 
 
+def hourly_chunks() -> dict[int, set[datetime]]:
+    """The window starts of each series' hourly rollup chunks."""
+    with database.transaction() as session:
+        found = session.execute(
+            select(RollupChunkRow.series_id, RollupChunkRow.window_start).where(
+                RollupChunkRow.level == 3600
+            )
+        ).all()
+    windows: dict[int, set[datetime]] = {}
+    for sid, start in found:
+        windows.setdefault(sid, set()).add(start)
+    return windows
+
+
+def lines(spec: Query, span: TimeRange, width: int) -> tuple[str, list[object]]:
+    with database.transaction() as session:
+        result = engine.query(session, spec, span, width)
+    return result.source, [(s.name, s.timestamps, s.values) for s in result.series]
+
+
 def test_late_writes_refresh_rollups_over_compacted_rollups(stored: dict[str, int]) -> None:
     with database.transaction() as session:
         rollups.refresh(session)
     compact(T0 + timedelta(days=3))
     assert hot_count() == 0 and rollup_rows() == 0
+    assert hourly_chunks() == dict.fromkeys(stored.values(), HOURLY_WINDOWS)
     sid = stored["cpu/h1"]
+    # An hour already compacted into the 30-day window that is still open (until March 8).
     with database.transaction() as session:
         metrics.write_points(session, [(sid, T0 + timedelta(hours=4, seconds=3), 5000.0)])
-    spec = Query(metric="cpu", agg="max", group_by=["source"])
+    specs = [Query(metric="cpu", agg="max", group_by=["source"]),  # 10 min: 1 m rollups
+             Query(metric="cpu", agg="max", group_by=["source"], interval="1h")]  # fmt: skip
+    pending = [lines(spec, WINDOW, 36) for spec in specs]  # the hour is pending: points
     with database.transaction() as session:
-        pending = engine.query(session, spec, WINDOW, 36)  # the hour is pending: points
         rollups.refresh(session)
-    with database.transaction() as session:
-        rolled = engine.query(session, spec, WINDOW, 36)
-    assert pending.source == "points" and rolled.source == "rollups (60 s)"
-    assert_same([(s.name, s.timestamps, s.values) for s in rolled.series],
-                [(s.name, s.timestamps, s.values) for s in pending.series])  # fmt: skip
-    assert 5000.0 in rolled.series[1].values
+    rolled = [lines(spec, WINDOW, 36) for spec in specs]
+    assert [source for source, _ in pending] == ["points", "points"]
+    assert [source for source, _ in rolled] == ["rollups (60 s)", "rollups (3600 s)"]
+    assert_same([series for _, series in rolled], [series for _, series in pending])
+    assert all(5000.0 in series[1][2] for _, series in rolled)  # h1's line
     compact(T0 + timedelta(days=3))  # the refreshed buckets merge into the chunks
     assert hot_count() == 0 and rollup_rows() == 0
+    assert hourly_chunks() == dict.fromkeys(stored.values(), HOURLY_WINDOWS)
+    assert [lines(spec, WINDOW, 36) for spec in specs] == rolled
+
+
+HOURLY = [Query(metric="cpu", agg=agg, group_by=["source"], interval="1h")
+          for agg in ("avg", "min", "max", "sum", "count", "last")]  # fmt: skip
+HOURLY.append(Query(metric="requests", agg="rate", interval="1h"))
+
+
+def test_hourly_rollups_close_by_day_into_their_30_day_window(stored: dict[str, int]) -> None:
+    sid = stored["cpu/h0"]
+    later = [(sid, MIDNIGHT + timedelta(days=day, hours=hour, minutes=minute), day * 100.0 + hour)
+             for day in (1, 2) for hour in range(0, 24, 5) for minute in (0, 30)]  # fmt: skip
     with database.transaction() as session:
-        again = engine.query(session, spec, WINDOW, 36)
-    assert_same([(s.name, s.timestamps, s.values) for s in again.series],
-                [(s.name, s.timestamps, s.values) for s in rolled.series])  # fmt: skip
+        metrics.write_points(session, later)
+        rollups.refresh(session)
+    span = TimeRange(T0, MIDNIGHT + timedelta(days=2, hours=12))  # a part of a window
+    before = [lines(spec, span, 200) for spec in HOURLY]
+    assert {source for source, _ in before} == {"rollups (3600 s)"}
+    expected = [{MIDNIGHT - timedelta(days=30)}, HOURLY_WINDOWS, HOURLY_WINDOWS, HOURLY_WINDOWS]
+    for day, windows in enumerate(expected):  # the worker's run at 01:30 every day
+        closed = MIDNIGHT + timedelta(days=day)
+        compact(closed + timedelta(hours=1, minutes=30))
+        with database.transaction() as session:
+            hot = session.scalars(select(RollupRow.bucket).where(RollupRow.level == 3600)).all()
+        assert min(hot, default=None) == (closed if day < 3 else None)  # open days stay hot
+        assert hourly_chunks()[sid] == windows  # later days merge into the open window
+        assert_same([lines(spec, span, 200) for spec in HOURLY], before)
+    # A late point into the window's second day, compacted already: its refreshed hour
+    # overrides the chunk's until the next compaction merges it in.
+    with database.transaction() as session:
+        metrics.write_points(session, [(sid, MIDNIGHT + timedelta(days=1, hours=10), 9999.0)])
+    pending = [lines(spec, span, 200) for spec in HOURLY]
+    with database.transaction() as session:
+        rollups.refresh(session)
+    rolled = [lines(spec, span, 200) for spec in HOURLY]
+    assert {source for source, _ in pending[:-1]} == {"points"}  # cpu's hour is pending
+    assert {source for source, _ in rolled} == {"rollups (3600 s)"}
+    assert_same([series for _, series in rolled], [series for _, series in pending])
+    assert 9999.0 in rolled[2][1][0][2]  # max of h0
+    compact(MIDNIGHT + timedelta(days=3, hours=1, minutes=30))
+    assert rollup_rows() == 0 and hourly_chunks()[sid] == HOURLY_WINDOWS
+    assert_same([lines(spec, span, 200) for spec in HOURLY], rolled)
 
 
 def test_a_read_is_one_snapshot_while_compaction_commits(stored: dict[str, int]) -> None:
