@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 
 The 3600-s chunks of ``metric_rollup_chunks`` are decoded, merged per series and
 epoch-aligned 30-day window (of a bucket stored twice, the later chunk's row wins, as
