@@ -115,19 +115,17 @@ def load(points: int, days: int, start: datetime) -> int:
     return total
 
 
-def queue_rollups() -> None:
+def backfill_rollups() -> None:
+    """Roll up every series over the loaded range, a few series per transaction (a bulk
+    load's backfill; the worker's queue goes hour by hour, oldest first)."""
     with database.transaction() as session:
-        session.execute(text(
-            "INSERT INTO rollup_pending (series_id, hour) SELECT DISTINCT series_id, "
-            "date_bin('1 hour', ts, TIMESTAMPTZ 'epoch') FROM metric_points ON CONFLICT DO NOTHING"
-        ))  # fmt: skip
-
-
-def refresh_rollups() -> None:
-    while True:
+        ids = list(session.execute(text("SELECT id FROM series ORDER BY id")).scalars())
+        low, high = session.execute(text("SELECT min(ts), max(ts) FROM metric_points")).one()
+    start = low.replace(minute=0, second=0, microsecond=0)
+    end = high.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for first in range(0, len(ids), 8):
         with database.transaction() as session:
-            if not rollups.refresh(session, limit=5000):
-                return
+            rollups.rebuild(session, [(sid, start, end) for sid in ids[first : first + 8]])
 
 
 def sizes() -> dict[str, int]:
@@ -264,8 +262,7 @@ def main() -> None:
             loaded = load(args.points, args.days, start)
             log(f"loaded {loaded:,} points in {time.perf_counter() - t:.0f} s")
             t = time.perf_counter()
-            queue_rollups()
-            refresh_rollups()
+            backfill_rollups()
             log(f"rollups in {time.perf_counter() - t:.0f} s")
             vacuum()
         points = stored_points()

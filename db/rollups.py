@@ -185,11 +185,17 @@ def refresh(
     claimed = sorted(session.execute(claim).all())
     if not claimed:
         return 0
-    spans = list(_contiguous(claimed))
+    rebuild(session, list(_contiguous(claimed)))
+    return len(claimed)
+
+
+def rebuild(session: Session, spans: list[Span]) -> None:
+    """Recompute every level over these (series id, start, end) spans of whole hours: what
+    :func:`refresh` does for the hours it claims, and a bulk load's backfill (series by
+    series over their whole range, far faster than the queue's hour by hour)."""
     for level in sorted(LEVELS):  # finest first: each level is built from the one below
         for start in range(0, len(spans), RANGES_PER_STATEMENT):
             _rebuild(session, level, spans[start : start + RANGES_PER_STATEMENT])
-    return len(claimed)
 
 
 def _contiguous(hours: list[Any]) -> Iterator[tuple[int, datetime, datetime]]:
