@@ -54,6 +54,8 @@ dataset.DB_NAME = "dashapp_bench_live"
 PORT = 18160
 PREFIX = "bench-live:"
 BASE = f"http://127.0.0.1:{PORT}"
+INGEST_BASE = f"http://127.0.0.1:{PORT + 1}"  # with --ingest-workers: its own instance
+INGEST_TARGET = BASE
 SLUG = "service-health"
 # The viewers watch the demo's four hosts; agents also write other hosts of the same metrics.
 SEARCH = "?from=now-6h&to=now&refresh=10s" + "".join(f"&var-host={h.name}" for h in HOSTS)
@@ -273,7 +275,14 @@ def viewer_process(
 
 
 def ingest_process(
-    token: str, number: int, seconds: float, rate: float, queue: Any, go: Any, start: Any
+    token: str,
+    number: int,
+    seconds: float,
+    rate: float,
+    queue: Any,
+    go: Any,
+    start: Any,
+    base: str = BASE,
 ) -> None:
     """Write the displayed metrics with current times at ``rate`` points/s (0: as fast as
     the API takes them), a batch every :data:`BATCH_PERIOD`: one of the demo hosts the
@@ -314,7 +323,7 @@ def ingest_process(
         ]  # fmt: skip
         # orjson (datetimes too): the clients share the server's two cores, and their
         # encoding is not a cost the server has.
-        response = http.post(f"{BASE}/api/v1/metrics", data=orjson.dumps(points), headers=headers)
+        response = http.post(f"{base}/api/v1/metrics", data=orjson.dumps(points), headers=headers)
         if response.status_code == 201 and time.time() <= start_at + seconds:
             written += len(points)
     queue.put(("ingest", written, 0))
@@ -341,7 +350,9 @@ def phase(viewers: int, ingest: float | None, seconds: float, interval: float, t
         shared = (queue, go, start)
         rate = (ingest or 0.0) / INGEST_CLIENTS
         workers.append(
-            context.Process(target=ingest_process, args=(token, number, seconds, rate, *shared))
+            context.Process(
+                target=ingest_process, args=(token, number, seconds, rate, *shared, INGEST_TARGET)
+            )
         )
     for worker in workers:
         worker.start()
@@ -378,10 +389,17 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def serve(
-    url: str, redis_url: str, tail_grace: float, root: Path = ROOT, worker: bool = True
+    url: str,
+    redis_url: str,
+    tail_grace: float,
+    root: Path = ROOT,
+    worker: bool = True,
+    ingest_workers: int = 0,
 ) -> list[subprocess.Popen]:
     """gunicorn (the production server config) serving the code in ``root``, and one
-    ``dashapp worker``."""
+    ``dashapp worker``; with ``ingest_workers``, a second instance of that many processes
+    (on the next port, the same machine) takes the ingest, as a deployment may route
+    writes to instances of their own."""
     env = {
         "CACHE_TAIL_GRACE": str(tail_grace),
         **os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(PORT),
@@ -394,11 +412,15 @@ def serve(
     log_file = os.environ.get("BENCH_SERVER_LOG")  # where server output goes (default: nowhere)
     target = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     quiet = {"stdout": target, "stderr": target}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=root, env={**env, "PYTHONPATH": str(root)}, **quiet,
-    )  # fmt: skip
-    processes = [server]
+    command = [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"), "wsgi:app"]
+    instances = [(PORT, None), *([(PORT + 1, ingest_workers)] if ingest_workers else [])]
+    processes = []
+    for port, workers in instances:
+        sized = {"WEB_CONCURRENCY": str(workers)} if workers else {}
+        processes.append(subprocess.Popen(
+            command, cwd=root, env={**env, **sized, "PORT": str(port), "PYTHONPATH": str(root)},
+            **quiet,
+        ))  # fmt: skip
     if worker:
         processes.append(subprocess.Popen(
             [str(Path(sys.executable).parent / "dashapp"), "worker", "--interval", "2"],
@@ -406,7 +428,8 @@ def serve(
         ))  # fmt: skip
     for _ in range(300):
         try:
-            if requests.get(f"{BASE}/api/v1/health", timeout=1).ok:
+            urls = [f"http://127.0.0.1:{port}/api/v1/health" for port, _ in instances]
+            if all(requests.get(health, timeout=1).ok for health in urls):
                 return processes
         except requests.RequestException:
             pass
@@ -525,6 +548,12 @@ def main() -> None:
     parser.add_argument("--server-root", help="serve another checkout (e.g. main's code)")
     parser.add_argument("--no-worker", action="store_true", help="no dashapp worker")
     parser.add_argument("--per-panel", action="store_true", help="each panel's p95 too")
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=0,
+        help="serve the ingest from a second instance of this many processes (0: one server)",
+    )
     args = parser.parse_args()
     params = dict(part.split("=", 1) for part in dataset.ADMIN_DSN.split())
     url = (
@@ -539,7 +568,11 @@ def main() -> None:
     vacuum(url)
     token = ingest_token(url)
     root = Path(args.server_root) if args.server_root else ROOT
-    processes = serve(url, dataset.REDIS_URL, args.tail_grace, root, not args.no_worker)
+    global INGEST_TARGET
+    INGEST_TARGET = INGEST_BASE if args.ingest_workers else BASE
+    processes = serve(
+        url, dataset.REDIS_URL, args.tail_grace, root, not args.no_worker, args.ingest_workers
+    )
     try:
         rate = args.ingest_rate
         every = f"every {args.interval:g} s" if args.interval else "back to back"
