@@ -194,7 +194,7 @@ def compact_all() -> tuple[int, float]:
     moved = 0
     while True:
         with database.transaction() as session:
-            count = compaction.compact(session, limit=200)
+            count = compaction.compact(session)
         if not count:
             return moved, time.perf_counter() - started
         moved += count

@@ -10,7 +10,10 @@ from dashapp.settings import current_settings
 
 
 @click.command("compact")
-@click.option("--limit", default=200, show_default=True, help="Series-days per transaction.")
+@click.option(
+    "--limit", default=5_000, show_default=True,
+    help="Series-days per transaction (at most a million points).",
+)  # fmt: skip
 @with_appcontext
 def compact_command(limit: int) -> None:
     """Compact every closed day of hot points into chunks (one transaction per batch)."""

@@ -12,6 +12,7 @@ doubled, and the next run starts over. Running it again finds nothing to do.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,35 +30,42 @@ from db.types import EPOCH, Timestamp, from_epoch_us, utcnow
 DEFAULT_DELAY = timedelta(hours=1)
 ROLLUP_LEVELS = tuple(rollup_chunks.WINDOWS)
 SERIES_PER_STATEMENT = 100  # a day of 100 series at 10 s: about 14 MB back from one DELETE
+POINTS_PER_TRANSACTION = 1_000_000  # a few seconds of work, then the transaction commits
 CHUNK_COLUMNS = ("min_ts", "max_ts", "count", "ts_blob", "value_blob")
 
 
 def pending_windows(session: Session, cutoff: datetime, limit: int) -> dict[datetime, list[int]]:
     """Up to ``limit`` (window, series) pairs with hot rows before ``cutoff``, oldest first.
 
-    Index probes per series, not a scan of the row table: first from the series' newest
-    chunk on (the frontier: catching up a backlog never walks back over index entries
-    of rows compacted a moment ago and not vacuumed yet), and only when nothing is
-    left there, from the beginning (late writes into older compacted days).
+    Index probes per series, not a scan of the row table, narrowest first: the two days
+    from the series' newest chunk on (late rows into that day, else the next day: a
+    backlog being caught up), then everything from that chunk on, and only when nothing
+    is left there, from the beginning (late writes into older compacted days). A wide
+    probe on PostgreSQL reads the first index entry of every daily partition it spans
+    (about 1 ms a series over 90 days); the narrow one touches two (PostgreSQL only: on
+    SQLite every probe is one index seek).
     """
 
-    def oldest_from(floor: Any) -> Any:
+    def oldest_in(floor: Any, end: Any = cutoff) -> Any:
         return (
             select(func.min(PointRow.ts))
             .where(PointRow.series_id == SeriesRow.id, PointRow.ts >= floor,
-                   PointRow.ts < cutoff)
+                   PointRow.ts < end, PointRow.ts < cutoff)
             .correlate(SeriesRow)
             .scalar_subquery()
         )  # fmt: skip
 
-    frontier = (
+    newest_chunk = (
         select(func.max(ChunkRow.window_start))
         .where(ChunkRow.series_id == SeriesRow.id)
         .correlate(SeriesRow)
         .scalar_subquery()
     )
-    floor = literal(EPOCH, Timestamp())
-    oldest = func.coalesce(oldest_from(func.coalesce(frontier, floor)), oldest_from(floor))
+    frontier = func.coalesce(newest_chunk, literal(EPOCH, Timestamp()))
+    probes = [oldest_in(frontier), oldest_in(literal(EPOCH, Timestamp()))]
+    if session.get_bind().dialect.name == "postgresql":  # SQLite: one table, one seek
+        probes.insert(0, oldest_in(frontier, frontier + literal(2 * WINDOW)))
+    oldest = func.coalesce(*probes)  # SQL's COALESCE stops at the first probe that finds
     found = session.execute(select(SeriesRow.id, oldest.label("oldest"))).all()
     pairs = sorted((window_of(ts), sid) for sid, ts in found if ts is not None)[:limit]
     windows: dict[datetime, list[int]] = defaultdict(list)
@@ -71,38 +79,59 @@ def compact(
     *,
     now: datetime | None = None,
     delay: timedelta = DEFAULT_DELAY,
-    limit: int = 200,
+    limit: int = 5_000,
+    max_points: int = POINTS_PER_TRANSACTION,
 ) -> int:
-    """Compact up to ``limit`` closed series-windows of points, and as many of each rollup
-    level, in this transaction; returns the points and rollup rows moved. Every tier
-    closes by day: rows before the start of the day ``delay`` ago move (into a rollup
-    level's wider window too, merged with what it holds already).
+    """Compact closed series-windows of points, then of each rollup level, in this
+    transaction, oldest first, each tier up to ``limit`` series-windows or until it moved
+    ``max_points`` rows; returns the points and rollup rows moved. Every tier closes by
+    day: rows before the start of the day ``delay`` ago move (into a rollup level's wider
+    window too, merged with what it holds already).
 
     Call until it returns 0 to catch up (``dashapp compact`` does, one transaction per call).
     """
     lock_tiers(session, exclusive=True)
     cutoff = window_of((now or utcnow()) - delay)
-    moved = 0
-    budget = limit
-    while budget > 0:  # each round takes the oldest pending window of every series
-        windows = pending_windows(session, cutoff, budget)
+    moved = _drain(
+        lambda budget: pending_windows(session, cutoff, budget),
+        lambda start, sids: compact_window(session, start, sids),
+        limit, max_points,
+    )  # fmt: skip
+    for level in ROLLUP_LEVELS:
+        moved += _drain(
+            lambda budget, level=level: rollup_chunks.pending_windows(
+                session, level, cutoff, budget
+            ),
+            lambda start, sids, level=level: rollup_chunks.compact_window(
+                session, level, start, sids, cutoff
+            ),
+            limit, max_points,
+        )  # fmt: skip
+    return moved
+
+
+def _drain(
+    probe: Callable[[int], dict[datetime, list[int]]],
+    move: Callable[[datetime, list[int]], int],
+    limit: int,
+    max_points: int,
+) -> int:
+    """Move the windows ``probe`` finds (each round the oldest pending window of every
+    series), ``SERIES_PER_STATEMENT`` series at a time, until ``limit`` series-windows or
+    ``max_points`` rows moved; returns the rows moved. One probe serves up to ``limit``
+    series-windows: on a backlog it costs more than moving a sparse series' day."""
+    moved, budget = 0, limit
+    while budget > 0 and moved < max_points:
+        windows = probe(budget)
         if not windows:
             break
         for start, sids in sorted(windows.items()):
             for first in range(0, len(sids), SERIES_PER_STATEMENT):
-                moved += compact_window(session, start, sids[first : first + SERIES_PER_STATEMENT])
-            budget -= len(sids)
-    for level in ROLLUP_LEVELS:
-        budget = limit
-        while budget > 0:
-            windows = rollup_chunks.pending_windows(session, level, cutoff, budget)
-            if not windows:
-                break
-            for start, sids in sorted(windows.items()):
-                for first in range(0, len(sids), SERIES_PER_STATEMENT):
-                    batch = sids[first : first + SERIES_PER_STATEMENT]
-                    moved += rollup_chunks.compact_window(session, level, start, batch, cutoff)
-                budget -= len(sids)
+                if moved >= max_points:
+                    return moved
+                batch = sids[first : first + SERIES_PER_STATEMENT]
+                moved += move(start, batch)
+                budget -= len(batch)
     return moved
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from db import blockcache, compaction, partitions, retention
 
-COMPACT_PER_RUN = 500
-"""Series-days per run: a fleet of 20,000 series closes 20,000 a day, 40 runs' worth."""
+COMPACT_PER_RUN = 5_000
+"""Series-days per run (at most ``compaction.POINTS_PER_TRANSACTION`` points): a fleet of
+20,000 series closes 20,000 a day, four runs' worth."""
 
 
 def _settings() -> Any:

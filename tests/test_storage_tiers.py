@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import chunks, compaction, metrics, rollups
+from db import chunks, compaction, metrics, partitions, rollups
 from db import histogram as heat
 from db import query as engine
 from db.models import ChunkRow, PointRow, RollupChunkRow, RollupRow
@@ -388,3 +388,38 @@ def test_recent_spans_skip_the_chunk_lookup_except_near_midnight() -> None:
     assert chunks.may_hold_chunks([(1, noon - timedelta(days=1), noon)], now=noon)
     late = datetime(2026, 5, 1, 23, 55, tzinfo=UTC)
     assert chunks.may_hold_chunks([(1, late - timedelta(minutes=15), late)], now=late)
+
+
+def test_a_backlog_with_gaps_compacts_in_bounded_transactions() -> None:
+    """A week of hot rows in daily partitions: a dense series, a sparse one with a five-day
+    gap (past the probe's narrow two-day reach) and a late point into an old day. Capped
+    transactions each stay near their cap, and every point ends in a chunk exactly once."""
+    day0 = datetime(2026, 3, 1, tzinfo=UTC)
+    with database.transaction() as session:
+        partitions.ensure(session, day0, day0 + timedelta(days=8))
+        keys = [metrics.series_key("load", source, {}) for source in ("dense", "gap")]
+        ids = metrics.resolve_series(session, keys)
+        dense, sparse = ids[keys[0]], ids[keys[1]]
+        rows = [(dense, day0 + timedelta(minutes=10 * i), float(i)) for i in range(7 * 144)]
+        rows += [(sparse, day0 + timedelta(hours=3), 1.0), (sparse, day0 + timedelta(days=5), 2.0)]
+        metrics.write_points(session, rows)
+    before = everything()
+    now = day0 + timedelta(days=7, hours=2)
+
+    def drain(**caps: int) -> list[int]:
+        moves = []
+        while True:
+            with database.transaction() as session:
+                moved = compaction.compact(session, now=now, **caps)
+            if not moved:
+                return moves
+            moves.append(moved)
+
+    moves = drain(limit=3, max_points=200)
+    assert len(moves) > 3 and max(moves) <= 200 + 144  # the cap, overshot by one statement at most
+    assert hot_count() == 0 and everything() == before
+    late = (dense, day0 + timedelta(days=1, seconds=1), -1.0)  # into a day two chunks back
+    with database.transaction() as session:
+        metrics.write_points(session, [late])
+    assert drain() == [1] and hot_count() == 0
+    assert everything() == sorted([*before, late])
