@@ -4,11 +4,13 @@ Loads ``--points`` points (default 50 million; realistic shapes: noisy gauges an
 counters every 10 s, gauges every 60 s, sparse irregular events) over ``--days`` days
 into a scratch PostgreSQL database with binary COPY, rolls them up, then in one run:
 
-1. row table: bytes per point on disk (heap + indexes + partitions), panel queries
-   (1 h, 24 h, 30 d at 1,000 px; one series and one metric by host; a 24 h p99);
+1. row table: bytes per point on disk (heap + indexes + partitions); a copy of the
+   database is kept as it is (``<name>_rows``) for the query comparison;
 2. compaction of every closed day (timed: points per second, one worker process);
 3. chunk table: bytes per point (with TOAST and index), the whole database per point;
-   the same queries on compacted data, as a ratio to the row table;
+   panel queries (1 h, 24 h, 30 d at 1,000 px; one series and one metric by host; a
+   24 h p99) on compacted data as a ratio to the same queries on the row-table copy,
+   rounds alternating between the two databases (median and best of each);
 4. ingest (``write_points``, the API's COPY path, 5,000-point batches) with a
    compaction process running vs without, rounds alternating.
 
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+from flask import Flask
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +46,7 @@ from db import compaction, metrics, partitions, rollups  # noqa: E402
 from db.query import query  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_STORAGE_DB", "dashapp_bench_storage")
+ROWS_DB = f"{DB_NAME}_rows"
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 PG_EPOCH_US = 946_684_800_000_000
@@ -59,10 +63,23 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def url() -> str:
+def url(name: str = DB_NAME) -> str:
     params = dict(part.split("=", 1) for part in ADMIN_DSN.split())
     return (f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host')}:"
-            f"{params.get('port', '5432')}/{DB_NAME}")  # fmt: skip
+            f"{params.get('port', '5432')}/{name}")  # fmt: skip
+
+
+def bench_app(name: str = DB_NAME) -> Flask:
+    return create_app({"DATABASE_URL": url(name), "DASHAPP_ENV": "test",
+                       "STATEMENT_TIMEOUT_MS": 600_000})  # fmt: skip
+
+
+def copy_database() -> None:
+    """Keep the loaded database as it is in ``ROWS_DB`` (a file copy; no open connections)."""
+    database.engine.dispose()
+    with psycopg.connect(ADMIN_DSN + " dbname=postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{ROWS_DB}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{ROWS_DB}" TEMPLATE "{DB_NAME}" STRATEGY FILE_COPY')
 
 
 def series_values(metric: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -175,17 +192,19 @@ PANELS = {
 }  # fmt: skip
 
 
-def panel_times(end: datetime, rounds: int) -> dict[str, float]:
-    """Best-of-``rounds`` latency (ms) of each panel ending ``end`` (two days old data)."""
-    found = {}
-    for name, (span, spec) in PANELS.items():
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
-            with database.read_session() as session:
-                query(session, spec, TimeRange(end - span, end), 1000, prefer_m4=True)
-            best = min(best, time.perf_counter() - started)
-        found[name] = best * 1000
+def panel_times(apps: dict[str, Flask], end: datetime, rounds: int) -> dict[str, dict]:
+    """Latencies (ms) of each panel ending ``end`` (two days old data) on each app's
+    database, by label then panel; rounds alternate between the apps."""
+    found: dict[str, dict[str, list[float]]] = {label: {} for label in apps}
+    for _ in range(rounds):
+        for label, app in apps.items():
+            with app.app_context():
+                for name, (span, spec) in PANELS.items():
+                    started = time.perf_counter()
+                    with database.read_session() as session:
+                        query(session, spec, TimeRange(end - span, end), 1000, prefer_m4=True)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    found[label].setdefault(name, []).append(elapsed)
     return found
 
 
@@ -238,9 +257,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=50_000_000)
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--ingest-seconds", type=float, default=15)
-    parser.add_argument("--reuse", action="store_true", help="skip loading (rows already there)")
+    parser.add_argument("--reuse", action="store_true", help="skip loading (done before)")
     parser.add_argument("--no-ingest", action="store_true", help="stop after the panel queries")
     args = parser.parse_args()
     start = (NOW - timedelta(days=args.days + 2)).replace(hour=0)
@@ -251,9 +270,7 @@ def main() -> None:
         from db.migrate import upgrade
 
         upgrade(url())
-    app = create_app(
-        {"DATABASE_URL": url(), "DASHAPP_ENV": "test", "STATEMENT_TIMEOUT_MS": 600_000}
-    )
+    app = bench_app()
     with app.app_context():
         if not args.reuse:
             with database.transaction() as session:
@@ -265,10 +282,11 @@ def main() -> None:
             backfill_rollups()
             log(f"rollups in {time.perf_counter() - t:.0f} s")
             vacuum()
+            t = time.perf_counter()
+            copy_database()
+            log(f"row-table copy {ROWS_DB} in {time.perf_counter() - t:.0f} s")
         points = stored_points()
         before = sizes()
-        end = start + timedelta(days=args.days - 1)
-        row_times = panel_times(end, args.rounds)
         log(f"row table: {before['rows'] / points:.1f} B/point; rollups "
             f"{before['rollups'] / points:.1f}; "
             f"database {before['database'] / points:.1f}")  # fmt: skip
@@ -280,16 +298,22 @@ def main() -> None:
             _, dropped = partitions.maintain(session, delay=compaction.DEFAULT_DELAY)
         log(f"partitions dropped after compaction: {dropped}")
         after = sizes()
-        cold_times = panel_times(end, args.rounds)
         log(f"chunks: {after['chunks'] / points:.2f} B/point (TOAST and index included); "
             f"rollup chunks {after['rollup_chunks'] / points:.2f}; hot rows left "
             f"{after['rows'] / points:.2f}; rollup table (emptied, not shrunk) "
             f"{after['rollups'] / points:.1f}; "
             f"database {after['database'] / points:.1f} B/point")  # fmt: skip
-        log(f"{'panel':28s} {'rows ms':>9s} {'chunks ms':>10s} {'ratio':>6s}")
+        end = start + timedelta(days=args.days - 1)
+        times = panel_times({"rows": bench_app(ROWS_DB), "chunks": app}, end, args.rounds)
+        log(f"{'panel':28s} {'rows ms':>8s} {'chunks ms':>9s} {'ratio':>6s} "
+            f"{'best rows':>9s} {'chunks':>7s} {'ratio':>6s}   (medians, then best of "
+            f"{args.rounds} alternating rounds)")  # fmt: skip
         for name in PANELS:
-            log(f"{name:28s} {row_times[name]:9.1f} {cold_times[name]:10.1f} "
-                f"{cold_times[name] / row_times[name]:6.2f}")  # fmt: skip
+            rows, cold = times["rows"][name], times["chunks"][name]
+            mid = statistics.median(rows), statistics.median(cold)
+            best = min(rows), min(cold)
+            log(f"{name:28s} {mid[0]:8.1f} {mid[1]:9.1f} {mid[1] / mid[0]:6.2f} "
+                f"{best[0]:9.1f} {best[1]:7.1f} {best[1] / best[0]:6.2f}")  # fmt: skip
         if not args.no_ingest:
             ingest_ratio(args, start)
 
