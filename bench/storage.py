@@ -11,8 +11,9 @@ into a scratch PostgreSQL database with binary COPY, rolls them up, then in one 
    panel queries (1 h, 24 h, 30 d at 1,000 px; one series and one metric by host; a
    24 h p99) on compacted data as a ratio to the same queries on the row-table copy,
    rounds alternating between the two databases (median and best of each);
-4. ingest (``write_points``, the API's COPY path, 5,000-point batches) with a
-   compaction process running vs without, rounds alternating.
+4. ingest (``write_points``, the API's COPY path, 5,000-point batches) beside a
+   compaction process vs alone, rounds alternating: compaction at the worker's pace (a
+   job a minute) and back to back (``dashapp compact`` catching up).
 
     .venv/bin/python bench/storage.py --points 10000000 [--days 90] [--reuse]
 
@@ -225,16 +226,19 @@ sys.path.insert(0, sys.argv[2])
 from dashapp import create_app
 from dashapp.extensions import database
 from db import compaction
+paced = sys.argv[3] == "paced"
 with create_app({"DATABASE_URL": sys.argv[1], "DASHAPP_ENV": "test"}).app_context():
     moved = 0
     while True:
         with database.transaction() as session:
-            count = compaction.compact(session, limit=20)
+            count = compaction.compact(session)  # the worker's job: one transaction
         moved += count
         print(moved, flush=True)
-        if not count:
-            time.sleep(1)  # like the worker: idle passes sleep
+        if paced or not count:
+            time.sleep(60 if paced else 1)  # the worker runs it once a minute
 """
+"""A compactor process: ``flat`` runs transactions back to back (``dashapp compact``
+catching up), ``paced`` one a minute (``dashapp worker``)."""
 
 
 def ingest_rate(seconds: float) -> float:
@@ -302,7 +306,9 @@ def main() -> None:
             f"rollup chunks {after['rollup_chunks'] / points:.2f}; hot rows left "
             f"{after['rows'] / points:.2f}; rollup table (emptied, not shrunk) "
             f"{after['rollups'] / points:.1f}; "
-            f"database {after['database'] / points:.1f} B/point")  # fmt: skip
+            f"database {after['database'] / points:.1f} B/point, "
+            f"{(after['database'] - after['rollups']) / points:.1f} without that emptied "
+            f"table (space PostgreSQL keeps for reuse; VACUUM FULL returns it)")  # fmt: skip
         end = start + timedelta(days=args.days - 1)
         times = panel_times({"rows": bench_app(ROWS_DB), "chunks": app}, end, args.rounds)
         log(f"{'panel':28s} {'rows ms':>8s} {'chunks ms':>9s} {'ratio':>6s} "
@@ -318,26 +324,50 @@ def main() -> None:
             ingest_ratio(args, start)
 
 
+def settle() -> None:
+    """Vacuum and checkpoint: a measurement does not pay for the writes of the last one."""
+    with psycopg.connect(ADMIN_DSN + f" dbname={DB_NAME}", autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+        connection.execute("CHECKPOINT")
+
+
+def beside_compaction(mode: str, seconds: float) -> tuple[float, str]:
+    """Ingest points/s while a compactor process runs in ``mode``; and what it moved."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", COMPACTOR, url(), str(ROOT), mode], stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    time.sleep(1)
+    rate = ingest_rate(seconds)
+    child.terminate()
+    out, _ = child.communicate()
+    return rate, (out.split()[-1] if out.split() else "0")
+
+
 def ingest_ratio(args: argparse.Namespace, start: datetime) -> None:
-    """Ingest with a compaction process running vs without, rounds alternating."""
-    alone, beside = [], []
+    """Ingest beside compaction vs alone, rounds alternating: beside the worker's pace
+    (its compaction job, up to a million points, once a minute: once per round) and
+    beside transactions back to back (``dashapp compact`` catching up a backlog)."""
+    rates: dict[str, list[float]] = {"alone": [], "paced": [], "flat": []}
     for _ in range(3):
-        alone.append(ingest_rate(args.ingest_seconds))
-        # Give the compactor work: ten more old days of the first shapes, still hot.
-        load(min(args.points // 10, 3_000_000), 10, start)
-        child = subprocess.Popen(
-            [sys.executable, "-c", COMPACTOR, url(), str(ROOT)], stdout=subprocess.PIPE, text=True
-        )
-        time.sleep(1)
-        beside.append(ingest_rate(args.ingest_seconds))
-        child.terminate()
-        out, _ = child.communicate()
-        moved = out.split()[-1] if out.split() else "0"
-        log(f"  ingest alone {alone[-1]:,.0f}/s, beside compaction {beside[-1]:,.0f}/s "
-            f"(compactor moved {moved} points meanwhile)")  # fmt: skip
+        settle()
+        rates["alone"].append(ingest_rate(args.ingest_seconds))
+        # Give the compactors work: ten more old days of the first shapes, still hot.
+        load(min(args.points // 10, 5_000_000), 10, start)
+        moved = {}
+        for mode in ("paced", "flat"):
+            settle()
+            rate, moved[mode] = beside_compaction(mode, args.ingest_seconds)
+            rates[mode].append(rate)
+        log(f"  ingest alone {rates['alone'][-1]:,.0f}/s; beside the worker's compaction "
+            f"{rates['paced'][-1]:,.0f}/s (it moved {moved['paced']} points); beside "
+            f"compaction back to back {rates['flat'][-1]:,.0f}/s "
+            f"(it moved {moved['flat']})")  # fmt: skip
         compact_all()
-    ratio = statistics.median(beside) / statistics.median(alone)
-    log(f"ingest beside compaction / alone (medians): {ratio:.2f}")
+    alone = statistics.median(rates["alone"])
+    log(f"ingest beside compaction / alone (medians): worker's pace "
+        f"{statistics.median(rates['paced']) / alone:.2f}, back to back "
+        f"{statistics.median(rates['flat']) / alone:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
