@@ -67,10 +67,7 @@ def mark_written(
         keys |= {blocks.reset_key(name) for name in names}
     if catalog_changed:
         keys.add(blocks.tail_key(CATALOG))
-    token = secrets.token_hex(8)
-    cache.set_many(dict.fromkeys(keys, token), timeout=2 * block_timeout())
-    if tables:
-        cache.cache.set_fields(tables, token, 2 * block_timeout())
+    cache.cache.set_counters(keys, tables, secrets.token_hex(8), 2 * block_timeout())
 
 
 def mark_dropped(metrics_dropped: Iterable[str]) -> None:

@@ -57,6 +57,40 @@ def test_redis_backs_the_cache_and_ingest_invalidates(redis_app: Flask, redis_ur
     assert not fresh.cached and max(fresh.series[0].values) == 7.0
 
 
+def test_redis_keeps_per_series_counters(redis_app: Flask, redis_url: str) -> None:
+    """A write into a metric's other series leaves a one-series panel cached on Redis too;
+    a write into its own series recomputes it. Counters of hundreds of series go in one
+    call."""
+    now = datetime.now(UTC)
+    window, panel = TimeRange(now - timedelta(hours=1), now), Query(metric="cpu", source="a")
+
+    def write(source: str, value: float, when: datetime) -> None:
+        body = {"name": "cpu", "source": source, "value": value, "timestamp": when.timestamp()}
+        response = redis_app.test_client().post(
+            "/api/v1/metrics", json=body, headers=bearer(redis_app, "ingest")
+        )
+        assert response.status_code == 201
+
+    write("a", 1.0, now - timedelta(minutes=3))
+    write("b", 2.0, now - timedelta(minutes=3))
+    with redis_app.app_context():
+        assert not panel_query(panel, window, 60).cached
+        write("b", 3.0, now - timedelta(seconds=20))
+        assert panel_query(panel, window, 60).cached
+        write("a", 9.0, now - timedelta(seconds=20))
+        after = panel_query(panel, window, 60)
+        assert not after.cached and after.series[0].values[-1] == 9.0
+        fields = [str(sid) for sid in range(1200)]  # more than one HSET's worth
+        cache.cache.set_counters(["plain"], {"table": fields}, "token", 60)
+        assert cache.get("plain") == "token"
+        assert cache.cache.get_fields([("table", ["0", "1199", "1200"])]) == [
+            ["token", "token", None]
+        ]
+    client = redis.Redis.from_url(redis_url)
+    assert 0 < client.ttl(redis_app.config["CACHE_KEY_PREFIX"] + "table") <= 60
+    client.close()
+
+
 def test_a_value_an_older_release_pickled_is_a_miss_not_an_outage(redis_app: Flask) -> None:
     # A rolling upgrade: Redis holds a value whose class the new code no longer has.
     prefix = redis_app.config["CACHE_KEY_PREFIX"]
