@@ -203,10 +203,13 @@ def written_counters(written: Written) -> tuple[set[str], dict[str, set[str]]]:
         wide = {wide_key(name, level, floor_time(minute, level))
                 for name, minute in minutes for level in SERIES_LEVELS}  # fmt: skip
         return keys | wide, {}
-    tables: dict[str, set[str]] = {}
+    by_minute: dict[datetime, set[str]] = {}
     for _, sid, minute in written:
+        by_minute.setdefault(minute, set()).add(str(sid))
+    tables: dict[str, set[str]] = {}
+    for minute, sids in by_minute.items():
         for level in SERIES_LEVELS:
-            tables.setdefault(series_hash(level, floor_time(minute, level)), set()).add(str(sid))
+            tables.setdefault(series_hash(level, floor_time(minute, level)), set()).update(sids)
     return keys, tables
 
 

@@ -21,6 +21,7 @@ from db import chunks, prebuckets, rollup_chunks
 from db.engine import dialect_insert
 from db.models import RollupChunkRow, RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
+from db.types import to_epoch_us
 
 HOUR = timedelta(hours=1)
 LEVELS = (timedelta(hours=1), timedelta(minutes=1))
@@ -28,8 +29,8 @@ LEVELS = (timedelta(hours=1), timedelta(minutes=1))
 RANGES_PER_STATEMENT = 200
 
 _QUEUE_HOURS = text(
-    "WITH wanted AS (SELECT * FROM unnest(CAST(:sids AS bigint[]), "
-    "CAST(:hours AS timestamptz[])) AS w (series_id, hour)), "
+    "WITH wanted AS (SELECT series_id, to_timestamp(hour) AS hour FROM unnest("
+    "CAST(:sids AS bigint[]), CAST(:hours AS bigint[])) AS w (series_id, hour)), "
     # Hours already queued are only locked (KEY SHARE: batches of one hour do not wait
     # for each other, a refresh's claim skips them until this commits), not rewritten:
     # the usual batch finds its hours queued, and rewriting them left a dead row each.
@@ -65,14 +66,17 @@ def mark_pending(session: Session, sids: Sequence[int], stamps: Sequence[datetim
     """Queue the hours of these points for a rollup refresh (sorted: stable lock order).
 
     On PostgreSQL one statement over two arrays (``executemany`` of ~100 rows per batch
-    took 13 % of an ingest worker's time).
+    took 13 % of an ingest worker's time), sent as array literals (series ids, hours in
+    epoch seconds): psycopg's dumping of lists took another 10 %.
     """
     pairs = sorted(touched_hours(sids, stamps))
     if not pairs:
         return
     if session.get_bind().dialect.name == "postgresql":
         ids, hours = zip(*pairs, strict=True)
-        session.execute(_QUEUE_HOURS, {"sids": list(ids), "hours": list(hours)})
+        seconds = {hour: str(to_epoch_us(hour) // 1_000_000) for hour in set(hours)}
+        sids_text, hours_text = ",".join(map(str, ids)), ",".join(map(seconds.__getitem__, hours))
+        session.execute(_QUEUE_HOURS, {"sids": f"{{{sids_text}}}", "hours": f"{{{hours_text}}}"})
         return
     statement = dialect_insert(session, RollupPendingRow.__table__)
     statement = statement.on_conflict_do_update(
