@@ -4,14 +4,14 @@ their policy, never delete live rows one by one.
 Raw data expires a chunk (one series' day) at a time, once the whole day is older than
 its policy; rollup chunks likewise once their whole window is (a day of 1-minute
 rollups, 30 days of hourly ones: hourly data may outlive its policy by up to 30 days),
-hot rollup rows bucket by bucket. Points still hot past retention are compacted first
-(they are only late writes, or compaction running behind) and dropped with their chunk
-at the next run.
+and the rollup rows of a window not compacted yet with it. Points still hot past
+retention are compacted first (they are only late writes, or compaction running behind)
+and dropped with their chunk at the next run.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, not_, or_, select
@@ -70,15 +70,16 @@ def apply(
             keep = policy.of(name)
             if keep is None:
                 continue
+            horizon = window_of(now - keep, WINDOWS[seconds])
             dropped += _drop(
                 session, found, RollupChunkRow, RollupChunkRow.level == seconds,
-                RollupChunkRow.window_start < window_of(now - keep, WINDOWS[seconds]),
-                RollupChunkRow.series_id.in_(governed),
+                RollupChunkRow.window_start < horizon, RollupChunkRow.series_id.in_(governed),
             )  # fmt: skip
-            # Rows are only the buckets not compacted yet (late refreshes): few, recent.
+            # Rows are the buckets not compacted yet (late refreshes, few): they go with
+            # their window, or a kept chunk's older value for the bucket would show again.
             dropped += _drop(
                 session, found, RollupRow, RollupRow.level == seconds,
-                RollupRow.bucket < _floor(now - keep, seconds), RollupRow.series_id.in_(governed),
+                RollupRow.bucket < horizon, RollupRow.series_id.in_(governed),
             )  # fmt: skip
     return dropped
 
@@ -98,9 +99,3 @@ def metric_names(session: Session, series_ids: set[int]) -> list[str]:
         select(SeriesRow.name).where(SeriesRow.id.in_(sorted(series_ids))).distinct()
     )
     return sorted(found)
-
-
-def _floor(moment: datetime, seconds: int) -> datetime:
-    """Whole buckets only: a bucket goes once all of it is past retention."""
-    step = timedelta(seconds=seconds)
-    return window_of(moment) + (moment - window_of(moment)) // step * step

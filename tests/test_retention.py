@@ -119,6 +119,29 @@ def test_retention_drops_exactly_the_chunks_and_rollups_past_their_policy() -> N
         assert retention.apply(session, policy, now=NOW) == 0  # nothing left to drop
 
 
+@pytest.mark.usefixtures("context")
+def test_a_late_rollup_row_stays_and_goes_with_its_window() -> None:
+    """A late point refreshes an hour of a window kept past its policy: the refreshed
+    hourly row stays with the window (a read shows the new value, not the chunk's older
+    one); the 1-minute row of a day past its policy goes with that day."""
+    ids = store_days(["cpu"], [40, 1])
+    hour = NOW.replace(hour=0) - DAY * 40 + timedelta(hours=5)
+    with database.transaction() as session:
+        metrics.write_points(session, [(ids["cpu"], hour + timedelta(minutes=30), 1000.0)])
+        rollups.refresh(session)
+    with database.transaction() as session:
+        retention.apply(session, parse_retention("raw:forever,1m:10d,1h:35d"), now=NOW)
+
+    def highest(level: int) -> list[float]:
+        with database.transaction() as session:
+            source = rollup_chunks.rollup_source(session, level, [(ids["cpu"], ALL.start, ALL.end)])
+            found = select(source.c.max).where(source.c.ts >= hour, source.c.ts < hour + DAY / 24)
+            return list(session.scalars(found))
+
+    assert highest(3600) == [1000.0]
+    assert highest(60) == []
+
+
 def test_the_catalog_says_how_far_back_each_series_reaches(database_url: str) -> None:
     app = make_app(database_url, RETENTION_RULES="debug.=raw:7d,1m:2d")
     with app.app_context():
