@@ -19,6 +19,7 @@ from dashapp.core.panel_data import PanelData, max_points
 from dashapp.core.spec import TimeseriesPanel
 from dashapp.core.timerange import TimeRange, resolve_range
 from dashapp.core.zones import zone_info
+from dashapp.settings import current_settings
 from db.cached import panel_query
 from db.engine import is_timeout
 from db.panels import load_panel
@@ -86,14 +87,16 @@ def update_chart(
 ) -> tuple[Any, Any, Any, Any]:
     """Draw a chart panel, or append new points to it on an auto-refresh tick."""
     theme = theme or "light"
+    grace = live_grace()
     try:
         panel, window, variables = panel_request(panel_document, time_range, variables, viewport)
-        if ctx.triggered_id == ids.AUTO_REFRESH and isinstance(panel, TimeseriesPanel) and meta:
-            patched = _tail_patch(panel, meta, window, variables, time_range.get("tz") or "UTC")
+        if grace is not None and isinstance(panel, TimeseriesPanel) and meta:
+            zone = time_range.get("tz") or "UTC"
+            patched = _tail_patch(panel, meta, window, variables, zone, grace)
             if patched is not None:
                 patch, new_meta = patched
                 return patch, no_update, no_update, new_meta
-        data = guard_query(lambda: load_panel(panel, window, variables, viewport))
+        data = guard_query(lambda: load_panel(panel, window, variables, viewport, grace))
     except PanelProblem as problem:
         return empty_figure(theme), _message(str(problem), problem.kind), "", None
     if data.empty:
@@ -112,7 +115,8 @@ def _tail_patch(
     meta: dict[str, Any],
     window: TimeRange,
     variables: dict[str, list[str]] | None,
-    zone: str = "UTC",
+    zone: str,
+    grace: float,
 ) -> Any:
     """The points that arrived since the chart was drawn, as a Patch (None: redraw)."""
     plans = live.tail_plans(panel, meta, window)
@@ -127,6 +131,7 @@ def _tail_patch(
                 variables=variables,
                 series_limit=panel.options.series_limit,
                 prefer_m4=panel.options.style in ("line", "points"),
+                tail_grace=grace,
             )
             for plan in plans
         ]
@@ -152,13 +157,23 @@ def update_table(
     classes = header_classes(sort)
     try:
         panel, window, variables = panel_request(panel_document, time_range, variables, viewport)
-        data = guard_query(lambda: load_panel(panel, window, variables, viewport))
+        grace = live_grace()
+        data = guard_query(lambda: load_panel(panel, window, variables, viewport, grace))
     except PanelProblem as problem:
         return [], _message(str(problem), problem.kind), "", sort, classes
     if data.empty:
         return [], _message(data.empty_note, "info"), "", sort, classes
     rows = sort_rows(table_rows(panel, data.reductions), sort)
     return table_body(panel, rows), None, _hidden_note(data), sort, classes
+
+
+def live_grace() -> float | None:
+    """``LIVE_TAIL_GRACE`` for a request an auto-refresh tick made (viewers of a watched
+    dashboard share one recomputation of its newest blocks per grace period), else None:
+    loads, range changes and the refresh button read the newest points."""
+    if ctx.triggered_id != ids.AUTO_REFRESH:
+        return None
+    return current_settings().live_tail_grace
 
 
 def panel_request(

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     cache_tail_grace: float = Field(default=0.0, ge=0)
     """Seconds a fresh tail may be shared before it is recomputed, whatever was written
     meanwhile (0: every write is seen by the next query)."""
+    live_tail_grace: float = Field(default=1.0, ge=0)
+    """The same for dashboards' auto-refresh ticks only: viewers of a watched dashboard
+    share one recomputation of its newest minute per this many seconds (a point written
+    meanwhile shows at the next tick). Loads, range changes and the refresh button always
+    read the newest (0: ticks too)."""
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
     retention: str = "raw:30d,1m:180d,1h:5y"

@@ -189,15 +189,19 @@ class Lookup:
         memo[key] = (self.catalog, found)
         return found
 
-    def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> list[str]:
-        """The cache key of each piece's answer (see :func:`tail_token` for recent ones)."""
-        grace = tail_token()
-        return [
+    def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> PieceKeys:
+        """The cache keys of each piece's answer: under its counters' values, and for a
+        recent piece also its latest answer's, whatever the counters (see
+        :func:`cached_pieces`)."""
+        exact = [
             answer_key(kind, (identity, p.start, p.end, [self.values[n] for n in c]))
-            if grace is None or not p.fresh
-            else answer_key(kind, (identity, p.start, p.end, grace))
             for p, c in zip(pieces, self.counters, strict=True)
         ]
+        latest = [
+            answer_key(kind, ("latest", identity, p.start, p.end)) if p.fresh else None
+            for p in pieces
+        ]
+        return PieceKeys(exact, latest)
 
 
 def _process_memo(name: str) -> dict[Any, Any]:
@@ -208,13 +212,20 @@ def _process_memo(name: str) -> dict[Any, Any]:
     return memo
 
 
-def tail_token() -> str | None:
-    """With ``CACHE_TAIL_GRACE`` set, recent blocks are keyed by the current grace period
-    instead of their write counters: everyone asking within a period shares one answer,
-    which may miss points written in the last ``grace`` seconds. None (the default):
-    keyed by the counters, never stale."""
-    grace = float(current_app.config.get("CACHE_TAIL_GRACE") or 0)
-    return f"grace:{int(time.time() // grace)}" if grace > 0 else None
+def tail_grace(seconds: float | None = None) -> float:
+    """How old a recent piece's latest answer may be and still be served although its
+    counters changed: ``CACHE_TAIL_GRACE``, or ``seconds`` if longer (an auto-refresh
+    tick's). 0 (the default outside ticks): never stale."""
+    return max(float(current_app.config.get("CACHE_TAIL_GRACE") or 0), seconds or 0)
+
+
+@dataclass(frozen=True)
+class PieceKeys:
+    """Each piece's cache key under its counters (``exact``), and for recent pieces the
+    key of their latest answer, kept with the time it was computed (``latest``)."""
+
+    exact: list[str]
+    latest: list[str | None]
 
 
 @dataclass(frozen=True)
@@ -232,12 +243,23 @@ Compute = Callable[[Any, TimeRange, list[Piece]], list[Computed]]
 
 
 def cached_pieces(
-    keys: list[str], pieces: list[Piece], compute: Compute
+    piece_keys: PieceKeys, pieces: list[Piece], compute: Compute, grace: float | None = None
 ) -> list[tuple[Piece, Computed, bool]]:
     """Each piece's payload from the cache or computed (contiguous misses together),
-    and whether it was a cache hit."""
+    and whether it was a cache hit. A recent piece whose counters changed may still be
+    served its latest answer if that is at most ``grace`` seconds old (see
+    :func:`tail_grace`): everyone asking meanwhile shares one recomputation."""
+    keys = piece_keys.exact
     found: list[Any] = list(cache.get_many(*keys))
     missing = [i for i, hit in enumerate(found) if hit is None]
+    grace = tail_grace(grace)
+    recent = [i for i in missing if piece_keys.latest[i] is not None]
+    if grace and recent:
+        latest = cache.get_many(*(piece_keys.latest[i] for i in recent))
+        for index, entry in zip(recent, latest, strict=True):
+            if isinstance(entry, tuple) and time.time() - entry[0] <= grace:
+                found[index] = entry[1]
+        missing = [i for i in missing if found[i] is None]
     if missing:
         with database.read_session() as session:
             for run in _runs(pieces, missing):
@@ -246,12 +268,14 @@ def cached_pieces(
                     run, compute(session, span, [pieces[i] for i in run]), strict=True
                 ):
                     found[index] = payload
-        stored = {keys[i]: found[i] for i in missing}
-        tails = {k: v for i, (k, v) in enumerate(stored.items()) if pieces[missing[i]].fresh}
+        computed_at = time.time()
+        fresh = [i for i in missing if pieces[i].fresh]
+        tails = {keys[i]: found[i] for i in fresh}
+        tails.update((piece_keys.latest[i], (computed_at, found[i])) for i in fresh)
+        olds = {keys[i]: found[i] for i in missing if not pieces[i].fresh}
         if tails:
             cache.set_many(tails)
-        if len(tails) < len(stored):
-            olds = {k: v for k, v in stored.items() if k not in tails}
+        if olds:
             cache.set_many(olds, timeout=block_timeout())
     hits = set(range(len(pieces))) - set(missing)
     return [(p, found[i], i in hits) for i, p in enumerate(pieces)]

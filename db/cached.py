@@ -48,8 +48,11 @@ def panel_query(
     variables: Mapping[str, Sequence[str]] | None = None,
     series_limit: int = 20,
     prefer_m4: bool = False,
+    tail_grace: float | None = None,
 ) -> QueryResult:
-    """Run a panel query (see :func:`db.query.query`) through the block cache."""
+    """Run a panel query (see :func:`db.query.query`) through the block cache; with
+    ``tail_grace``, its newest blocks may be up to that many seconds old (see
+    :func:`db.blockcache.cached_pieces`)."""
     started = time.perf_counter()
     step = bucket_step(spec, time_range.span, max_points)
     window = aligned_range(time_range, step)
@@ -74,7 +77,7 @@ def panel_query(
             for p in run
         ]
 
-    parts = cached_pieces(lookup.keys("qb", identity, pieces), pieces, compute)
+    parts = cached_pieces(lookup.keys("qb", identity, pieces), pieces, compute, tail_grace)
     per_group: engine.PerGroup = [([], []) for _ in shown]
     for _, payload, _ in parts:
         for (xs, ys), (more_x, more_y) in zip(per_group, payload.data, strict=True):
@@ -110,6 +113,7 @@ def panel_summary(
     *,
     variables: Mapping[str, Sequence[str]] | None = None,
     series_limit: int = 20,
+    tail_grace: float | None = None,
 ) -> SummaryResult:
     """Exact per-series statistics over a range (see :func:`db.query.summarize`), through
     the block cache: totals of blocks combine exactly (counts and sums add, minima and
@@ -140,7 +144,7 @@ def panel_summary(
             payloads.append(Computed(totals, source, elapsed))
         return payloads
 
-    parts = cached_pieces(lookup.keys("sb", identity, pieces), pieces, compute)
+    parts = cached_pieces(lookup.keys("sb", identity, pieces), pieces, compute, tail_grace)
     combined: engine.Totals = {}
     for _, payload, _ in parts:
         for index, row in payload.data.items():
@@ -169,6 +173,7 @@ def panel_histogram(
     bins: int,
     *,
     variables: Mapping[str, Sequence[str]] | None = None,
+    tail_grace: float | None = None,
 ) -> Histogram:
     """Value distribution over time (see :func:`db.histogram.histogram`) in two passes
     over the same blocks: each block's lowest and highest value, which fix the bins;
@@ -190,7 +195,7 @@ def panel_histogram(
         elapsed = (time.perf_counter() - begun) * 1000 / len(run)
         return [Computed(_extent(found, piece, slot), source, elapsed) for piece in run]
 
-    ranges = cached_pieces(lookup.keys("hr", (step, ids), pieces), pieces, extremes)
+    ranges = cached_pieces(lookup.keys("hr", (step, ids), pieces), pieces, extremes, tail_grace)
     known = [payload.data for _, payload, _ in ranges if payload.data]
     if not ids or not known:
         return histograms.empty(window, step, len(ids))
@@ -205,7 +210,7 @@ def panel_histogram(
             for p in run
         ]
 
-    parts = cached_pieces(lookup.keys("hc", (step, ids, scale), pieces), pieces, counts)
+    parts = cached_pieces(lookup.keys("hc", (step, ids, scale), pieces), pieces, counts, tail_grace)
     counted = [row for _, payload, _ in parts for row in payload.data]
     elapsed = (time.perf_counter() - started) * 1000
     result = histograms.assemble(counted, scale, window, step, len(ids), elapsed, source_of(parts))

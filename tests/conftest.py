@@ -115,6 +115,7 @@ def make_app(database_url: str, **config: object) -> Flask:
         "SECRET_KEY": "test-secret-key-long-enough-to-pass",
         "TESTING": True,
         "CACHE_KEY_PREFIX": f"dashapp-test-{uuid.uuid4().hex[:8]}:",
+        "LIVE_TAIL_GRACE": 0,  # ticks see a write at once; the grace's own tests set it
         **config,
     }
     application = create_app(settings)

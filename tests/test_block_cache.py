@@ -306,3 +306,42 @@ def test_a_tail_grace_shares_the_tail_until_it_ends(database_url: str) -> None:
         ingest(app, [("a", now - timedelta(minutes=1), 9.0)])
         shared = panel_query(Query(metric="m", agg="max"), window, 60)
     assert shared.cached and shared.series == first.series  # 9.0 not seen yet: by design
+
+
+def test_past_the_grace_a_quiet_tail_stays_cached_and_a_written_one_is_recomputed(
+    database_url: str,
+) -> None:
+    import time
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, CACHE_TAIL_GRACE=0.05)
+    now = datetime.now(UTC)
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", agg="max")
+    with app.app_context():
+        ingest(app, [("a", now - timedelta(minutes=2), 1.0)])
+        panel_query(spec, window, 60)
+        time.sleep(0.1)
+        assert panel_query(spec, window, 60).cached  # nothing written: no recomputation
+        ingest(app, [("a", now - timedelta(minutes=1), 9.0)])
+        time.sleep(0.1)
+        fresh = panel_query(spec, window, 60)
+    assert not fresh.cached and max(fresh.series[0].values) == 9.0
+
+
+def test_an_old_block_recomputed_beside_the_tail_is_cached_again(ctx: Flask) -> None:
+    now = datetime.now(UTC)
+    start = now - timedelta(hours=3)
+    ingest(ctx, [("a", start + timedelta(minutes=i), float(i)) for i in range(175)])
+    window, spec = TimeRange(start, now), Query(metric="m", agg="max")
+    panel_query(spec, window, 120)
+    late, recent = start + timedelta(minutes=5, seconds=1), now - timedelta(seconds=20)
+    ingest(ctx, [("a", late, 500.0), ("a", recent, 1.0)])  # an old block, and the tail
+    assert {b.kind for b in panel_query(spec, window, 120).blocks if not b.cached} == {
+        "block",
+        "tail",
+    }
+    ingest(ctx, [("a", now - timedelta(seconds=10), 2.0)])  # the tail again
+    again = panel_query(spec, window, 120)
+    assert {b.kind for b in again.blocks if not b.cached} == {"tail"}
+    assert again.series == uncached(spec, window, 120, False).series

@@ -281,6 +281,43 @@ def test_auto_refresh_patches_in_a_series_that_appeared(seeded: Flask) -> None:
     assert new_meta["traces"] == len(figure["data"]) + 1
 
 
+def test_auto_refresh_ticks_share_the_newest_minute_for_the_live_grace(database_url: str) -> None:
+    """Viewers' ticks within one LIVE_TAIL_GRACE share the newest blocks (a point written
+    meanwhile waits for a later tick); a load or the refresh button reads it at once."""
+    from tests.conftest import make_app
+
+    app = make_app(database_url, LIVE_TAIL_GRACE=10**9)  # one grace period for this test
+    with app.app_context():
+        seed_demo(days=0.1)
+    with app.test_request_context():
+        _, _, _, meta = chart("cpu")
+        chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)  # a viewer's tick shares its tail
+        drawn = meta["queries"][0]
+        at = datetime.fromisoformat(drawn["end"]) - timedelta(seconds=drawn["step"] / 2)
+        with app.app_context(), database.transaction() as session:
+            web1 = next(
+                s.id for s in metrics.find_series(session, "cpu.usage") if s.source == "web-1"
+            )
+            metrics.write_points(session, [(web1, at, 1234.0)])
+        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [web1], [at]))
+
+        def shown(figure: Any) -> list[Any]:
+            if isinstance(figure, Patch):
+                operations = figure.to_plotly_json()["operations"]
+                return [v for op in operations for v in op["params"].get("value", [])]
+            return [y for trace in figure["data"] for y in trace["y"]]
+
+        ticked, *_ = chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)
+        assert 1234.0 not in shown(ticked)  # another viewer's tick: the shared tail
+        with triggered_by(ids.REFRESH_BUTTON, "n_clicks"):
+            clicked, *_ = update_chart(
+                LAST_HOUR, None, None, 1, "light", 1600, None, SOURCES["cpu"], meta
+            )
+        assert 1234.0 in shown(clicked)
+        loaded, *_ = chart("cpu")
+        assert 1234.0 in shown(loaded)
+
+
 def test_refresh_redraws_when_the_bucket_width_changes(seeded: Flask) -> None:
     with seeded.test_request_context():
         _, _, _, meta = chart("cpu")
