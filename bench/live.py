@@ -395,11 +395,13 @@ def serve(
     root: Path = ROOT,
     worker: bool = True,
     ingest_workers: int = 0,
+    nice: int = 0,
 ) -> list[subprocess.Popen]:
     """gunicorn (the production server config) serving the code in ``root``, and one
     ``dashapp worker``; with ``ingest_workers``, a second instance of that many processes
     (on the next port, the same machine) takes the ingest, as a deployment may route
-    writes to instances of their own."""
+    writes to instances of their own. ``nice``: the niceness of that instance and the
+    worker (background work yields the CPU to the viewers' requests)."""
     env = {
         "CACHE_TAIL_GRACE": str(tail_grace),
         **os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(PORT),
@@ -415,15 +417,16 @@ def serve(
     command = [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"), "wsgi:app"]
     instances = [(PORT, None), *([(PORT + 1, ingest_workers)] if ingest_workers else [])]
     processes = []
+    lower = ["nice", "-n", str(nice)] if nice else []
     for port, workers in instances:
         sized = {"WEB_CONCURRENCY": str(workers)} if workers else {}
         processes.append(subprocess.Popen(
-            command, cwd=root, env={**env, **sized, "PORT": str(port), "PYTHONPATH": str(root)},
-            **quiet,
+            (lower if workers else []) + command, cwd=root,
+            env={**env, **sized, "PORT": str(port), "PYTHONPATH": str(root)}, **quiet,
         ))  # fmt: skip
     if worker:
         processes.append(subprocess.Popen(
-            [str(Path(sys.executable).parent / "dashapp"), "worker", "--interval", "2"],
+            [*lower, str(Path(sys.executable).parent / "dashapp"), "worker", "--interval", "2"],
             cwd=ROOT, env=env, **quiet,
         ))  # fmt: skip
     for _ in range(300):
@@ -554,6 +557,12 @@ def main() -> None:
         default=0,
         help="serve the ingest from a second instance of this many processes (0: one server)",
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the ingest instance (with --ingest-workers) and of the worker",
+    )
     args = parser.parse_args()
     params = dict(part.split("=", 1) for part in dataset.ADMIN_DSN.split())
     url = (
@@ -571,8 +580,9 @@ def main() -> None:
     global INGEST_TARGET
     INGEST_TARGET = INGEST_BASE if args.ingest_workers else BASE
     processes = serve(
-        url, dataset.REDIS_URL, args.tail_grace, root, not args.no_worker, args.ingest_workers
-    )
+        url, dataset.REDIS_URL, args.tail_grace, root, not args.no_worker, args.ingest_workers,
+        args.nice,
+    )  # fmt: skip
     try:
         rate = args.ingest_rate
         every = f"every {args.interval:g} s" if args.interval else "back to back"
