@@ -56,6 +56,7 @@ PREFIX = "bench-live:"
 BASE = f"http://127.0.0.1:{PORT}"
 INGEST_BASE = f"http://127.0.0.1:{PORT + 1}"  # with --ingest-workers: its own instance
 INGEST_TARGET = BASE
+CLIENT_NICE = 0  # --nice: the ingest clients stand in for agents on other machines
 SLUG = "service-health"
 # The viewers watch the demo's four hosts; agents also write other hosts of the same metrics.
 SEARCH = "?from=now-6h&to=now&refresh=10s" + "".join(f"&var-host={h.name}" for h in HOSTS)
@@ -283,11 +284,13 @@ def ingest_process(
     go: Any,
     start: Any,
     base: str = BASE,
+    nice: int = 0,
 ) -> None:
     """Write the displayed metrics with current times at ``rate`` points/s (0: as fast as
     the API takes them), a batch every :data:`BATCH_PERIOD`: one of the demo hosts the
     viewers watch (a point per series every 2 s: five times the demo's resolution) and
     :data:`AGENTS_PER_CLIENT` other hosts of the same metrics, which take the rest."""
+    os.nice(nice)
     http = http_session()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     names = (*METRICS, *RATES)
@@ -351,7 +354,8 @@ def phase(viewers: int, ingest: float | None, seconds: float, interval: float, t
         rate = (ingest or 0.0) / INGEST_CLIENTS
         workers.append(
             context.Process(
-                target=ingest_process, args=(token, number, seconds, rate, *shared, INGEST_TARGET)
+                target=ingest_process,
+                args=(token, number, seconds, rate, *shared, INGEST_TARGET, CLIENT_NICE),
             )
         )
     for worker in workers:
@@ -561,7 +565,8 @@ def main() -> None:
         "--nice",
         type=int,
         default=0,
-        help="niceness of the ingest instance (with --ingest-workers) and of the worker",
+        help="niceness of the ingest instance (with --ingest-workers), the worker and the "
+        "ingest clients (which stand in for agents on other machines)",
     )
     args = parser.parse_args()
     params = dict(part.split("=", 1) for part in dataset.ADMIN_DSN.split())
@@ -577,8 +582,9 @@ def main() -> None:
     vacuum(url)
     token = ingest_token(url)
     root = Path(args.server_root) if args.server_root else ROOT
-    global INGEST_TARGET
+    global INGEST_TARGET, CLIENT_NICE
     INGEST_TARGET = INGEST_BASE if args.ingest_workers else BASE
+    CLIENT_NICE = args.nice
     processes = serve(
         url, dataset.REDIS_URL, args.tail_grace, root, not args.no_worker, args.ingest_workers,
         args.nice,
