@@ -234,18 +234,26 @@ def test_auto_refresh_sends_only_new_points(seeded: Flask) -> None:
     assert new_meta["appended"] >= 0
 
 
+def write_into_last_bucket(app: Flask, meta: dict[str, Any], value: float) -> datetime:
+    """Write ``value`` for web-1 into the drawn chart's last bucket, as an agent would (the
+    cached blocks holding it invalidated); returns its time."""
+    drawn = meta["queries"][0]
+    at = datetime.fromisoformat(drawn["end"]) - timedelta(seconds=drawn["step"] / 2)
+    with app.app_context():
+        with database.transaction() as session:
+            web1 = next(
+                s.id for s in metrics.find_series(session, "cpu.usage") if s.source == "web-1"
+            )
+            metrics.write_points(session, [(web1, at, value)])
+        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [web1], [at]))
+    return at
+
+
 def test_auto_refresh_patches_a_chart_drawn_in_another_zone(seeded: Flask) -> None:
     tokyo = {**LAST_HOUR, "tz": "Asia/Tokyo"}  # UTC+9, no daylight saving
     with seeded.test_request_context():
         figure, _, _, meta = chart("cpu", time_range=tokyo)
-        drawn = meta["queries"][0]
-        at = datetime.fromisoformat(drawn["end"]) - timedelta(seconds=drawn["step"] / 2)
-        with seeded.app_context(), database.transaction() as session:
-            web1 = next(
-                s.id for s in metrics.find_series(session, "cpu.usage") if s.source == "web-1"
-            )
-            metrics.write_points(session, [(web1, at, 77.0)])
-        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [web1], [at]))
+        at = write_into_last_bucket(seeded, meta, 77.0)
         patch, _, _, _ = chart("cpu", time_range=tokyo, trigger=ids.AUTO_REFRESH, meta=meta)
     assert isinstance(patch, Patch)  # patched, not redrawn
     operations = patch.to_plotly_json()["operations"]
@@ -292,14 +300,7 @@ def test_auto_refresh_ticks_share_the_newest_minute_for_the_live_grace(database_
     with app.test_request_context():
         _, _, _, meta = chart("cpu")
         chart("cpu", trigger=ids.AUTO_REFRESH, meta=meta)  # a viewer's tick shares its tail
-        drawn = meta["queries"][0]
-        at = datetime.fromisoformat(drawn["end"]) - timedelta(seconds=drawn["step"] / 2)
-        with app.app_context(), database.transaction() as session:
-            web1 = next(
-                s.id for s in metrics.find_series(session, "cpu.usage") if s.source == "web-1"
-            )
-            metrics.write_points(session, [(web1, at, 1234.0)])
-        mark_written(["cpu.usage"], written=touched(["cpu.usage"], [web1], [at]))
+        write_into_last_bucket(app, meta, 1234.0)
 
         def shown(figure: Any) -> list[Any]:
             if isinstance(figure, Patch):
