@@ -104,8 +104,13 @@ def test_changing_the_time_range_requeries_every_panel(
     before = open_dashboard(dash_duo, demo_app, "?from=now-1h&to=now")
     assert span_hours(before["panel-cpu"]["range"]) == pytest.approx(1, abs=0.1)
     dash_duo.select_dcc_dropdown("#time-preset", value="Last 24 hours")
+    charts = ("panel-cpu", "panel-memory")  # redrawn in parallel: wait for both
     after = wait_for(
-        lambda: (s := all_drawn(dash_duo)) and span_hours(s["panel-cpu"]["range"]) > 20 and s
+        lambda: (
+            (s := all_drawn(dash_duo))
+            and all(span_hours(s[chart]["range"]) > 20 for chart in charts)
+            and s
+        )
     )
     assert after, panels(dash_duo)
     assert span_hours(after["panel-cpu"]["range"]) == pytest.approx(24, abs=0.5)
