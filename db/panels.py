@@ -40,10 +40,9 @@ def load_panel(
         spec = panel.queries[0]
         histogram = panel_histogram(spec, time_range, points, panel.options.buckets, **options)
         return PanelData([], histogram=histogram)
-    limit = getattr(panel.options, "series_limit", 20)
-    options["series_limit"] = limit
-    if isinstance(panel, StatPanel | GaugePanel):
-        return _reduced(panel, panel.queries[:1], time_range, points, options)
+    if isinstance(panel, StatPanel | GaugePanel):  # one number: one series
+        return _reduced(panel, panel.queries[:1], time_range, points, options | {"series_limit": 1})
+    options["series_limit"] = getattr(panel.options, "series_limit", 20)
     if isinstance(panel, BarPanel | TablePanel):
         return _reduced(panel, panel.queries, time_range, points, options)
     prefer_m4 = isinstance(panel, TimeseriesPanel) and panel.options.style in ("line", "points")

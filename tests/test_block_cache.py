@@ -345,3 +345,18 @@ def test_an_old_block_recomputed_beside_the_tail_is_cached_again(ctx: Flask) -> 
     again = panel_query(spec, window, 120)
     assert {b.kind for b in again.blocks if not b.cached} == {"tail"}
     assert again.series == uncached(spec, window, 120, False).series
+
+
+@pytest.mark.parametrize("kind", ["stat", "gauge"])
+def test_a_single_number_panel_reads_one_series(ctx: Flask, kind: str) -> None:
+    from dashapp.core.spec import GaugePanel, StatPanel
+    from db.panels import load_panel
+
+    now = datetime.now(UTC)
+    ingest(ctx, [(s, now - timedelta(minutes=m), float(m)) for s in SOURCES for m in (5, 3)])
+    kinds = {"stat": StatPanel, "gauge": GaugePanel}
+    panel = kinds[kind].model_validate(
+        {"id": "p", "title": "P", "queries": [{"metric": "m", "group_by": ["source"]}]}
+    )
+    data = load_panel(panel, TimeRange(now - timedelta(hours=1), now))
+    assert len(data.results[0].series) == 1 and len(data.reductions) == 1
