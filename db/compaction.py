@@ -46,11 +46,12 @@ def pending_windows(session: Session, cutoff: datetime, limit: int) -> dict[date
     SQLite every probe is one index seek).
     """
 
-    def oldest_in(floor: Any, end: Any = cutoff) -> Any:
+    def oldest_in(floor: Any, end: Any = None) -> Any:
+        reach = [] if end is None else [PointRow.ts < end]
         return (
             select(func.min(PointRow.ts))
             .where(PointRow.series_id == SeriesRow.id, PointRow.ts >= floor,
-                   PointRow.ts < end, PointRow.ts < cutoff)
+                   PointRow.ts < cutoff, *reach)
             .correlate(SeriesRow)
             .scalar_subquery()
         )  # fmt: skip
