@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 # Lag = WAL received but not replayed yet, as the age of the last replayed commit. A
 # standby not streaming right now (just restarted: nothing received yet) is not
-# counted as lagging: its age would only say how long the primary has been idle.
+# counted as lagging: its age would only say how long the primary has been idle. One
+# that has received WAL but replayed no commit since it started has no age (NULL):
+# it is behind by an unknown amount, so it counts as lagging.
 _LAG = text(
     "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() "
     "THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) ELSE 0 END"
@@ -78,22 +80,24 @@ class Replicas:
         with self._lock:
             if now - replica.checked_at < self.check_every:
                 return replica.usable
-            replica.usable = self._check(replica)
-            wait = 0.0 if replica.usable else self.retry_after - self.check_every
+            try:
+                replica.usable = self._in_step(replica)
+                wait = 0.0
+            except DBAPIError as error:
+                log.warning("read replica %s unreachable: %s", replica.engine.url, error.orig)
+                replica.usable, wait = False, self.retry_after - self.check_every
             replica.checked_at = time.monotonic() + max(wait, 0.0)
         return replica.usable
 
-    def _check(self, replica: _Replica) -> bool:
-        try:
-            with replica.engine.connect() as connection:
-                standby, lag = connection.execute(_LAG).one()
-        except DBAPIError as error:
-            log.warning("read replica %s unreachable: %s", replica.engine.url, error.orig)
-            return False
+    def _in_step(self, replica: _Replica) -> bool:
+        """Whether a reachable replica is within ``max_lag`` (checked again soon if not)."""
+        with replica.engine.connect() as connection:
+            standby, lag = connection.execute(_LAG).one()
         if not standby:
             log.warning("read replica %s is not in recovery (promoted?)", replica.engine.url)
-        if float(lag) > self.max_lag:
-            log.warning("read replica %s lags %.1f s", replica.engine.url, float(lag))
+        if lag is None or float(lag) > self.max_lag:
+            age = "an unknown time" if lag is None else f"{float(lag):.1f} s"
+            log.warning("read replica %s lags %s", replica.engine.url, age)
             return False
         return True
 

@@ -69,7 +69,8 @@ class Pair:
     def replica_sql(self, statement: str) -> object:
         with psycopg.connect(host="127.0.0.1", port=self.replica_port, user="postgres",
                              dbname="dashapp", autocommit=True) as connection:  # fmt: skip
-            return connection.execute(statement).fetchone()
+            cursor = connection.execute(statement)
+            return cursor.fetchone() if cursor.description else None
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,29 @@ def test_reads_fall_back_to_the_primary_when_the_replica_is_down(app: Flask, pai
     finally:
         pair.pg_ctl("replica", "start", pair.replica_port)
     wait_for(lambda: read() == (True, 4.0), seconds=20)
+
+
+def test_a_restarted_replica_behind_before_its_first_replay_counts_as_lagging(
+    app: Flask, pair: Pair
+) -> None:
+    write(5.0, T0 + timedelta(minutes=4))
+    wait_for(lambda: read() == (True, 5.0))
+    with psycopg.connect(host="127.0.0.1", port=pair.primary_port, user="postgres",
+                         dbname="dashapp", autocommit=True) as primary:  # fmt: skip
+        primary.execute("CHECKPOINT")
+        done = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]  # type: ignore[index]
+    wait_for(lambda: pair.replica_sql(f"SELECT pg_last_wal_replay_lsn() >= '{done}'") == (True,))
+    pair.replica_sql("CHECKPOINT")  # a restartpoint past the last commit: none replays again
+    pair.pg_ctl("replica", "stop")
+    pair.pg_ctl("replica", "start", pair.replica_port)
+    pair.replica_sql("SELECT pg_wal_replay_pause()")
+    try:
+        assert pair.replica_sql("SELECT pg_last_xact_replay_timestamp()") == (None,)
+        write(6.0, T0 + timedelta(minutes=5))
+        behind = "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()"
+        wait_for(lambda: pair.replica_sql(behind) == (True,))
+        time.sleep(1.2)  # past the health check interval
+        assert read() == (False, 6.0)  # received, not replayed, age unknown: the primary reads
+    finally:
+        pair.replica_sql("SELECT pg_wal_replay_resume()")
+    wait_for(lambda: read() == (True, 6.0))
