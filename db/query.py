@@ -30,13 +30,14 @@ from dashapp.core.results import (
 )
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range
-from db import rollups, statements
+from db import cold_statements, rollups, statements
 from db.metrics import find_series
 from db.sqlfunctions import last_by
 
 M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
 RATE_LOOKBACK = timedelta(minutes=5)
 """How old a counter's previous point may be for a rate to count the increase since it."""
+IN_PROCESS = "-- every row compacted: {rows} chunk rows aggregated in process (db.cold_statements)"
 
 
 def matches(info: SeriesInfo, query: Query, variables: Mapping[str, Sequence[str]]) -> bool:
@@ -212,9 +213,13 @@ class _Ask:
             points = rollups.shaped_rows(level, self.step, source, self.group)
         else:
             needed = statements.M4_COLUMNS if self.m4 else statements.COLUMNS_READ[self.agg]
-            points = rollups.shaped(
-                session, level, self.step, self.ids, self.reach, self.group, needed
-            )
+            cold = rollups.compacted(session, level, self.step, self.ids, self.reach, needed)
+            if cold_statements.answers(cold.rows, self.agg, self.m4) and not rollups.hot_exists(
+                session, cold
+            ):
+                found = cold_statements.rows(cold.rows, self.agg, self.m4, self.step, self.group)
+                return found, IN_PROCESS.format(rows=len(cold.rows))
+            points = rollups.shaped_with(session, cold, self.group)
         if self.m4:
             statement = statements.m4(points)
         elif self.agg == "rate":

@@ -9,6 +9,7 @@ nothing pending in the range, so a late refresh costs speed, never correctness.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -253,6 +254,47 @@ def shaped_rows(
     return _tagged(c, step, group, shape)
 
 
+@dataclass(frozen=True)
+class Compacted:
+    """What a question at ``level`` (None: raw points) reads from chunks: the decoded
+    points (raw level) and the rows merged per series, window and bucket of ``step``."""
+
+    level: timedelta | None
+    step: timedelta
+    spans: list[chunks.Span]
+    points: chunks.ColdPoints | None
+    rows: prebuckets.ShapedRows
+
+
+def compacted(
+    session: Session,
+    level: timedelta | None,
+    step: timedelta,
+    series_ids: Iterable[int],
+    window: TimeRange,
+    needed: Collection[str] | None = None,
+) -> Compacted:
+    """The compacted rows of these series in ``window``, merged per bucket of ``step``
+    (only the :data:`SHAPE` columns ``needed``, all if None; the others are None)."""
+    spans = [(sid, window.start, window.end) for sid in series_ids]
+    step_us = step // timedelta(microseconds=1)
+    if level is None:
+        points = chunks.cold_points(session, spans)
+        rows = prebuckets.merge(prebuckets.from_points(points, needed), step_us)
+        return Compacted(level, step, spans, points, rows)
+    rows = rollup_chunks.cold_rows(session, _seconds(level), spans, needed)
+    return Compacted(level, step, spans, None, prebuckets.merge(rows, step_us))
+
+
+def hot_exists(session: Session, cold: Compacted) -> bool:
+    """Whether any hot row (not compacted) falls in the spans ``cold`` was read for."""
+    if cold.level is None:
+        hot = chunks.hot_points(cold.spans)
+    else:
+        hot = rollup_chunks.hot_rows(_seconds(cold.level), cold.spans)
+    return bool(session.execute(select(hot.exists())).scalar())
+
+
 def shaped(
     session: Session,
     level: timedelta | None,
@@ -266,12 +308,17 @@ def shaped(
     with compacted rows merged per bucket of ``step`` before they reach SQL
     (:mod:`db.prebuckets`): the same answers from far fewer rows. Of compacted rows only
     the :data:`SHAPE` columns ``needed`` (all if None) are read; the others are NULL."""
-    spans = [(sid, window.start, window.end) for sid in series_ids]
-    step_us = step // timedelta(microseconds=1)
-    if level is None:
-        points = chunks.cold_points(session, spans)
-        cold = prebuckets.merge(prebuckets.from_points(points, needed), step_us)
-        if not len(points) or len(cold) * 2 > len(points):
+    cold = compacted(session, level, step, series_ids, window, needed)
+    return shaped_with(session, cold, group)
+
+
+def shaped_with(
+    session: Session, cold: Compacted, group: Mapping[int, int] | None = None
+) -> Subquery:
+    """:func:`shaped` from compacted rows read already (hot rows joined to them in SQL)."""
+    points, step, spans = cold.points, cold.step, cold.spans
+    if points is not None:
+        if not len(points) or len(cold.rows) * 2 > len(points):
             # Nothing or little merged: points travel lighter (3 columns, not 12).
             source = chunks.with_cold(session, chunks.hot_points(spans), points)
             return shaped_rows(None, step, source, group)
@@ -279,11 +326,10 @@ def shaped(
         shape = _point_shape(raw)
         hot = select(raw.series_id, raw.ts, *(shape[name].label(name) for name in SHAPE))
     else:
-        hot = rollup_chunks.hot_rows(_seconds(level), spans)
-        cold = rollup_chunks.cold_rows(session, _seconds(level), spans, needed)
-        cold = prebuckets.merge(cold, step_us)
-    if len(cold):
-        rows = rollup_chunks.cold_select(session, cold).subquery()
+        assert cold.level is not None
+        hot = rollup_chunks.hot_rows(_seconds(cold.level), spans)
+    if len(cold.rows):
+        rows = rollup_chunks.cold_select(session, cold.rows).subquery()
         source = union_all(hot, select(*rows.c)).subquery()
     else:
         source = hot.subquery()
