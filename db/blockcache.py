@@ -25,6 +25,7 @@ from db import blocks, metrics
 from db import query as engine
 from db.blocks import Piece
 from db.cache import cache
+from db.chunks import window_of
 from db.engine import database
 from db.query import Groups
 
@@ -262,7 +263,7 @@ def cached_pieces(
         missing = [i for i in missing if found[i] is None]
     if missing:
         with database.read_session() as session:
-            for run in _runs(pieces, missing):
+            for run in runs(pieces, missing, window_of(datetime.now(UTC))):
                 span = TimeRange(pieces[run[0]].start, pieces[run[-1]].end)
                 for index, payload in zip(
                     run, compute(session, span, [pieces[i] for i in run]), strict=True
@@ -281,18 +282,25 @@ def cached_pieces(
     return [(p, found[i], i in hits) for i, p in enumerate(pieces)]
 
 
-def _runs(pieces: list[Piece], missing: list[int]) -> list[list[int]]:
-    """Missing pieces grouped into runs of adjacent blocks; fresh pieces run apart from
-    settled ones (they read pending hours as raw points, which old blocks need not)."""
-    runs: list[list[int]] = []
+def runs(pieces: list[Piece], missing: list[int], today: datetime) -> list[list[int]]:
+    """Missing pieces grouped into runs of adjacent blocks, each computed with one query.
+    Fresh pieces run apart from settled ones (they read pending hours as raw points,
+    which old blocks need not), and pieces of closed days apart from ``today``'s: those
+    are compacted, and a range without hot rows is aggregated in process
+    (:mod:`db.cold_statements`)."""
+    found: list[list[int]] = []
     for index in missing:
-        previous = runs[-1][-1] if runs else None
-        joins = previous == index - 1 and pieces[index].fresh == pieces[previous].fresh
+        piece, previous = pieces[index], found[-1][-1] if found else None
+        joins = (
+            previous == index - 1
+            and piece.fresh == pieces[previous].fresh
+            and (piece.start < today) == (pieces[previous].start < today)
+        )
         if joins:
-            runs[-1].append(index)
+            found[-1].append(index)
         else:
-            runs.append([index])
-    return runs
+            found.append([index])
+    return found
 
 
 def blocks_info(parts: list[tuple[Piece, Computed, bool]], window: TimeRange) -> tuple:

@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from db.prebuckets import ShapedRows
+from db.prebuckets import ShapedRows, has_nan
 
 AGGREGATIONS = frozenset({"avg", "min", "max", "sum", "count", "last"})
-_FLOATS = ("sum", "min", "max", "first", "last")
 
 
 def answers(rows: ShapedRows, agg: str, m4: bool) -> bool:
@@ -30,12 +29,7 @@ def answers(rows: ShapedRows, agg: str, m4: bool) -> bool:
     rows, times from the epoch on, no NaN (which SQL orders above every number)."""
     if not len(rows) or not (m4 or agg in AGGREGATIONS):
         return False
-    if rows.column("bucket").min() < 0:
-        return False
-    return not any(
-        values is not None and np.isnan(values).any()
-        for values in (rows.column(name) for name in _FLOATS)
-    )
+    return rows.column("bucket").min() >= 0 and not has_nan(rows)
 
 
 def rows(

@@ -105,7 +105,7 @@ def merge(rows: ShapedRows, step_us: int) -> ShapedRows:
     (columns missing from ``rows`` stay missing)."""
     count = len(rows)
     times = rows.column("bucket")
-    if count < 2 or times.min() < 0 or _has_nan(rows):  # floor and SQL's bucket agree from 0
+    if count < 2 or times.min() < 0 or has_nan(rows):  # floor and SQL's bucket agree from 0
         return rows
     sids, exact = rows.sids, rows.exact
     bucket, window = times // step_us, times // WINDOW_US
@@ -159,7 +159,8 @@ def _merged(
     return out
 
 
-def _has_nan(rows: ShapedRows) -> bool:
+def has_nan(rows: ShapedRows) -> bool:
+    """Whether a float column holds NaN (which SQL orders above every number, numpy not)."""
     return any(
         values is not None and np.isnan(values).any()
         for values in (rows.column(name) for name in _FLOATS)

@@ -360,3 +360,21 @@ def test_a_single_number_panel_reads_one_series(ctx: Flask, kind: str) -> None:
     )
     data = load_panel(panel, TimeRange(now - timedelta(hours=1), now))
     assert len(data.results[0].series) == 1 and len(data.reductions) == 1
+
+
+def test_missing_blocks_of_closed_days_are_computed_apart_from_today() -> None:
+    """Closed days are compacted: computed without today's hot rows, they are answered in
+    process (db/cold_statements.py) instead of joining a query that must read rows."""
+    from db import blocks
+    from db.blockcache import runs
+
+    now = datetime(2026, 5, 1, 12, 34, 56, tzinfo=UTC)
+    window = TimeRange(now - timedelta(days=3), now)
+    pieces = blocks.plan(window, timedelta(hours=1), now - timedelta(minutes=5), whole_blocks=True)
+    today = datetime(2026, 5, 1, tzinfo=UTC)
+    found = runs(pieces, list(range(len(pieces))), today)
+    assert [(pieces[run[0]].start, pieces[run[-1]].end) for run in found] == [
+        (datetime(2026, 4, 28, 12, tzinfo=UTC), today),
+        (today, datetime(2026, 5, 1, 12, tzinfo=UTC)),
+        (datetime(2026, 5, 1, 12, tzinfo=UTC), datetime(2026, 5, 1, 13, tzinfo=UTC)),
+    ]
