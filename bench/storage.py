@@ -9,8 +9,9 @@ into a scratch PostgreSQL database with binary COPY, rolls them up, then in one 
 2. compaction of every closed day (timed: points per second, one worker process);
 3. chunk table: bytes per point (with TOAST and index), the whole database per point;
    panel queries (1 h, 24 h, 30 d at 1,000 px; one series and one metric by host; a
-   24 h p99) on compacted data as a ratio to the same queries on the row-table copy,
-   rounds alternating between the two databases (median and best of each);
+   24 h p99; single-number totals over 24 h and 30 d) on compacted data as a ratio to
+   the same queries on the row-table copy, rounds alternating between the two
+   databases (median and best of each);
 4. ingest (``write_points``, the API's COPY path, 5,000-point batches) beside a
    compaction process vs alone, rounds alternating: compaction at the worker's pace (a
    job a minute) and back to back (``dashapp compact`` catching up).
@@ -44,7 +45,7 @@ from dashapp.core.spec import Query  # noqa: E402
 from dashapp.core.timerange import TimeRange  # noqa: E402
 from dashapp.extensions import database  # noqa: E402
 from db import compaction, metrics, partitions, rollups  # noqa: E402
-from db.query import query  # noqa: E402
+from db.query import query, summarize  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_STORAGE_DB", "dashapp_bench_storage")
 ROWS_DB = f"{DB_NAME}_rows"
@@ -191,6 +192,11 @@ PANELS = {
     "24h p99, one series": (timedelta(days=1),
                             Query(metric="cpu.usage", source="host-0000", agg="p99")),
 }  # fmt: skip
+SUMMARIES = {
+    "24h stat, 8 hosts by host": (timedelta(days=1), BY_HOST),
+    "30d stat, 8 hosts by host": (timedelta(days=30), BY_HOST),
+}
+"""Single-number panels (stat, gauge, table): exact totals of each host over the range."""
 
 
 def panel_times(apps: dict[str, Flask], end: datetime, rounds: int) -> dict[str, dict]:
@@ -200,10 +206,13 @@ def panel_times(apps: dict[str, Flask], end: datetime, rounds: int) -> dict[str,
     for _ in range(rounds):
         for label, app in apps.items():
             with app.app_context():
-                for name, (span, spec) in PANELS.items():
+                for name, (span, spec) in {**PANELS, **SUMMARIES}.items():
                     started = time.perf_counter()
                     with database.read_session() as session:
-                        query(session, spec, TimeRange(end - span, end), 1000, prefer_m4=True)
+                        if name in SUMMARIES:
+                            summarize(session, spec, TimeRange(end - span, end))
+                        else:
+                            query(session, spec, TimeRange(end - span, end), 1000, prefer_m4=True)
                     elapsed = (time.perf_counter() - started) * 1000
                     found[label].setdefault(name, []).append(elapsed)
     return found
@@ -315,7 +324,7 @@ def main() -> None:
         log(f"{'panel':28s} {'rows ms':>8s} {'chunks ms':>9s} {'ratio':>6s} "
             f"{'best rows':>9s} {'chunks':>7s} {'ratio':>6s}   (medians, then best of "
             f"{args.rounds} alternating rounds)")  # fmt: skip
-        for name in PANELS:
+        for name in {**PANELS, **SUMMARIES}:
             rows, cold = times["rows"][name], times["chunks"][name]
             mid = statistics.median(rows), statistics.median(cold)
             best = min(rows), min(cold)

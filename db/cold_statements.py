@@ -8,7 +8,8 @@ here they are aggregated where they are, by the statements' own rules: buckets o
 ``step`` from the epoch, the value at the earliest (latest) time with ties going to the
 lowest (highest) value, as PostgreSQL's ``min``/``max`` over ``ARRAY[key, value]`` does.
 Sums may differ from the database's in the last bits (summation order), as merged rows'
-do. Rates (a window over each series) and percentiles (every point) stay in SQL.
+do. Rates (a window over each series) and percentiles (every point) stay in SQL. The
+totals of summaries (stat, gauge, bar and table panels) are computed here too.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ AGGREGATIONS = frozenset({"avg", "min", "max", "sum", "count", "last"})
 
 
 def answers(rows: ShapedRows, agg: str, m4: bool) -> bool:
-    """Whether :func:`rows` answers this question: M4 or a bucket aggregation over some
-    rows, times from the epoch on, no NaN (which SQL orders above every number)."""
-    if not len(rows) or not (m4 or agg in AGGREGATIONS):
-        return False
-    return rows.column("bucket").min() >= 0 and not has_nan(rows)
+    """Whether :func:`rows` answers this question: M4 or a bucket aggregation, over rows
+    :func:`computable` here."""
+    return (m4 or agg in AGGREGATIONS) and computable(rows)
+
+
+def computable(rows: ShapedRows) -> bool:
+    """Whether there are rows, all from the epoch on, without NaN (which SQL orders above
+    every number, numpy not)."""
+    return bool(len(rows)) and rows.column("bucket").min() >= 0 and not has_nan(rows)
 
 
 def rows(
@@ -55,6 +60,26 @@ def rows(
     return list(zip(runs.groups.tolist(), runs.times(runs.buckets), *columns, strict=True))
 
 
+def totals(
+    shaped: ShapedRows, slot: timedelta | None, group: Mapping[int, int]
+) -> dict[tuple[int, Any], tuple[Any, ...]]:
+    """What :func:`db.query._totals` computes over ``shaped``: per (group position, start
+    of a ``slot``-wide slot, or None without slots) count, min, max, sum, the last value
+    and its time."""
+    runs = _Runs(shaped, None if slot is None else slot // timedelta(microseconds=1), group)
+    slots = runs.times(runs.buckets) if slot is not None else [None] * len(runs.groups)
+    found = zip(
+        runs.reduce("count", np.add).tolist(),
+        runs.reduce("min", np.minimum).tolist(),
+        runs.reduce("max", np.maximum).tolist(),
+        runs.reduce("sum", np.add).tolist(),
+        runs.pick("last", "last_ts", greatest=True).tolist(),
+        runs.times(runs.reduce("last_ts", np.maximum)),
+        strict=True,
+    )
+    return dict(zip(zip(runs.groups.tolist(), slots, strict=True), found, strict=True))
+
+
 def _aggregate(runs: _Runs, agg: str) -> list[Any]:
     if agg == "avg":
         return (runs.reduce("sum", np.add) / runs.reduce("count", np.add)).tolist()
@@ -70,9 +95,12 @@ def _aggregate(runs: _Runs, agg: str) -> list[Any]:
 
 
 class _Runs:
-    """``shaped`` rows ordered by (group, bucket), and where each (group, bucket) run starts."""
+    """``shaped`` rows ordered by (group, bucket), and where each (group, bucket) run starts;
+    without a step (None), one run per group."""
 
-    def __init__(self, shaped: ShapedRows, step_us: int, group: Mapping[int, int] | None) -> None:
+    def __init__(
+        self, shaped: ShapedRows, step_us: int | None, group: Mapping[int, int] | None
+    ) -> None:
         sids = shaped.sids
         if group is None:
             groups = sids
@@ -81,7 +109,8 @@ class _Runs:
             groups = np.array([group[key] for key in keys.tolist()], dtype=np.int64)[
                 np.searchsorted(keys, sids)
             ]
-        buckets = shaped.column("bucket") // step_us * step_us
+        times = shaped.column("bucket")
+        buckets = np.zeros_like(times) if step_us is None else times // step_us * step_us
         # Rows come sorted by series then time: one group per series keeps that order.
         self.order = None if group is None else np.lexsort((buckets, groups))
         if self.order is not None:

@@ -356,9 +356,10 @@ def _totals(
     window: TimeRange,
     slot: timedelta | None,
 ) -> dict[tuple[int, Any], tuple]:
-    rows = rollups.shaped(
-        session, level, step, position, window, position, statements.TOTALS_COLUMNS
-    )
+    cold = rollups.compacted(session, level, step, position, window, statements.TOTALS_COLUMNS)
+    if cold_statements.computable(cold.rows) and not rollups.hot_exists(session, cold):
+        return cold_statements.totals(cold.rows, slot, position)
+    rows = rollups.shaped_with(session, cold, position)
     c = rows.c
     keys = (c.g, c.t) if slot else (c.g,)
     statement = select(

@@ -114,7 +114,8 @@ CASES = [
 
 
 def answers(rolled: bool = False) -> list[object]:
-    """Every aggregation, summaries and a histogram, at a raw-point and a rollup width."""
+    """Every aggregation, summaries, hourly totals and a histogram, at a raw-point and a
+    rollup width."""
     if rolled:
         with database.transaction() as session:
             rollups.refresh(session)
@@ -129,6 +130,10 @@ def answers(rolled: bool = False) -> list[object]:
             result = engine.summarize(session, Query(metric="cpu", group_by=["dc"]), span)
             out.append([(s.name, s.count, s.min, s.max, s.sum, s.last, s.last_ts)
                         for s in result.summaries])  # fmt: skip
+        shown, _ = engine.matching_groups(session, Query(metric="cpu", group_by=["dc"]), {}, 20)
+        for unit in (None, timedelta(minutes=1), timedelta(hours=1)):  # hourly slots
+            found, _ = engine.slot_totals(session, shown, WINDOW, unit, timedelta(hours=1))
+            out.append(sorted(found.items()))
         grid = heat.histogram(session, Query(metric="cpu"), WINDOW, 72, 10)
         out.append((grid.times, grid.edges, grid.counts))
     return out
