@@ -8,26 +8,28 @@ here they are aggregated where they are, by the statements' own rules: buckets o
 ``step`` from the epoch, the value at the earliest (latest) time with ties going to the
 lowest (highest) value, as PostgreSQL's ``min``/``max`` over ``ARRAY[key, value]`` does.
 Sums may differ from the database's in the last bits (summation order), as merged rows'
-do. Rates (a window over each series) and percentiles (every point) stay in SQL. The
-totals of summaries (stat, gauge, bar and table panels) are computed here too.
+do. Rates follow the previous row of each series as the SQL window does; percentiles
+(every point) stay in SQL. The totals of summaries (stat, gauge, bar and table panels)
+are computed here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from db.prebuckets import ShapedRows, has_nan
+from db.prebuckets import COLUMNS, ShapedRows, has_nan
+from db.types import to_epoch_us
 
-AGGREGATIONS = frozenset({"avg", "min", "max", "sum", "count", "last"})
+AGGREGATIONS = frozenset({"avg", "min", "max", "sum", "count", "last", "rate"})
 
 
 def answers(rows: ShapedRows, agg: str, m4: bool) -> bool:
-    """Whether :func:`rows` answers this question: M4 or a bucket aggregation, over rows
-    :func:`computable` here."""
+    """Whether :func:`rows` (or :func:`rates`) answers this question: M4 or a bucket
+    aggregation, over rows :func:`computable` here."""
     return (m4 or agg in AGGREGATIONS) and computable(rows)
 
 
@@ -43,7 +45,7 @@ def rows(
     """The rows :func:`db.statements.m4` (if ``m4``) or :func:`db.statements.buckets` would
     return over ``shaped``: (group, bucket, values...), ordered by group then bucket. The
     group is the series id, or its position in ``group``."""
-    runs = _Runs(shaped, step // timedelta(microseconds=1), group)
+    runs = _Runs.of(shaped, step // timedelta(microseconds=1), group)
     if m4:
         columns = [
             runs.times(runs.reduce("first_ts", np.minimum)),
@@ -60,13 +62,50 @@ def rows(
     return list(zip(runs.groups.tolist(), runs.times(runs.buckets), *columns, strict=True))
 
 
+def rates(
+    shaped: ShapedRows,
+    step: timedelta,
+    group: Mapping[int, int] | None,
+    start: datetime,
+    lookback: timedelta,
+) -> list[tuple[Any, ...]]:
+    """The rows :func:`db.statements.rate` would return over ``shaped``: (group, bucket,
+    per-second rate or None) for buckets from ``start`` on. Between consecutive rows of a
+    series the rise counts (a drop: the new first value) when the previous row ends at
+    most ``lookback`` before the bucket; the seconds run from that row's end, else from
+    the bucket's first point, to its last point."""
+    step_us, back_us = (width // timedelta(microseconds=1) for width in (step, lookback))
+    sids, times = shaped.sids, shaped.column("bucket")
+    first, first_ts = shaped.column("first"), shaped.column("first_ts")
+    last, last_ts = shaped.column("last"), shaped.column("last_ts")
+    follows = np.zeros(len(sids), dtype=bool)
+    follows[1:] = sids[1:] == sids[:-1]
+    previous, previous_ts = np.roll(last, 1), np.roll(last_ts, 1)
+    buckets = times // step_us * step_us
+    recent = follows & (previous_ts >= buckets - back_us)
+    between = np.where(recent, np.where(first >= previous, first - previous, first), 0.0)
+    keep = buckets >= to_epoch_us(start)
+    columns = {
+        "rise": (shaped.column("increase") + between)[keep],
+        "since": np.where(recent, previous_ts, first_ts)[keep],
+        "last_ts": last_ts[keep],
+    }
+    runs = _Runs(sids[keep], times[keep], columns, step_us, group)
+    seconds = runs.reduce("last_ts", np.maximum) - runs.reduce("since", np.minimum)
+    values = [
+        None if span == 0 else rise / (span / 1e6)
+        for rise, span in zip(runs.reduce("rise", np.add).tolist(), seconds.tolist(), strict=True)
+    ]
+    return list(zip(runs.groups.tolist(), runs.times(runs.buckets), values, strict=True))
+
+
 def totals(
     shaped: ShapedRows, slot: timedelta | None, group: Mapping[int, int]
 ) -> dict[tuple[int, Any], tuple[Any, ...]]:
     """What :func:`db.query._totals` computes over ``shaped``: per (group position, start
     of a ``slot``-wide slot, or None without slots) count, min, max, sum, the last value
     and its time."""
-    runs = _Runs(shaped, None if slot is None else slot // timedelta(microseconds=1), group)
+    runs = _Runs.of(shaped, None if slot is None else slot // timedelta(microseconds=1), group)
     slots = runs.times(runs.buckets) if slot is not None else [None] * len(runs.groups)
     found = zip(
         runs.reduce("count", np.add).tolist(),
@@ -95,13 +134,17 @@ def _aggregate(runs: _Runs, agg: str) -> list[Any]:
 
 
 class _Runs:
-    """``shaped`` rows ordered by (group, bucket), and where each (group, bucket) run starts;
-    without a step (None), one run per group."""
+    """Rows (``sids``, their ``times`` and named ``columns``) ordered by (group, bucket),
+    and where each (group, bucket) run starts; without a step (None), one run per group."""
 
     def __init__(
-        self, shaped: ShapedRows, step_us: int | None, group: Mapping[int, int] | None
+        self,
+        sids: np.ndarray,
+        times: np.ndarray,
+        columns: Mapping[str, np.ndarray | None],
+        step_us: int | None,
+        group: Mapping[int, int] | None,
     ) -> None:
-        sids = shaped.sids
         if group is None:
             groups = sids
         else:
@@ -109,7 +152,6 @@ class _Runs:
             groups = np.array([group[key] for key in keys.tolist()], dtype=np.int64)[
                 np.searchsorted(keys, sids)
             ]
-        times = shaped.column("bucket")
         buckets = np.zeros_like(times) if step_us is None else times // step_us * step_us
         # Rows come sorted by series then time: one group per series keeps that order.
         self.order = None if group is None else np.lexsort((buckets, groups))
@@ -120,10 +162,17 @@ class _Runs:
         self.starts = np.flatnonzero(starts_at)
         self.lengths = np.diff(np.append(self.starts, len(groups)))
         self.groups, self.buckets = groups[self.starts], buckets[self.starts]
-        self._shaped = shaped
+        self._columns = columns
+
+    @classmethod
+    def of(cls, shaped: ShapedRows, step_us: int | None, group: Mapping[int, int] | None) -> _Runs:
+        """Runs of rollup-shaped rows (columns by their :data:`COLUMNS` names)."""
+        columns = {name: shaped.column(name) for name in COLUMNS}
+        return cls(shaped.sids, shaped.column("bucket"), columns, step_us, group)
 
     def column(self, name: str) -> np.ndarray:
-        values = self._shaped.column(name)
+        values = self._columns[name]
+        assert values is not None, f"column {name} was not read"
         return values if self.order is None else values[self.order]
 
     def reduce(self, name: str, ufunc: np.ufunc) -> np.ndarray:

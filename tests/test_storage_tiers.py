@@ -190,12 +190,12 @@ def test_compacted_ranges_are_aggregated_in_process_until_a_late_write(
             result = engine.query(session, spec, WINDOW, width, prefer_m4=True)
         return result.sql, [v for s in result.series for v in s.values]
 
-    m4, buckets, rate = (Query(metric="cpu", group_by=["source"]), Query(metric="cpu"),
-                         Query(metric="requests", agg="rate"))  # fmt: skip
+    m4, buckets = Query(metric="cpu", group_by=["source"]), Query(metric="cpu")
+    rate, p90 = Query(metric="requests", agg="rate"), Query(metric="cpu", agg="p90")
     compact(T0 + timedelta(days=3))
-    for spec in (m4, buckets):
+    for spec in (m4, buckets, rate):
         assert read(spec)[0].startswith("-- every row compacted")
-    assert read(rate)[0].startswith("SELECT")  # rates stay in SQL
+    assert read(p90)[0].startswith("SELECT")  # percentiles need every point: SQL
     late = T0 + timedelta(hours=2, seconds=5)
     with database.transaction() as session:
         metrics.write_points(session, [(stored["cpu/h1"], late, 1e6)])
