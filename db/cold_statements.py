@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,14 +39,25 @@ def computable(rows: ShapedRows) -> bool:
     return bool(len(rows)) and rows.column("bucket").min() >= 0 and not has_nan(rows)
 
 
-def rows(
-    shaped: ShapedRows, agg: str, m4: bool, step: timedelta, group: Mapping[int, int] | None
-) -> list[tuple[Any, ...]]:
-    """The rows :func:`db.statements.m4` (if ``m4``) or :func:`db.statements.buckets` would
-    return over ``shaped``: (group, bucket, values...), ordered by group then bucket. The
-    group is the series id, or its position in ``group``."""
-    runs = _Runs.of(shaped, step // timedelta(microseconds=1), group)
-    if m4:
+class Question(Protocol):
+    """What a statement asks (see ``db.query._Ask``)."""
+
+    agg: str
+    m4: bool
+    step: timedelta
+    group: Mapping[int, int] | None
+    start: datetime
+
+
+def rows(shaped: ShapedRows, ask: Question, lookback: timedelta) -> list[tuple[Any, ...]]:
+    """The rows :func:`db.statements.m4` (if ``ask.m4``), :func:`db.statements.rate` (with
+    ``lookback``) or :func:`db.statements.buckets` would return over ``shaped``: (group,
+    bucket, values...), ordered by group then bucket. The group is the series id, or its
+    position in ``ask.group``."""
+    if ask.agg == "rate" and not ask.m4:
+        return rates(shaped, ask.step, ask.group, ask.start, lookback)
+    runs = _Runs.of(shaped, ask.step // timedelta(microseconds=1), ask.group)
+    if ask.m4:
         columns = [
             runs.times(runs.reduce("first_ts", np.minimum)),
             runs.pick("first", "first_ts", greatest=False).tolist(),
@@ -58,7 +69,7 @@ def rows(
             runs.pick("last", "last_ts", greatest=True).tolist(),
         ]
     else:
-        columns = [_aggregate(runs, agg)]
+        columns = [_aggregate(runs, ask.agg)]
     return list(zip(runs.groups.tolist(), runs.times(runs.buckets), *columns, strict=True))
 
 

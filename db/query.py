@@ -217,15 +217,8 @@ class _Ask:
             if cold_statements.answers(cold.rows, self.agg, self.m4) and not rollups.hot_exists(
                 session, cold
             ):
-                if self.agg == "rate" and not self.m4:
-                    lookback = max(self.step, RATE_LOOKBACK)
-                    found = cold_statements.rates(
-                        cold.rows, self.step, self.group, self.start, lookback
-                    )
-                else:
-                    found = cold_statements.rows(
-                        cold.rows, self.agg, self.m4, self.step, self.group
-                    )
+                lookback = max(self.step, RATE_LOOKBACK)
+                found = cold_statements.rows(cold.rows, self, lookback)
                 return found, IN_PROCESS.format(rows=len(cold.rows))
             points = rollups.shaped_with(session, cold, self.group)
         if self.m4:

@@ -295,27 +295,12 @@ def hot_exists(session: Session, cold: Compacted) -> bool:
     return bool(session.execute(select(hot.exists())).scalar())
 
 
-def shaped(
-    session: Session,
-    level: timedelta | None,
-    step: timedelta,
-    series_ids: Iterable[int],
-    window: TimeRange,
-    group: Mapping[int, int] | None = None,
-    needed: Collection[str] | None = None,
-) -> Subquery:
-    """What ``shaped_rows(level, step, covering(...), group)`` gives, without ``value``, and
-    with compacted rows merged per bucket of ``step`` before they reach SQL
-    (:mod:`db.prebuckets`): the same answers from far fewer rows. Of compacted rows only
-    the :data:`SHAPE` columns ``needed`` (all if None) are read; the others are NULL."""
-    cold = compacted(session, level, step, series_ids, window, needed)
-    return shaped_with(session, cold, group)
-
-
 def shaped_with(
     session: Session, cold: Compacted, group: Mapping[int, int] | None = None
 ) -> Subquery:
-    """:func:`shaped` from compacted rows read already (hot rows joined to them in SQL)."""
+    """What ``shaped_rows(level, step, covering(...), group)`` gives, without ``value``:
+    hot rows joined in SQL to the compacted rows ``cold`` read (merged per bucket of the
+    step: the same answers from far fewer rows; columns not read are NULL)."""
     points, step, spans = cold.points, cold.step, cold.spans
     if points is not None:
         if not len(points) or len(cold.rows) * 2 > len(points):
