@@ -10,6 +10,7 @@ and count against their own rate limit. Every panel request has a cost cap
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,8 +25,8 @@ from dashapp.core.spec import DashboardSpec, Panel, parse_spec
 from dashapp.core.view_state import ALL_CHOICE
 from dashapp.settings import current_settings
 from db import dashboards
-from db.cache import cache
-from db.cached import variable_values
+from db.cache import cache, process_memo
+from db.cached import unknown_values
 from db.engine import database
 
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
@@ -106,7 +107,18 @@ def check_adhoc(panel_document: Any) -> Any:
 
 
 def _stored_spec(slug: str, version: int) -> DashboardSpec:
-    """A saved version's spec; versions never change, so the cache keeps them (an hour)."""
+    """A saved version's spec; versions never change, so the cache keeps them (an hour),
+    and so does the process, parsed (a panel request then makes no round trip for it)."""
+    memo = process_memo("dashapp.specs")
+    kept = memo.get((slug, version))
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    spec = _load_spec(slug, version)
+    memo[(slug, version)] = (time.monotonic() + SPEC_CACHE_SECONDS, spec)
+    return spec
+
+
+def _load_spec(slug: str, version: int) -> DashboardSpec:
     key = f"dashboard-version:{slug}:{version}"
     document = cache.get(key)
     if document is None:
@@ -135,11 +147,10 @@ def check_variables(
         if not isinstance(values, list | tuple) or len(values) > MAX_VARIABLE_VALUES:
             raise PanelProblem(f"Variable {name}: too many values.")
         picked = [value for value in values if value != ALL_CHOICE]
-        if picked:
-            offered = {*variable_values(variable.key, variable.metric), *variable.default}
-            unknown = [value for value in picked if value not in offered]
-            if unknown:
-                raise PanelProblem(f"Variable {name}: {unknown[0]!r} is not one of its values.")
+        others = [value for value in picked if value not in variable.default]
+        unknown = unknown_values(variable.key, variable.metric, others) if others else []
+        if unknown:
+            raise PanelProblem(f"Variable {name}: {unknown[0]!r} is not one of its values.")
         checked[name] = [str(value) for value in picked]
     return checked
 

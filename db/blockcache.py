@@ -24,7 +24,7 @@ from dashapp.core.timerange import TimeRange
 from db import blocks, metrics
 from db import query as engine
 from db.blocks import Piece
-from db.cache import cache
+from db.cache import cache, process_memo
 from db.chunks import window_of
 from db.engine import database
 from db.query import Groups
@@ -32,8 +32,6 @@ from db.query import Groups
 CATALOG = "*catalog*"  # the generation of the series catalog itself
 DEFAULT_FRESHNESS = timedelta(minutes=5)
 DEFAULT_BLOCK_TIMEOUT = 86400
-MEMO_SIZE = 2000
-"""Entries of a process-local memo (series lists, shown groups) before it is emptied."""
 
 
 def freshness() -> timedelta:
@@ -109,38 +107,89 @@ def answer_key(kind: str, parts: Any) -> str:
 def catalog_cached(kind: str, parts: tuple[Any, ...], compute: Any) -> Any:
     """Return the answer cached for ``parts`` while the series catalog is unchanged, or
     compute it in a read transaction bounded by the statement timeout (picker choices,
-    variable values: never served stale, as a new series changes the catalog)."""
-    key = answer_key(kind, (parts, data_generation(CATALOG)))
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    with database.read_session() as session:
-        result = compute(session)
-    cache.set(key, result)
+    variable values: never served stale, as a new series changes the catalog). The
+    process keeps the answers it used last (see :func:`catalog_cached_last`), so while
+    the catalog is unchanged only its counter is fetched."""
+    generation = data_generation(CATALOG)
+    memo = process_memo("dashapp.catalog")
+    kept = memo.get((kind, parts))
+    if generation != "None" and kept is not None and kept[0] == generation:
+        return kept[1]
+    key = answer_key(kind, (parts, generation))
+    result = cache.get(key)
+    if result is None:
+        with database.read_session() as session:
+            result = compute(session)
+        cache.set(key, result)
+    memo[(kind, parts)] = (generation, result)
     return result
+
+
+def catalog_cached_last(kind: str, parts: tuple[Any, ...]) -> Any:
+    """The answer :func:`catalog_cached` last returned for ``parts`` in this process,
+    whatever the catalog is now (None: none yet)."""
+    kept = process_memo("dashapp.catalog").get((kind, parts))
+    return None if kept is None else kept[1]
 
 
 class Lookup:
     """What a blocked read needs before its pieces: the generation counters of the pieces
-    and of the catalog, fetched from the cache in one round trip; the metric's series
-    and the groups a query shows of them.
+    and of the catalog; the metric's series and the groups a query shows of them.
 
     Series lists and groups are kept in the process (and the series list in the cache
     too) with the catalog counter they were read under, and used only while that
-    counter is unchanged: a new series changes it (:func:`mark_written`).
+    counter is unchanged: a new series changes it (:func:`mark_written`). The counters
+    are fetched in one round trip with those of the groups the process showed last for
+    the same query (recent blocks of a few series are keyed by these series' own
+    counters); a second trip fetches the rest only if the groups changed.
     """
 
     def __init__(self, metric: str, pieces: list[Piece]) -> None:
         self.metric, self.pieces = metric, pieces
-        self.counters = [blocks.piece_generation_keys(metric, piece) for piece in pieces]
-        names = sorted({name for keys in self.counters for name in keys})
-        found = cache.get_many(*names, blocks.tail_key(CATALOG))
-        self.values = dict(zip(names, found, strict=False))
-        self.catalog = existing_counter(blocks.tail_key(CATALOG), found[-1])
-        self.series = self._series()
+        self.values: dict[str, Any] = {}
+        self.counters: list[list[str]] = []
+        self.catalog: str | None = None
+
+    def groups(
+        self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
+    ) -> tuple[Groups, int]:
+        """The groups ``spec`` shows (see :func:`db.query.matching_groups`), with the
+        counters of every piece fetched."""
+        memo = process_memo("dashapp.groups")
+        chosen = tuple(sorted((name, tuple(values)) for name, values in variables.items()))
+        key = (spec.metric, spec.source, tuple(sorted(spec.labels.items())),
+               tuple(spec.group_by), chosen, limit)  # fmt: skip
+        kept = memo.get(key)
+        guess = kept[1][0] if kept is not None else None
+        catalog_key = blocks.tail_key(CATALOG)
+        self._fetch(guess, catalog_key)
+        self.catalog = existing_counter(catalog_key, self.values[catalog_key])
+        if self.catalog is not None and kept is not None and kept[0] == self.catalog:
+            return kept[1]
+        found = engine.matching_groups(None, spec, variables, limit, self._series())
+        memo[key] = (self.catalog, found)
+        if found[0] != guess:
+            self._fetch(found[0])
+        return found
+
+    def _fetch(self, shown: Groups | None, *extra: str) -> None:
+        """Fetch the counters of every piece for the groups ``shown`` (None: not known
+        yet) that are not fetched already, and the ``extra`` keys, in one round trip."""
+        members = None if shown is None else sorted(i.id for _, infos in shown for i in infos)
+        self.counters = [blocks.piece_generation_keys(self.metric, p, members) for p in self.pieces]
+        names = {name for keys in self.counters for name in keys} - self.values.keys()
+        plain = [*sorted(name for name in names if "#" not in name), *extra]
+        tables: dict[str, list[str]] = {}
+        for name in sorted(names - set(plain)):
+            table, sid = name.split("#")
+            tables.setdefault(table, []).append(sid)
+        found, fields = cache.cache.get_many_and_fields(plain, list(tables.items()))
+        self.values.update(zip(plain, found, strict=True))
+        for (table, sids), values in zip(tables.items(), fields, strict=True):
+            self.values.update((f"{table}#{sid}", v) for sid, v in zip(sids, values, strict=True))
 
     def _series(self) -> list[SeriesInfo]:
-        kept = _process_memo("dashapp.series").get(self.metric)
+        kept = process_memo("dashapp.series").get(self.metric)
         if self.catalog is not None and kept is not None and kept[0] == self.catalog:
             return kept[1]
         key = "sr:" + blocks.digest(self.metric)
@@ -151,44 +200,8 @@ class Lookup:
             with database.read_session() as session:
                 series = metrics.find_series(session, self.metric)
             cache.set(key, (self.catalog, series))
-        _process_memo("dashapp.series")[self.metric] = (self.catalog, series)
+        process_memo("dashapp.series")[self.metric] = (self.catalog, series)
         return series
-
-    def groups(
-        self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
-    ) -> tuple[Groups, int]:
-        """The groups ``spec`` shows (see :func:`db.query.matching_groups`); recent blocks
-        of a few series are then keyed by these series' own counters."""
-        shown, total = self._groups(spec, variables, limit)
-        members = sorted(info.id for _, infos in shown for info in infos)
-        counters = [blocks.piece_generation_keys(self.metric, p, members) for p in self.pieces]
-        fields = sorted({name for keys in counters for name in keys} - self.values.keys())
-        tables: dict[str, list[str]] = {}
-        for name in fields:
-            table, sid = name.split("#")
-            tables.setdefault(table, []).append(sid)
-        if tables:
-            found = cache.cache.get_fields(list(tables.items()))
-            for (table, sids), values in zip(tables.items(), found, strict=True):
-                self.values.update(
-                    (f"{table}#{sid}", value) for sid, value in zip(sids, values, strict=True)
-                )
-        self.counters = counters
-        return shown, total
-
-    def _groups(
-        self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
-    ) -> tuple[Groups, int]:
-        memo = _process_memo("dashapp.groups")
-        chosen = tuple(sorted((name, tuple(values)) for name, values in variables.items()))
-        key = (spec.metric, spec.source, tuple(sorted(spec.labels.items())),
-               tuple(spec.group_by), chosen, limit)  # fmt: skip
-        kept = memo.get(key)
-        if self.catalog is not None and kept is not None and kept[0] == self.catalog:
-            return kept[1]
-        found = engine.matching_groups(None, spec, variables, limit, self.series)
-        memo[key] = (self.catalog, found)
-        return found
 
     def keys(self, kind: str, identity: Any, pieces: list[Piece]) -> PieceKeys:
         """The cache keys of each piece's answer: under its counters' values, and for a
@@ -203,14 +216,6 @@ class Lookup:
             for p in pieces
         ]
         return PieceKeys(exact, latest)
-
-
-def _process_memo(name: str) -> dict[Any, Any]:
-    """A dict kept on the current app for this process (emptied past MEMO_SIZE)."""
-    memo = current_app.extensions.setdefault(name, {})
-    if len(memo) > MEMO_SIZE:
-        memo.clear()
-    return memo
 
 
 def tail_grace(seconds: float | None = None) -> float:
@@ -251,35 +256,43 @@ def cached_pieces(
     served its latest answer if that is at most ``grace`` seconds old (see
     :func:`tail_grace`): everyone asking meanwhile shares one recomputation."""
     keys = piece_keys.exact
-    found: list[Any] = list(cache.get_many(*keys))
-    missing = [i for i, hit in enumerate(found) if hit is None]
     grace = tail_grace(grace)
-    recent = [i for i in missing if piece_keys.latest[i] is not None]
-    if grace and recent:
-        latest = cache.get_many(*(piece_keys.latest[i] for i in recent))
-        for index, entry in zip(recent, latest, strict=True):
-            if isinstance(entry, tuple) and time.time() - entry[0] <= grace:
-                found[index] = entry[1]
-        missing = [i for i in missing if found[i] is None]
+    # With a grace, the recent pieces' latest answers come in the same round trip.
+    recent = [i for i, key in enumerate(piece_keys.latest) if key is not None] if grace else []
+    fetched = cache.get_many(*keys, *(piece_keys.latest[i] for i in recent))
+    found: list[Any] = list(fetched[: len(keys)])
+    for index, entry in zip(recent, fetched[len(keys) :], strict=True):
+        if found[index] is None and isinstance(entry, tuple) and time.time() - entry[0] <= grace:
+            found[index] = entry[1]
+    missing = [i for i, hit in enumerate(found) if hit is None]
     if missing:
-        with database.read_session() as session:
-            for run in runs(pieces, missing, window_of(datetime.now(UTC))):
-                span = TimeRange(pieces[run[0]].start, pieces[run[-1]].end)
-                for index, payload in zip(
-                    run, compute(session, span, [pieces[i] for i in run]), strict=True
-                ):
-                    found[index] = payload
-        computed_at = time.time()
-        fresh = [i for i in missing if pieces[i].fresh]
-        tails = {keys[i]: found[i] for i in fresh}
-        tails.update((piece_keys.latest[i], (computed_at, found[i])) for i in fresh)
-        olds = {keys[i]: found[i] for i in missing if not pieces[i].fresh}
-        if tails:
-            cache.set_many(tails)
-        if olds:
-            cache.set_many(olds, timeout=block_timeout())
+        for index, payload in _compute_and_store(piece_keys, pieces, missing, compute).items():
+            found[index] = payload
     hits = set(range(len(pieces))) - set(missing)
     return [(p, found[i], i in hits) for i, p in enumerate(pieces)]
+
+
+def _compute_and_store(
+    piece_keys: PieceKeys, pieces: list[Piece], missing: list[int], compute: Compute
+) -> dict[int, Computed]:
+    """Compute these pieces (contiguous ones together) in one read session and cache them:
+    recent ones briefly, with their latest answer; older ones for long."""
+    found: dict[int, Computed] = {}
+    with database.read_session() as session:
+        for run in runs(pieces, missing, window_of(datetime.now(UTC))):
+            span = TimeRange(pieces[run[0]].start, pieces[run[-1]].end)
+            found.update(zip(run, compute(session, span, [pieces[i] for i in run]), strict=True))
+    computed_at = time.time()
+    keys, latest = piece_keys.exact, piece_keys.latest
+    fresh = [i for i in missing if pieces[i].fresh]
+    tails = {keys[i]: found[i] for i in fresh}
+    tails.update((latest[i], (computed_at, found[i])) for i in fresh)
+    olds = {keys[i]: found[i] for i in missing if not pieces[i].fresh}
+    if tails:
+        cache.set_many(tails)
+    if olds:
+        cache.set_many(olds, timeout=block_timeout())
+    return found
 
 
 def runs(pieces: list[Piece], missing: list[int], today: datetime) -> list[list[int]]:

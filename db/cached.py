@@ -33,6 +33,7 @@ from db.blockcache import (
     blocks_info,
     cached_pieces,
     catalog_cached,
+    catalog_cached_last,
     horizon,
     source_of,
 )
@@ -232,6 +233,18 @@ def variable_values(key: str, metric: str | None) -> list[str]:
     return catalog_cached(
         "v", (key, metric), lambda session: metrics.label_values(session, key, metric)
     )
+
+
+def unknown_values(key: str, metric: str | None, values: Sequence[str]) -> list[str]:
+    """Those of ``values`` that ``source`` or a label ``key`` does not have: first checked
+    against the values this process last read (values go away only when retention drops
+    whole series, and a query for one of them finds nothing), then, for any not there,
+    against the current catalog (a new series may have brought them)."""
+    seen = catalog_cached_last("v", (key, metric))
+    if seen is not None and set(values) <= set(seen):
+        return []
+    current = set(variable_values(key, metric))
+    return [value for value in values if value not in current]
 
 
 def catalog() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -91,6 +92,45 @@ def test_redis_keeps_per_series_counters(redis_app: Flask, redis_url: str) -> No
     client = redis.Redis.from_url(redis_url)
     assert 0 < client.ttl(redis_app.config["CACHE_KEY_PREFIX"] + "table") <= 60
     client.close()
+
+
+def test_a_cached_panel_costs_one_round_trip_for_counters_and_one_for_blocks(
+    redis_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every round trip of a request waits for its thread's turn on the interpreter
+    again, which a busy process (an ingest batch beside it) makes slow. A panel whose
+    answer is cached asks Redis for its counters, then for its blocks: the stored
+    dashboard, the variables' values, the series and the groups are kept in the process
+    (the last two while the catalog counter, fetched with the others, is unchanged)."""
+    from callbacks.panels import update_chart
+    from dashapp.commands.seed import seed_demo
+    from dashapp.core.demo import DEMO_SLUG, HOSTS
+    from layouts import ids
+    from layouts.panels import stored_source
+    from tests.dash_context import triggered_by
+
+    with redis_app.app_context():
+        seed_demo(days=0.1)
+    hosts = {"host": [HOSTS[0].name, HOSTS[1].name]}
+
+    def load(panel: str) -> Any:
+        source = stored_source(DEMO_SLUG, 1, panel)
+        with redis_app.test_request_context(), triggered_by(ids.TIME_RANGE, "data"):
+            last_hour = {"from": "now-1h", "to": "now"}
+            return update_chart(last_hour, hosts, None, None, "light", 1600, None, source, None)
+
+    trips: list[int] = []
+    sent = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(1)
+        return sent(self, *args, **kwargs)
+
+    load("cpu")
+    load("cpu")
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    figure, *_ = load("cpu")
+    assert figure["data"] and len(trips) == 2
 
 
 def test_a_value_an_older_release_pickled_is_a_miss_not_an_outage(redis_app: Flask) -> None:

@@ -22,7 +22,7 @@ from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
 from db import users
 from layouts.panels import draft_source, stored_source
-from tests.conftest import make_app
+from tests.conftest import bearer, make_app
 from tests.test_auth import PASSWORD, log_in
 
 LAST_HOUR = {"from": "now-1h", "to": "now"}
@@ -153,6 +153,26 @@ def test_variables_take_only_their_offered_values(demo: Flask) -> None:
         assert message.startswith("Variable host:"), (forged, message)
     ignored = outcome(forge_chart(client, token, stored, variables={"other": ["*x*"]})[1])
     assert ignored == "drawn"  # not a variable of this dashboard: it reaches no query
+
+
+def test_a_value_a_new_series_brings_is_offered_at_once(demo: Flask) -> None:
+    """The process keeps the values it read for a variable; one it has not seen is
+    checked against the current catalog, so a host that starts writing can be picked
+    at once, and a value no series has is still refused."""
+    client, token = client_as(demo, "viewer")
+    stored = stored_source(DEMO_SLUG, 1, "cpu")
+    assert outcome(forge_chart(client, token, stored, variables={"host": ["web-1"]})[1]) == (
+        "drawn"
+    )
+    refused = outcome(forge_chart(client, token, stored, variables={"host": ["web-9"]})[1])
+    assert refused.startswith("Variable host:")
+    body = {"name": "cpu.usage", "source": "web-9", "value": 42.0}
+    assert (
+        client.post("/api/v1/metrics", json=body, headers=bearer(demo, "ingest")).status_code == 201
+    )
+    assert outcome(forge_chart(client, token, stored, variables={"host": ["web-9"]})[1]) == (
+        "drawn"
+    )
 
 
 def test_a_panel_over_the_cost_cap_says_so(database_url: str) -> None:
