@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True)
         CACHE_BLOCK_TIMEOUT=settings.cache_block_timeout,
         CACHE_KEY_PREFIX=settings.cache_key_prefix,
         CACHE_TAIL_GRACE=settings.cache_tail_grace,
+        LIVE_STALE_LIMIT=settings.live_stale_limit,
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions["dashapp.settings"] = settings

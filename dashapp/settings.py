@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     share one recomputation of its newest minute per this many seconds (a point written
     meanwhile shows at the next tick). Loads, range changes and the refresh button always
     read the newest (0: ticks too)."""
+    live_stale_limit: float = Field(default=3.0, ge=0)
+    """On a tick, the newest minute's latest answer up to this many seconds old (older
+    than the grace) is shown at once and recomputed in the background: a tick never
+    waits for a recomputation that another viewer's next tick will share (0: it waits)."""
     api_rate_limit: str = "100/second"
     cors_origins: str = ""
     retention: str = "raw:30d,1m:180d,1h:5y"

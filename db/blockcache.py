@@ -9,9 +9,12 @@ pieces, contiguous ones together. :mod:`db.cached` builds the panel reads on thi
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +32,7 @@ from db.chunks import window_of
 from db.engine import database
 from db.query import Groups
 
+log = logging.getLogger(__name__)
 CATALOG = "*catalog*"  # the generation of the series catalog itself
 DEFAULT_FRESHNESS = timedelta(minutes=5)
 DEFAULT_BLOCK_TIMEOUT = 86400
@@ -252,22 +256,37 @@ def cached_pieces(
     piece_keys: PieceKeys, pieces: list[Piece], compute: Compute, grace: float | None = None
 ) -> list[tuple[Piece, Computed, bool]]:
     """Each piece's payload from the cache or computed (contiguous misses together),
-    and whether it was a cache hit. A recent piece whose counters changed may still be
-    served its latest answer if that is at most ``grace`` seconds old (see
-    :func:`tail_grace`): everyone asking meanwhile shares one recomputation."""
+    and whether it was a cache hit.
+
+    A recent piece whose counters changed may still be served its latest answer if that
+    is at most ``grace`` seconds old (see :func:`tail_grace`): everyone asking meanwhile
+    shares one recomputation. On an auto-refresh tick (``grace`` given), one up to
+    ``LIVE_STALE_LIMIT`` seconds old is served too and recomputed in the background, so
+    a viewer's tick does not wait for it; the next tick shows what it found.
+    """
     keys = piece_keys.exact
+    limit = max(float(current_app.config.get("LIVE_STALE_LIMIT") or 0), 0.0)
+    stale_limit = limit if grace is not None else 0.0
     grace = tail_grace(grace)
     # With a grace, the recent pieces' latest answers come in the same round trip.
     recent = [i for i, key in enumerate(piece_keys.latest) if key is not None] if grace else []
     fetched = cache.get_many(*keys, *(piece_keys.latest[i] for i in recent))
     found: list[Any] = list(fetched[: len(keys)])
+    stale: list[int] = []
     for index, entry in zip(recent, fetched[len(keys) :], strict=True):
-        if found[index] is None and isinstance(entry, tuple) and time.time() - entry[0] <= grace:
+        if found[index] is not None or not isinstance(entry, tuple):
+            continue
+        age = time.time() - entry[0]
+        if age <= max(grace, stale_limit):
             found[index] = entry[1]
+            if age > grace:
+                stale.append(index)
     missing = [i for i, hit in enumerate(found) if hit is None]
     if missing:
         for index, payload in _compute_and_store(piece_keys, pieces, missing, compute).items():
             found[index] = payload
+    if stale:
+        _refresh_later(piece_keys, pieces, stale, compute)
     hits = set(range(len(pieces))) - set(missing)
     return [(p, found[i], i in hits) for i, p in enumerate(pieces)]
 
@@ -293,6 +312,44 @@ def _compute_and_store(
     if olds:
         cache.set_many(olds, timeout=block_timeout())
     return found
+
+
+def _refresh_later(
+    piece_keys: PieceKeys, pieces: list[Piece], stale: list[int], compute: Compute
+) -> None:
+    """Recompute these recent pieces in a background thread of this process (once at a
+    time per piece), then store them as :func:`_compute_and_store` does."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions.get("dashapp.refresher")
+    if state is None:
+        state = app.extensions.setdefault("dashapp.refresher", _Refresher())
+    with state.lock:
+        todo = [i for i in stale if piece_keys.latest[i] not in state.running]
+        state.running.update(piece_keys.latest[i] for i in todo)
+    if not todo:
+        return
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                _compute_and_store(piece_keys, pieces, todo, compute)
+        except Exception:  # the next tick computes them itself once they are too old
+            log.warning("background refresh of recent blocks failed", exc_info=True)
+        finally:
+            with state.lock:
+                state.running.difference_update(piece_keys.latest[i] for i in todo)
+
+    state.pool.submit(run)
+
+
+class _Refresher:
+    """The background refreshes of one app in this process: a small thread pool and the
+    latest-answer keys being recomputed."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dashapp-refresh")
+        self.lock = threading.Lock()
+        self.running: set[str | None] = set()
 
 
 def runs(pieces: list[Piece], missing: list[int], today: datetime) -> list[list[int]]:

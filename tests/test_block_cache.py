@@ -329,6 +329,57 @@ def test_past_the_grace_a_quiet_tail_stays_cached_and_a_written_one_is_recompute
     assert not fresh.cached and max(fresh.series[0].values) == 9.0
 
 
+def test_a_tick_gets_a_slightly_stale_tail_at_once_and_the_next_one_the_refreshed_tail(
+    database_url: str,
+) -> None:
+    """Past the grace but within LIVE_STALE_LIMIT, an auto-refresh tick is served the
+    newest minute's latest answer without waiting, and it is recomputed behind it."""
+    import time
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, LIVE_STALE_LIMIT=60)
+    now = datetime.now(UTC)
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", agg="max")
+
+    def tick() -> Any:
+        return panel_query(spec, window, 60, tail_grace=0.05)
+
+    with app.app_context():
+        ingest(app, [("a", now - timedelta(minutes=2), 1.0)])
+        tick()
+        ingest(app, [("a", now - timedelta(minutes=1), 9.0)])
+        time.sleep(0.1)
+        served = tick()
+        assert served.cached and max(served.series[0].values) == 1.0  # not waited for
+        deadline = time.monotonic() + 10
+        while max(tick().series[0].values) != 9.0:
+            assert time.monotonic() < deadline, "the background refresh never landed"
+            time.sleep(0.05)
+        assert max(panel_query(spec, window, 60).series[0].values) == 9.0  # a load: newest
+        refresher = app.extensions["dashapp.refresher"]
+        while refresher.running:  # let the last refresh return its connection
+            time.sleep(0.02)
+
+
+def test_past_the_stale_limit_a_tick_recomputes_the_tail_itself(database_url: str) -> None:
+    import time
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, LIVE_STALE_LIMIT=0.1)
+    now = datetime.now(UTC)
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", agg="max")
+    with app.app_context():
+        ingest(app, [("a", now - timedelta(minutes=2), 1.0)])
+        panel_query(spec, window, 60, tail_grace=0.05)
+        ingest(app, [("a", now - timedelta(minutes=1), 9.0)])
+        time.sleep(0.2)
+        fresh = panel_query(spec, window, 60, tail_grace=0.05)
+    assert not fresh.cached and max(fresh.series[0].values) == 9.0
+    assert "dashapp.refresher" not in app.extensions  # nothing left to the background
+
+
 def test_an_old_block_recomputed_beside_the_tail_is_cached_again(ctx: Flask) -> None:
     now = datetime.now(UTC)
     start = now - timedelta(hours=3)
