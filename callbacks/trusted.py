@@ -18,7 +18,7 @@ from flask import current_app, request
 from limits import parse_many
 from pydantic import TypeAdapter, ValidationError
 
-from dashapp.api.limits import limit_scope
+from dashapp.api.limits import hit_all, limit_scope
 from dashapp.auth import allowed, current_username
 from dashapp.core.panel_data import max_points
 from dashapp.core.spec import DashboardSpec, Panel, parse_spec
@@ -173,13 +173,13 @@ def hit_adhoc_limit() -> None:
     """Count one ad-hoc query (editor preview, Explore) against ADHOC_RATE_LIMIT."""
     limiter = current_app.extensions["dashapp.limiter"].limiter
     key = current_username() or request.remote_addr or "unknown"
-    for limit in parse_many(current_settings().adhoc_rate_limit):
-        try:
-            allowed_now = limiter.hit(limit, limit_scope("adhoc"), key)
-        except Exception:  # the limit store is down: previews still work
-            return
-        if not allowed_now:
-            raise PanelProblem("Too many ad-hoc queries in a short time: wait a moment.", "info")
+    try:
+        limits = parse_many(current_settings().adhoc_rate_limit)
+        exceeded = hit_all(limiter, limits, limit_scope("adhoc"), key)
+    except Exception:  # the limit store is down: previews still work
+        return
+    if exceeded is not None:
+        raise PanelProblem("Too many ad-hoc queries in a short time: wait a moment.", "info")
 
 
 def _as_lists(variables: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:

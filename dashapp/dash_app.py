@@ -13,7 +13,7 @@ from limits import parse_many
 from callbacks import register_all
 from callbacks.router import page_exists
 from dashapp import PROJECT_ROOT
-from dashapp.api.limits import limit_scope
+from dashapp.api.limits import hit_all, limit_scope
 from dashapp.auth import current_role, current_username
 from dashapp.security import init_security_headers
 from dashapp.settings import current_settings
@@ -83,14 +83,14 @@ def limit_callbacks() -> Response | None:
         return None
     limiter = current_app.extensions["dashapp.limiter"].limiter
     key = current_username() or request.remote_addr or "unknown"
-    for limit in parse_many(current_settings().dash_rate_limit):
-        try:
-            if limiter.hit(limit, limit_scope("dash"), key):
-                continue
-            reset_at, _ = limiter.get_window_stats(limit, limit_scope("dash"), key)
-        except Exception:  # the limit store is down: the page keeps working
+    try:
+        limits = parse_many(current_settings().dash_rate_limit)
+        exceeded = hit_all(limiter, limits, limit_scope("dash"), key)
+        if exceeded is None:
             return None
-        response = Response("Too many requests: wait a moment.", 429, mimetype="text/plain")
-        response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
-        return response
-    return None
+        reset_at, _ = limiter.get_window_stats(exceeded, limit_scope("dash"), key)
+    except Exception:  # the limit store is down: the page keeps working
+        return None
+    response = Response("Too many requests: wait a moment.", 429, mimetype="text/plain")
+    response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+    return response

@@ -19,6 +19,7 @@ from dashapp.commands.seed import seed_demo
 from dashapp.core.demo import DEMO_SLUG, dashboard_spec
 from dashapp.core.permissions import ROLES
 from dashapp.core.spec import parse_spec
+from dashapp.dash_app import limit_callbacks
 from dashapp.extensions import database
 from db import users
 from layouts.panels import draft_source, stored_source
@@ -197,6 +198,33 @@ def test_callback_routes_have_a_rate_limit(database_url: str) -> None:
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     other, other_token = client_as(app, "viewer")  # its own budget
     assert forge_chart(other, other_token, stored)[0] == 200
+
+
+def test_callback_limits_on_redis_count_every_window_in_one_round_trip(
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two windows (per second, per minute) shared through Redis: a request counts
+    against both in one round trip, and the tighter one refuses with its Retry-After."""
+    import redis
+
+    app = seeded(make_app(database_url, REDIS_URL=redis_url, DASH_RATE_LIMIT="100/second;3/minute"))
+    client, token = client_as(app, None)
+    stored = stored_source(DEMO_SLUG, 1, "cpu")
+    assert forge_chart(client, token, stored)[0] == 200
+    elsewhere = {"REMOTE_ADDR": "10.0.0.9"}  # another client: its own budget
+    with app.test_request_context("/_dash-update-component", "POST", environ_base=elsewhere):
+        trips: list[int] = []
+        sent = redis.connection.AbstractConnection.send_packed_command
+
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.append(1)
+            return sent(self, *args, **kwargs)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+        assert limit_callbacks() is None
+        monkeypatch.undo()
+    assert len(trips) == 1
+    assert [forge_chart(client, token, stored)[0] for _ in range(3)] == [200, 200, 429]
 
 
 def test_ad_hoc_panels_have_their_own_limit(database_url: str) -> None:
