@@ -265,8 +265,9 @@ def cached_pieces(
     a viewer's tick does not wait for it; the next tick shows what it found.
     """
     keys = piece_keys.exact
-    limit = max(float(current_app.config.get("LIVE_STALE_LIMIT") or 0), 0.0)
-    stale_limit = limit if grace is not None else 0.0
+    stale_limit = (
+        float(current_app.config.get("LIVE_STALE_LIMIT") or 0) if grace is not None else 0.0
+    )
     grace = tail_grace(grace)
     # With a grace, the recent pieces' latest answers come in the same round trip.
     recent = [i for i, key in enumerate(piece_keys.latest) if key is not None] if grace else []

@@ -208,6 +208,7 @@ class _Ask:
 
     def rows(self, session: Session, level: timedelta | None) -> tuple[Sequence[Any], str]:
         """The statement's rows at ``level`` (None: raw points), and its SQL."""
+        lookback = max(self.step, RATE_LOOKBACK)
         if self.every_value:
             source = rollups.covering(session, level, self.ids, self.reach)
             points = rollups.shaped_rows(level, self.step, source, self.group)
@@ -217,14 +218,13 @@ class _Ask:
             if cold_statements.answers(cold.rows, self.agg, self.m4) and not rollups.hot_exists(
                 session, cold
             ):
-                lookback = max(self.step, RATE_LOOKBACK)
                 found = cold_statements.rows(cold.rows, self, lookback)
                 return found, IN_PROCESS.format(rows=len(cold.rows))
             points = rollups.shaped_with(session, cold, self.group)
         if self.m4:
             statement = statements.m4(points)
         elif self.agg == "rate":
-            statement = statements.rate(points, self.start, max(self.step, RATE_LOOKBACK))
+            statement = statements.rate(points, self.start, lookback)
         else:
             statement = statements.buckets(points, self.agg)
         # Core execution: no ORM row machinery, and the SQL text comes from the cached
