@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 from flask import Flask
@@ -161,3 +163,28 @@ def test_accepted_counts_stored_points(client: FlaskClient, app: Flask, auth: di
                            headers=auth)  # fmt: skip
     assert response.json == {"accepted": 2, "series": 1}
     assert points_in(app) == 2
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["0", "-0.0", "1.5", "123456789012345678", "-123456789012345678", "1e300", "-1e300",
+     "1e301", "-1e301", "1.7976931348623157e308", "9223372036854775807", "9223372036854775808",
+     "-9223372036854775809", "18446744073709551616", "1e19", "true", "null", '"1767225600"'],
+)  # fmt: skip
+def test_the_fast_validation_accepts_and_refuses_what_the_strict_one_does(number: str) -> None:
+    """Batches without long numbers skip a Python check per number; the answer (points or
+    the errors' fields and messages) is the same either way."""
+    from pydantic import ValidationError
+
+    from dashapp.core import points
+
+    def outcome(validate: Callable[[bytes], object], body: bytes) -> object:
+        try:
+            return ("stored", validate(body))
+        except ValidationError as error:
+            return ("refused", points.validation_errors(error))
+
+    for field in ("value", "timestamp"):
+        body = f'[{{"name": "cpu", "source": "a", "value": 1, "{field}": {number}}}]'.encode()
+        either = partial(points._validate_json, points.POINTS)
+        assert outcome(either, body) == outcome(points.POINTS.validate_json, body)

@@ -17,6 +17,7 @@ import orjson
 from pydantic import (
     BeforeValidator,
     ConfigDict,
+    Field,
     Strict,
     StringConstraints,
     TypeAdapter,
@@ -110,6 +111,46 @@ class PointsEnvelope(TypedDict):
 POINT = TypeAdapter(PointIn)
 POINTS = TypeAdapter(list[PointIn])
 ENVELOPE = TypeAdapter(PointsEnvelope)
+
+# The same checks without a Python call per number (a third of a batch's validation),
+# for bodies in which every integer has at most 18 digits, so fits in int64 by itself.
+Finite = Annotated[float, Strict(), Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+"""A translation table: ASCII digits to ``0``, every other byte to a space."""
+
+
+class FastPointIn(TypedDict):
+    """:class:`PointIn` for a body without 19-digit numbers (see :func:`_validate_json`)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid", allow_inf_nan=False)  # type: ignore[misc]
+
+    name: MetricName
+    source: SourceName
+    value: Finite
+    timestamp: NotRequired[Annotated[int, Strict()] | Finite | RFC3339 | None]
+    labels: NotRequired[dict[LabelName, LabelValue]]
+
+
+class FastPointsEnvelope(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    points: list[FastPointIn]
+
+
+FAST = {POINTS: TypeAdapter(list[FastPointIn]), ENVELOPE: TypeAdapter(FastPointsEnvelope)}
+
+
+def _validate_json(adapter: TypeAdapter[Any], body: bytes) -> Any:
+    """``adapter.validate_json(body)``, through its fast twin when no run of 19 digits
+    (a number that may be beyond int64) is in the body. The twin accepts exactly what
+    the strict one does; a body it refuses is validated again by the strict one, whose
+    errors name the int64 and magnitude limits."""
+    if b"0" * 19 not in body.translate(DIGITS_ONLY):  # faster than a regular expression
+        try:
+            return FAST[adapter].validate_json(body)
+        except ValidationError:
+            pass
+    return adapter.validate_json(body)
 
 
 class IngestError(ValueError):
@@ -211,7 +252,7 @@ def parse_json(body: bytes) -> list[PointIn]:
     """
     if body.lstrip()[:1] == b"[":
         try:
-            points = POINTS.validate_json(body)
+            points = _validate_json(POINTS, body)
         except ValidationError as error:
             if error.errors()[0]["type"] == "json_invalid":
                 raise _malformed(
@@ -236,7 +277,7 @@ def _parse_object(body: bytes, document: Any) -> list[PointIn]:
     if isinstance(document, dict) and isinstance(document.get("points"), list):
         check_size(len(document["points"]))
         try:
-            return ENVELOPE.validate_json(body)["points"]
+            return _validate_json(ENVELOPE, body)["points"]
         except ValidationError as error:
             raise IngestError(validation_errors(error, offset=1)) from None
     if isinstance(document, dict) and "points" not in document:
