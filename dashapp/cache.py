@@ -55,6 +55,29 @@ end
 """KEYS: plain keys, then hashes; ARGV: the value as stored (serialized), as a hash field
 holds it (raw), the timeout, how many keys are plain, then each hash's fields."""
 
+_QUEUE_REFRESH = """
+if redis.call("EXISTS", KEYS[1]) == 0 then
+  return -1
+end
+local won = 0
+for i = 3, #KEYS do
+  if redis.call("SET", KEYS[i], 1, "NX", "EX", ARGV[2]) then
+    won = won + 1
+  end
+end
+if won > 0 then
+  redis.call("RPUSH", KEYS[2], ARGV[1])
+  redis.call("LTRIM", KEYS[2], -tonumber(ARGV[3]), -1)
+end
+return won
+"""
+"""KEYS: the workers' heartbeat, the queue, then the claims; ARGV: the job, the claims'
+timeout, the queue's length limit. -1: no worker listens; else how many claims were won
+(the job is queued when any was)."""
+REFRESH_QUEUE = "refresh-queue"
+REFRESH_WORKERS = "refresh-workers"
+QUEUE_LIMIT = 1000
+
 
 class TolerantSerializer(RedisSerializer):
     """Reads a value another release pickled (a class since renamed or moved) as a miss."""
@@ -75,6 +98,8 @@ class GuardedRedisCache(RedisCache):
         super().__init__(*args, **kwargs)
         self._paused_until = 0.0
         self._set_counters = self._write_client.register_script(_SET_COUNTERS)
+        self._queue_refresh = self._write_client.register_script(_QUEUE_REFRESH)
+        self._blocking_client: Any = None
 
     @property
     def available(self) -> bool:
@@ -169,6 +194,31 @@ class GuardedRedisCache(RedisCache):
         missed = ([None] * len(keys), [[None] * len(fields) for _, fields in requests])
         return self._protect(call, missed)
 
+    def queue_refresh(self, claims: Sequence[str], job: bytes, timeout: int) -> bool | None:
+        """Claim these keys (each for ``timeout`` s, if no one holds it) and queue ``job``
+        for the workers if any claim was won, in one round trip. True: queued; False:
+        every claim was someone else's; None: no worker listens (or Redis failed), so
+        the caller does the work itself."""
+        keys = [self.key_prefix + name for name in (REFRESH_WORKERS, REFRESH_QUEUE, *claims)]
+        won = self._protect(
+            lambda: self._queue_refresh(keys=keys, args=[job, timeout, QUEUE_LIMIT]), -1
+        )
+        return None if won < 0 else won > 0
+
+    def take_refresh(self, wait: float, alive: int) -> bytes | None:
+        """The next queued job, waiting up to ``wait`` s; first tells callers of
+        :meth:`queue_refresh` that a worker listens, for ``alive`` s."""
+        if self._blocking_client is None:  # the cache's sockets time out in 0.25 s
+            pool = self._write_client.connection_pool
+            options = {**pool.connection_kwargs, "socket_timeout": wait + 5}
+            self._blocking_client = type(self._write_client)(
+                connection_pool=type(pool)(connection_class=pool.connection_class, **options)
+            )
+        client = self._blocking_client
+        client.set(self.key_prefix + REFRESH_WORKERS, 1, ex=alive)
+        found = client.blpop([self.key_prefix + REFRESH_QUEUE], timeout=wait)
+        return found[1] if found else None
+
 
 class LocalCache(SimpleCache):
     """The in-process cache (no ``REDIS_URL``), with the same per-series counters."""
@@ -197,6 +247,10 @@ class LocalCache(SimpleCache):
     ) -> tuple[list[Any], list[list[Any]]]:
         """``get_many(*keys)`` and ``get_fields(requests)`` together."""
         return list(self.get_many(*keys)), self.get_fields(requests)
+
+    def queue_refresh(self, claims: Sequence[str], job: bytes, timeout: int) -> bool | None:
+        """None: a worker cannot share this process's cache, so the caller does the work."""
+        return None
 
 
 def cache_config(settings: Settings, key_prefix: str = "dashapp:") -> dict[str, Any]:

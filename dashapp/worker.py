@@ -2,18 +2,28 @@
 
 Each pass refreshes pending rollups and runs the periodic jobs that are due
 (:mod:`db.jobs`). Any number of workers, on any number of hosts, may run together:
-they coordinate through the database.
+they coordinate through the database. With Redis, worker threads also recompute the
+newest blocks that viewers' ticks were served slightly stale (:func:`serve_refreshes`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
-from db import jobs
+from flask import Flask, current_app
+
+from dashapp.cache import GuardedRedisCache
+from dashapp.extensions import cache
+from db import cached, jobs
 
 log = logging.getLogger(__name__)
+REFRESH_THREADS = 2
+REFRESH_WAIT = 1.0
+"""Seconds a refresh thread waits for a job before telling the web processes again that
+it listens (they refresh in process while no worker has said so for 5 s)."""
 
 
 @dataclass
@@ -37,12 +47,48 @@ def run_pass(batch: int = 2000) -> PassReport:
     return report
 
 
+def serve_refreshes(app: Flask, stop: threading.Event) -> None:
+    """Until ``stop`` is set, run the reads that web processes queued when a tick was
+    served its newest blocks slightly stale (see :func:`db.blockcache.cached_pieces`):
+    their recomputation then takes no turn on the interpreter lock of the processes
+    answering viewers. Needs the shared cache (Redis)."""
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                job = cache.cache.take_refresh(REFRESH_WAIT, alive=5)
+                if job is not None:
+                    cached.rerun(job, max_age=float(app.config["LIVE_STALE_LIMIT"]))
+        except Exception:  # Redis or the database away: try again in a moment
+            log.warning("refreshing recent blocks failed", exc_info=True)
+            stop.wait(REFRESH_WAIT)
+
+
+def start_refreshes(stop: threading.Event) -> list[threading.Thread]:
+    """Start :data:`REFRESH_THREADS` threads of :func:`serve_refreshes` for the current
+    app, when its cache is shared with the web processes (Redis); else none."""
+    if not isinstance(cache.cache, GuardedRedisCache):
+        return []
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threads = [
+        threading.Thread(
+            target=serve_refreshes, args=(app, stop), name=f"dashapp-worker-refresh-{n}",
+            daemon=True,
+        )
+        for n in range(REFRESH_THREADS)
+    ]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    return threads
+
+
 def run_forever(interval: float = 5.0, batch: int = 2000) -> None:
-    """Run passes until interrupted, sleeping ``interval`` seconds after an idle pass.
+    """Run passes until interrupted, sleeping ``interval`` seconds after an idle pass,
+    with the refresh threads of :func:`start_refreshes` beside them.
 
     A pass that fails (database restarting, a job raising) is logged and retried after
     the interval: the worker outlives outages instead of exiting.
     """
+    start_refreshes(threading.Event())
     while True:
         try:
             report = run_pass(batch)

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 CATALOG = "*catalog*"  # the generation of the series catalog itself
 DEFAULT_FRESHNESS = timedelta(minutes=5)
 DEFAULT_BLOCK_TIMEOUT = 86400
+CLAIM_SECONDS = 30
+"""How long a claim to refresh one answer in the background is kept (it only has to
+outlive the answer's few seconds of being served stale)."""
 
 
 def freshness() -> timedelta:
@@ -253,7 +256,11 @@ Compute = Callable[[Any, TimeRange, list[Piece]], list[Computed]]
 
 
 def cached_pieces(
-    piece_keys: PieceKeys, pieces: list[Piece], compute: Compute, grace: float | None = None
+    piece_keys: PieceKeys,
+    pieces: list[Piece],
+    compute: Compute,
+    grace: float | None = None,
+    job: Callable[[], bytes] | None = None,
 ) -> list[tuple[Piece, Computed, bool]]:
     """Each piece's payload from the cache or computed (contiguous misses together),
     and whether it was a cache hit.
@@ -262,7 +269,8 @@ def cached_pieces(
     is at most ``grace`` seconds old (see :func:`tail_grace`): everyone asking meanwhile
     shares one recomputation. On an auto-refresh tick (``grace`` given), one up to
     ``LIVE_STALE_LIMIT`` seconds old is served too and recomputed in the background, so
-    a viewer's tick does not wait for it; the next tick shows what it found.
+    a viewer's tick does not wait for it; the next tick shows what it found. ``job``
+    encodes the read for a worker to run again instead (see :func:`_refresh_later`).
     """
     keys = piece_keys.exact
     stale_limit = (
@@ -273,7 +281,7 @@ def cached_pieces(
     recent = [i for i, key in enumerate(piece_keys.latest) if key is not None] if grace else []
     fetched = cache.get_many(*keys, *(piece_keys.latest[i] for i in recent))
     found: list[Any] = list(fetched[: len(keys)])
-    stale: list[int] = []
+    stale: dict[int, float] = {}  # index -> when its served answer was computed
     for index, entry in zip(recent, fetched[len(keys) :], strict=True):
         if found[index] is not None or not isinstance(entry, tuple):
             continue
@@ -281,13 +289,13 @@ def cached_pieces(
         if age <= max(grace, stale_limit):
             found[index] = entry[1]
             if age > grace:
-                stale.append(index)
+                stale[index] = entry[0]
     missing = [i for i, hit in enumerate(found) if hit is None]
     if missing:
         for index, payload in _compute_and_store(piece_keys, pieces, missing, compute).items():
             found[index] = payload
     if stale:
-        _refresh_later(piece_keys, pieces, stale, compute)
+        _refresh_later(piece_keys, pieces, stale, compute, job)
     hits = set(range(len(pieces))) - set(missing)
     return [(p, found[i], i in hits) for i, p in enumerate(pieces)]
 
@@ -316,10 +324,23 @@ def _compute_and_store(
 
 
 def _refresh_later(
-    piece_keys: PieceKeys, pieces: list[Piece], stale: list[int], compute: Compute
+    piece_keys: PieceKeys,
+    pieces: list[Piece],
+    stale: dict[int, float],
+    compute: Compute,
+    job: Callable[[], bytes] | None,
 ) -> None:
-    """Recompute these recent pieces in a background thread of this process (once at a
-    time per piece), then store them as :func:`_compute_and_store` does."""
+    """Have these recent pieces recomputed and stored behind the request: by a worker
+    when one listens (``job`` re-runs the whole read there, off the interpreter lock of
+    this process's requests), else by a background thread of this process.
+
+    ``stale`` maps each piece to when the answer it was served had been computed. One
+    refresh of that answer runs at a time in this process, and one among all processes
+    sharing the cache: each claims it first. The claim outlives the refresh, so a
+    process that read that answer just before the new one was stored does not have it
+    recomputed again; a claimer that dies leaves the answer to age past
+    ``LIVE_STALE_LIMIT``, after which ticks compute it themselves.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     state = app.extensions.get("dashapp.refresher")
     if state is None:
@@ -329,11 +350,18 @@ def _refresh_later(
         state.running.update(piece_keys.latest[i] for i in todo)
     if not todo:
         return
+    claims = {i: f"refreshing:{piece_keys.latest[i]}@{stale[i]:.6f}" for i in todo}
 
     def run() -> None:
         try:
             with app.app_context():
-                _compute_and_store(piece_keys, pieces, todo, compute)
+                queued = None
+                if job is not None:
+                    queued = cache.cache.queue_refresh(list(claims.values()), job(), CLAIM_SECONDS)
+                if queued is None:  # no worker listens: refresh here
+                    claimed = [i for i in todo if cache.add(claims[i], 1, timeout=CLAIM_SECONDS)]
+                    if claimed:
+                        _compute_and_store(piece_keys, pieces, claimed, compute)
         except Exception:  # the next tick computes them itself once they are too old
             log.warning("background refresh of recent blocks failed", exc_info=True)
         finally:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from dashapp.core.results import Histogram
 from dashapp.core.spec import Query
@@ -78,7 +80,11 @@ def panel_query(
             for p in run
         ]
 
-    parts = cached_pieces(lookup.keys("qb", identity, pieces), pieces, compute, tail_grace)
+    again = refresh_job(
+        "query", spec, time_range, max_points=max_points, variables=variables,
+        series_limit=series_limit, prefer_m4=prefer_m4,
+    )  # fmt: skip
+    parts = cached_pieces(lookup.keys("qb", identity, pieces), pieces, compute, tail_grace, again)
     per_group: engine.PerGroup = [([], []) for _ in shown]
     for _, payload, _ in parts:
         for (xs, ys), (more_x, more_y) in zip(per_group, payload.data, strict=True):
@@ -145,7 +151,8 @@ def panel_summary(
             payloads.append(Computed(totals, source, elapsed))
         return payloads
 
-    parts = cached_pieces(lookup.keys("sb", identity, pieces), pieces, compute, tail_grace)
+    again = refresh_job("summary", spec, time_range, variables=variables, series_limit=series_limit)
+    parts = cached_pieces(lookup.keys("sb", identity, pieces), pieces, compute, tail_grace, again)
     combined: engine.Totals = {}
     for _, payload, _ in parts:
         for index, row in payload.data.items():
@@ -196,7 +203,11 @@ def panel_histogram(
         elapsed = (time.perf_counter() - begun) * 1000 / len(run)
         return [Computed(_extent(found, piece, slot), source, elapsed) for piece in run]
 
-    ranges = cached_pieces(lookup.keys("hr", (step, ids), pieces), pieces, extremes, tail_grace)
+    again = refresh_job(
+        "histogram", spec, time_range, max_points=max_points, bins=bins, variables=variables
+    )
+    range_keys = lookup.keys("hr", (step, ids), pieces)
+    ranges = cached_pieces(range_keys, pieces, extremes, tail_grace, again)
     known = [payload.data for _, payload, _ in ranges if payload.data]
     if not ids or not known:
         return histograms.empty(window, step, len(ids))
@@ -211,7 +222,8 @@ def panel_histogram(
             for p in run
         ]
 
-    parts = cached_pieces(lookup.keys("hc", (step, ids, scale), pieces), pieces, counts, tail_grace)
+    count_keys = lookup.keys("hc", (step, ids, scale), pieces)
+    parts = cached_pieces(count_keys, pieces, counts, tail_grace, again)
     counted = [row for _, payload, _ in parts for row in payload.data]
     elapsed = (time.perf_counter() - started) * 1000
     result = histograms.assemble(counted, scale, window, step, len(ids), elapsed, source_of(parts))
@@ -226,6 +238,45 @@ def _extent(found: dict[tuple[int, Any], tuple], piece: Piece, slot: timedelta |
         row for (_, at), row in found.items() if first is None or first <= _aware(at) < piece.end
     ]
     return (min(row[1] for row in rows), max(row[2] for row in rows)) if rows else None
+
+
+def refresh_job(
+    kind: str, spec: Query, time_range: TimeRange, **options: Any
+) -> Callable[[], bytes]:
+    """Encodes this read for a worker to run again (see :func:`rerun`), when a tick was
+    served its newest blocks slightly stale."""
+
+    def encode() -> bytes:
+        variables = {k: list(v) for k, v in (options.get("variables") or {}).items()}
+        return orjson.dumps(
+            {
+                "kind": kind, "spec": spec.model_dump(mode="json"), "at": time.time(),
+                "range": [time_range.start, time_range.end],
+                "options": {**options, "variables": variables},
+            }
+        )  # fmt: skip
+
+    return encode
+
+
+READS: dict[str, Callable[..., Any]] = {
+    "query": panel_query,
+    "summary": panel_summary,
+    "histogram": panel_histogram,
+}
+
+
+def rerun(job: bytes, max_age: float) -> bool:
+    """Run a read of :func:`refresh_job` again, with no grace: it recomputes and stores the
+    recent blocks written since the answers it was served. False for a job older than
+    ``max_age`` s, whose answers ticks no longer take (they compute them themselves)."""
+    found = orjson.loads(job)
+    if time.time() - found["at"] > max_age:
+        return False
+    start, end = (datetime.fromisoformat(moment) for moment in found["range"])
+    spec = Query.model_validate(found["spec"])
+    READS[found["kind"]](spec, TimeRange(start, end), **found["options"])
+    return True
 
 
 def variable_values(key: str, metric: str | None) -> list[str]:

@@ -362,6 +362,113 @@ def test_a_tick_gets_a_slightly_stale_tail_at_once_and_the_next_one_the_refreshe
             time.sleep(0.02)
 
 
+def test_instances_sharing_a_cache_refresh_a_stale_tail_once(
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances (or processes) that serve the same slightly stale newest minute on
+    their ticks recompute it once between them, not once each."""
+    import threading
+    import time
+    import uuid
+
+    from db import blockcache
+    from tests.conftest import make_app
+
+    shared = {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": f"dashapp-test-{uuid.uuid4().hex[:8]}:"}
+    first, second = (make_app(database_url, LIVE_STALE_LIMIT=60, **shared) for _ in range(2))
+    now = datetime.now(UTC)
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", agg="max")
+    refreshes: list[str] = []
+    compute_and_store, both_served = blockcache._compute_and_store, threading.Event()
+
+    def counted(*args: Any) -> Any:
+        if threading.current_thread().name.startswith("dashapp-refresh"):
+            refreshes.append(threading.current_thread().name)
+            both_served.wait(10)  # a refresh that lands before the second tick proves nothing
+        return compute_and_store(*args)
+
+    monkeypatch.setattr(blockcache, "_compute_and_store", counted)
+
+    def tick(app: Flask) -> float:
+        with app.app_context():
+            return max(panel_query(spec, window, 60, tail_grace=0.5).series[0].values)
+
+    ingest(first, [("a", now - timedelta(minutes=2), 1.0)])
+    tick(first)
+    ingest(first, [("a", now - timedelta(minutes=1), 9.0)])
+    time.sleep(0.6)
+    assert (tick(first), tick(second)) == (1.0, 1.0)  # both served the same stale answer
+    both_served.set()
+    deadline = time.monotonic() + 10
+    while tick(second) != 9.0 or any(
+        app.extensions["dashapp.refresher"].running for app in (first, second)
+    ):
+        assert time.monotonic() < deadline, "the background refresh never landed"
+        time.sleep(0.05)
+    assert len(refreshes) == 1
+
+
+def test_a_listening_worker_refreshes_a_stale_tail_instead_of_the_web_process(
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Redis, a tick's slightly stale newest minute is recomputed by `dashapp
+    worker` (off the interpreter lock of the process answering viewers), not by a
+    thread of the web process."""
+    import threading
+    import time
+    import uuid
+
+    import redis
+
+    from dashapp import worker
+    from db import blockcache
+    from tests.conftest import make_app
+
+    prefix = f"dashapp-test-{uuid.uuid4().hex[:8]}:"
+    web, background = (
+        make_app(database_url, REDIS_URL=redis_url, CACHE_KEY_PREFIX=prefix, LIVE_STALE_LIMIT=60)
+        for _ in range(2)
+    )
+    now = datetime.now(UTC)
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", agg="max")
+    computed_in: list[str] = []
+    compute_and_store = blockcache._compute_and_store
+
+    def spied(*args: Any) -> Any:
+        computed_in.append(threading.current_thread().name)
+        return compute_and_store(*args)
+
+    monkeypatch.setattr(blockcache, "_compute_and_store", spied)
+
+    def tick() -> float:
+        with web.app_context():
+            return max(panel_query(spec, window, 60, tail_grace=0.5).series[0].values)
+
+    stop = threading.Event()
+    with background.app_context():
+        threads = worker.start_refreshes(stop)
+    try:
+        listening = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 10
+        while not listening.exists(prefix + "refresh-workers"):
+            assert time.monotonic() < deadline, "the worker never said it listens"
+            time.sleep(0.02)
+        ingest(web, [("a", now - timedelta(minutes=2), 1.0)])
+        tick()
+        ingest(web, [("a", now - timedelta(minutes=1), 9.0)])
+        time.sleep(0.6)
+        computed_in.clear()
+        assert tick() == 1.0  # served at once
+        while tick() != 9.0:
+            assert time.monotonic() < deadline + 10, "the worker never refreshed the tail"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+    assert computed_in and all(name.startswith("dashapp-worker-refresh") for name in computed_in)
+
+
 def test_past_the_stale_limit_a_tick_recomputes_the_tail_itself(database_url: str) -> None:
     import time
 
@@ -429,3 +536,22 @@ def test_missing_blocks_of_closed_days_are_computed_apart_from_today() -> None:
         (today, datetime(2026, 5, 1, 12, tzinfo=UTC)),
         (datetime(2026, 5, 1, 12, tzinfo=UTC), datetime(2026, 5, 1, 13, tzinfo=UTC)),
     ]
+
+
+def test_a_refresh_job_runs_each_kind_of_read_again_and_drops_old_ones(ctx: Flask) -> None:
+    """What a web process queues for the worker (a panel's query, summary or heatmap,
+    with its range and variables) decodes into the same read; a job older than the
+    stale limit is dropped, as ticks compute those answers themselves by then."""
+    from db import cached
+
+    now = datetime.now(UTC)
+    ingest(ctx, [("a", now - timedelta(minutes=2), 1.0)])
+    window, spec = TimeRange(now - timedelta(hours=1), now), Query(metric="m", agg="max")
+    jobs = [
+        cached.refresh_job("query", spec, window, max_points=60, variables={"host": ("a",)}),
+        cached.refresh_job("summary", spec, window, variables={}, series_limit=5),
+        cached.refresh_job("histogram", spec, window, max_points=60, bins=10, variables=None),
+    ]
+    assert all(cached.rerun(job(), max_age=60) for job in jobs)
+    assert panel_query(spec, window, 60).cached  # what the job computed was stored
+    assert not cached.rerun(jobs[0](), max_age=-1)
