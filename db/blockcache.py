@@ -259,8 +259,8 @@ def cached_pieces(
     piece_keys: PieceKeys,
     pieces: list[Piece],
     compute: Compute,
+    job: Callable[[], bytes],
     grace: float | None = None,
-    job: Callable[[], bytes] | None = None,
 ) -> list[tuple[Piece, Computed, bool]]:
     """Each piece's payload from the cache or computed (contiguous misses together),
     and whether it was a cache hit.
@@ -270,7 +270,7 @@ def cached_pieces(
     shares one recomputation. On an auto-refresh tick (``grace`` given), one up to
     ``LIVE_STALE_LIMIT`` seconds old is served too and recomputed in the background, so
     a viewer's tick does not wait for it; the next tick shows what it found. ``job``
-    encodes the read for a worker to run again instead (see :func:`_refresh_later`).
+    encodes the read for a worker to run again (see :func:`_refresh_later`).
     """
     keys = piece_keys.exact
     stale_limit = (
@@ -328,7 +328,7 @@ def _refresh_later(
     pieces: list[Piece],
     stale: dict[int, float],
     compute: Compute,
-    job: Callable[[], bytes] | None,
+    job: Callable[[], bytes],
 ) -> None:
     """Have these recent pieces recomputed and stored behind the request: by a worker
     when one listens (``job`` re-runs the whole read there, off the interpreter lock of
@@ -355,9 +355,7 @@ def _refresh_later(
     def run() -> None:
         try:
             with app.app_context():
-                queued = None
-                if job is not None:
-                    queued = cache.cache.queue_refresh(list(claims.values()), job(), CLAIM_SECONDS)
+                queued = cache.cache.queue_refresh(list(claims.values()), job(), CLAIM_SECONDS)
                 if queued is None:  # no worker listens: refresh here
                     claimed = [i for i in todo if cache.add(claims[i], 1, timeout=CLAIM_SECONDS)]
                     if claimed:

@@ -84,7 +84,7 @@ def panel_query(
         "query", spec, time_range, max_points=max_points, variables=variables,
         series_limit=series_limit, prefer_m4=prefer_m4,
     )  # fmt: skip
-    parts = cached_pieces(lookup.keys("qb", identity, pieces), pieces, compute, tail_grace, again)
+    parts = cached_pieces(lookup.keys("qb", identity, pieces), pieces, compute, again, tail_grace)
     per_group: engine.PerGroup = [([], []) for _ in shown]
     for _, payload, _ in parts:
         for (xs, ys), (more_x, more_y) in zip(per_group, payload.data, strict=True):
@@ -152,7 +152,7 @@ def panel_summary(
         return payloads
 
     again = refresh_job("summary", spec, time_range, variables=variables, series_limit=series_limit)
-    parts = cached_pieces(lookup.keys("sb", identity, pieces), pieces, compute, tail_grace, again)
+    parts = cached_pieces(lookup.keys("sb", identity, pieces), pieces, compute, again, tail_grace)
     combined: engine.Totals = {}
     for _, payload, _ in parts:
         for index, row in payload.data.items():
@@ -207,7 +207,7 @@ def panel_histogram(
         "histogram", spec, time_range, max_points=max_points, bins=bins, variables=variables
     )
     range_keys = lookup.keys("hr", (step, ids), pieces)
-    ranges = cached_pieces(range_keys, pieces, extremes, tail_grace, again)
+    ranges = cached_pieces(range_keys, pieces, extremes, again, tail_grace)
     known = [payload.data for _, payload, _ in ranges if payload.data]
     if not ids or not known:
         return histograms.empty(window, step, len(ids))
@@ -223,7 +223,7 @@ def panel_histogram(
         ]
 
     count_keys = lookup.keys("hc", (step, ids, scale), pieces)
-    parts = cached_pieces(count_keys, pieces, counts, tail_grace, again)
+    parts = cached_pieces(count_keys, pieces, counts, again, tail_grace)
     counted = [row for _, payload, _ in parts for row in payload.data]
     elapsed = (time.perf_counter() - started) * 1000
     result = histograms.assemble(counted, scale, window, step, len(ids), elapsed, source_of(parts))
