@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from dash.testing.application_runners import BaseDashRunner
 from flask import Flask
 from sqlalchemy import create_engine, text
 
@@ -29,6 +30,11 @@ POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 u
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TABLES = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
 _APPS: list[Flask] = []
+
+# dash_duo serves each app on the next port from 58050: two suites on one machine (two
+# checkouts, or a developer's suite beside CI) would take the same ports. Start each run
+# at its own place instead.
+BaseDashRunner._next_port = 20000 + (os.getpid() * 97) % 30000
 
 
 def service_missing(reason: str) -> None:
