@@ -398,7 +398,7 @@ def _latest(slug: str) -> dict[str, Any]:
 
 def editor_base(dashboard: Dashboard) -> dict[str, Any]:
     """What the editor keeps of the saved dashboard: id, slug, version and spec."""
-    spec = dump_spec(parse_spec(dashboard.spec))
+    spec = dump_spec(parse_spec(dashboard.spec, stored=True))
     return {"id": dashboard.id, "slug": dashboard.slug, "version": dashboard.version, "spec": spec}
 
 

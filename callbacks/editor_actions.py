@@ -165,7 +165,7 @@ def export_saved(clicks: int | None, slug: str) -> dict[str, Any]:
         raise PreventUpdate
     with database.transaction() as session:
         dashboard = dashboards.get_dashboard(session, slug)
-    document = dump_spec(parse_spec(dashboard.spec))
+    document = dump_spec(parse_spec(dashboard.spec, stored=True))
     return dcc.send_string(json.dumps(document, indent=2), f"{slug}.json", type="application/json")
 
 

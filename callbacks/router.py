@@ -133,7 +133,7 @@ def _dashboard(slug: str, mode: str | None, search: str | None) -> html.Div:
     editing = mode == "/edit"
     if editing and not allowed("editor"):
         return forbidden("editor", current_username(), f"/d/{slug}/edit")
-    spec = parse_spec(dashboard.spec)
+    spec = parse_spec(dashboard.spec, stored=True)
     choices = {v.name: variable_values(v.key, v.metric) for v in spec.variables}
     view, problems = check_view(search, default_view(spec), choices)
     preference, browser = viewer_zones()

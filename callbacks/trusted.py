@@ -79,7 +79,10 @@ def _unchanged_draft(
         return None
     saved = next((p for p in spec.panels if p.id == draft.get("id")), None)
     try:
-        same = saved is not None and PANEL_ADAPTER.validate_python(draft) == saved
+        same = (
+            saved is not None
+            and PANEL_ADAPTER.validate_python(draft, context={"stored": True}) == saved
+        )
     except ValidationError:
         return None
     if not same:
@@ -101,7 +104,9 @@ def check_adhoc(panel_document: Any) -> Any:
     """An ad-hoc panel spec, validated, for an editor within the ad-hoc rate limit."""
     require_adhoc()
     try:
-        return PANEL_ADAPTER.validate_python(panel_document)
+        # Drawn only (Apply and Save validate in full): a panel saved before a rule was
+        # added still draws.
+        return PANEL_ADAPTER.validate_python(panel_document, context={"stored": True})
     except ValidationError as error:
         raise PanelProblem(f"Invalid panel: {error.error_count()} problem(s)") from None
 
@@ -130,7 +135,7 @@ def _load_spec(slug: str, version: int) -> DashboardSpec:
                 "This dashboard or version no longer exists: reload the page."
             ) from None
         cache.set(key, document, timeout=SPEC_CACHE_SECONDS)
-    return parse_spec(document)
+    return parse_spec(document, stored=True)
 
 
 def check_variables(

@@ -35,7 +35,7 @@ def export_command(slug: str) -> None:
             found = dashboards.get_dashboard(session, slug)
     except dashboards.DashboardNotFound:
         raise click.ClickException(f"no dashboard {slug!r}") from None
-    click.echo(json.dumps(dump_spec(parse_spec(found.spec)), indent=2))
+    click.echo(json.dumps(dump_spec(parse_spec(found.spec, stored=True)), indent=2))
 
 
 @group.command("import")

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import webcolors
+
 # Twenty colours ordered so that neighbours differ most: numbered series (web-1,
 # web-2, ...) take neighbouring slots, see series_colors.
 PALETTE = [
@@ -91,8 +93,13 @@ def empty_figure(theme: str = "light") -> dict[str, Any]:
 
 
 def hex_color(color: str) -> str:
-    """A threshold colour as hex (named colours map to the palette's shades)."""
-    return NAMED_COLORS.get(color, color)
+    """A colour as hex: our named shades (red is the palette's red), then any CSS name."""
+    if color in NAMED_COLORS or color.startswith("#"):
+        return NAMED_COLORS.get(color, color)
+    try:
+        return webcolors.name_to_hex(color)
+    except ValueError:
+        return color  # stored before colours were checked: plotly draws what it can
 
 
 def series_colors(
@@ -137,8 +144,11 @@ def _slot(name: str) -> int:
 
 def transparent(color: str, alpha: float = 0.15) -> str:
     """``rgba()`` of a hex or named colour at ``alpha``."""
-    color = hex_color(color)
-    if color.startswith("#") and len(color) == 7:
-        red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-        return f"rgba({red},{green},{blue},{alpha})"
-    return f"rgba(59,130,246,{alpha})"
+    digits = hex_color(color).lstrip("#")
+    if len(digits) in (3, 4):
+        digits = "".join(d * 2 for d in digits)
+    try:
+        red, green, blue = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return f"rgba(59,130,246,{alpha})"
+    return f"rgba({red},{green},{blue},{alpha})"

@@ -209,3 +209,23 @@ def test_dashboard_writes_need_admin(client: FlaskClient, app: Flask, admin: dic
     assert client.put(url, json={"spec": SPEC, "version": 1}).status_code == 401
     assert client.delete(url).status_code == 401
     assert client.get(url).json["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"y_min": 100, "y_max": 10}, "spec.panels.0.timeseries.options.y_max"),
+        ({"colors": {"web-1": "notacolor"}}, "spec.panels.0.timeseries.options.colors.web-1"),
+    ],
+)
+def test_imports_refuse_what_the_editor_refuses(
+    client: FlaskClient, admin: dict, options: dict, field: str
+) -> None:
+    """Issue 28, item 8: the API refuses the same nonsense, as problem+json naming the field."""
+    panel = {**SPEC["panels"][0], "options": options}
+    response = client.post(
+        "/api/v1/dashboards", json={"spec": {**SPEC, "panels": [panel]}}, headers=admin
+    )
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert [e["field"] for e in response.json["errors"]] == [field]
+    assert client.get("/api/v1/dashboards").json["items"] == []

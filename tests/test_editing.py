@@ -153,3 +153,23 @@ def test_form_errors_are_in_plain_words() -> None:
     assert errors["option:series_limit"] == "At least 1."
     assert errors["title"] == "Too long: at most 200 characters."
     assert not any("should" in message for message in errors.values())
+
+
+def test_the_form_names_the_bad_colour_and_the_inverted_range() -> None:
+    """Issue 28, item 8: the editor says what is wrong next to the field."""
+    panel = {"id": "p", "type": "timeseries", "grid": {"x": 0, "y": 0, "w": 12, "h": 8}}
+    document = forms.panel_from_form(
+        panel, {"type": "timeseries"},
+        {"y_min": 100, "y_max": 10, "colors": "web-1=notacolor", "thresholds": "90:blurple"},
+        [{"metric": "cpu"}],
+    )  # fmt: skip
+    validated, errors = forms.validate_panel(document)
+    assert validated is None
+    assert errors["option:y_max"] == "Y max must be above Y min (100)"
+    assert errors["option:colors"].startswith("'notacolor' is not a colour")
+    assert errors["option:thresholds"].startswith("'blurple' is not a colour")
+
+
+def test_a_panel_saved_with_old_nonsense_still_opens_in_the_form() -> None:
+    panel = {"id": "p", "type": "timeseries", "options": {"y_min": 100, "y_max": 10}}
+    assert forms.option_values(panel)["y_max"] == 10

@@ -109,3 +109,52 @@ def test_unknown_future_versions_are_refused() -> None:
     with pytest.raises(SpecError) as caught:
         parse_spec({"schema_version": 9, "title": "From the future"})
     assert caught.value.errors[0]["field"] == "schema_version"
+
+
+def _timeseries(**options: object) -> dict:
+    return {"title": "T", "panels": [{"id": "p", "type": "timeseries", "options": options}]}
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "words"),
+    [
+        ({"y_min": 100, "y_max": 10}, "options.y_max", "above Y min (100)"),
+        ({"y_min": 5, "y_max": 5}, "options.y_max", "above Y min"),
+        ({"colors": {"web-1": "notacolor"}}, "options.colors.web-1", "'notacolor' is not a colour"),
+        ({"colors": {"web-1": "#12345"}}, "options.colors.web-1", "not a colour"),
+        ({"thresholds": [{"value": 9, "color": "blurple"}]}, "thresholds.0.color", "not a colour"),
+    ],
+)
+def test_nonsense_options_are_refused_with_their_field(
+    options: dict, field: str, words: str
+) -> None:
+    """Issue 28, item 8: these saved silently (a chart upside down, web-1 black)."""
+    with pytest.raises(SpecError) as caught:
+        parse_spec(_timeseries(**options))
+    messages = {e["field"]: e["message"] for e in caught.value.errors}
+    assert [f for f in messages if f.endswith(field)], messages
+    assert any(words in m for m in messages.values()), messages
+
+
+def test_a_gauge_max_must_be_above_its_min() -> None:
+    gauge = {
+        "title": "T",
+        "panels": [{"id": "g", "type": "gauge", "options": {"min": 50, "max": 5}}],
+    }
+    with pytest.raises(SpecError, match="Max must be above Min"):
+        parse_spec(gauge)
+
+
+def test_real_colours_pass() -> None:
+    colours = {"a": "red", "b": "teal", "c": "slategray", "d": "#abc", "e": "#abcd", "f": "#0ea5e9",
+               "g": "#0ea5e980"}  # fmt: skip
+    assert parse_spec(_timeseries(colors=colours)).panels[0].options.colors == colours
+
+
+def test_documents_saved_before_the_rules_still_open() -> None:
+    """A dashboard stored with yesterday's nonsense stays readable (and fixable)."""
+    old = _timeseries(y_min=100, y_max=10, colors={"web-1": "notacolor"})
+    options = parse_spec(old, stored=True).panels[0].options
+    assert (options.y_min, options.y_max, options.colors) == (100, 10, {"web-1": "notacolor"})
+    with pytest.raises(SpecError):
+        parse_spec(old)

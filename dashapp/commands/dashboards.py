@@ -125,7 +125,7 @@ def duplicate(actor: Actor, slug: str) -> Dashboard:
     with _translated(), unit_of_work(actor, "dashboard.copy") as (session, entry):
         source = dashboards.get_dashboard(session, slug)
         copy = dashboards.copy_dashboard(
-            session, slug, parse_spec(source.spec), actor.name, f"Copy of {slug}"
+            session, slug, parse_spec(source.spec, stored=True), actor.name, f"Copy of {slug}"
         )
         entry.update(target=copy.slug, detail={"from": slug})
     return copy
@@ -138,7 +138,7 @@ def restore(actor: Actor, slug: str, version: int) -> Dashboard:
         current = dashboards.get_dashboard(session, slug)
         old = dashboards.get_version(session, slug, version)
         saved = dashboards.update_dashboard(
-            session, slug, parse_spec(old.spec), current.version, actor.name,
+            session, slug, parse_spec(old.spec, stored=True), current.version, actor.name,
             f"Restored version {version}",
         )  # fmt: skip
         entry.update(target=slug, detail={"version": saved.version, "restored": version})

@@ -57,7 +57,8 @@ def diff_specs(old_document: Mapping[str, Any], new_document: Mapping[str, Any])
     """What changed from one spec to another: panels and variables added or removed,
     then every field changed, dashboard first (both sides upgraded and filled with defaults).
     """
-    old, new = dump_spec(parse_spec(dict(old_document))), dump_spec(parse_spec(dict(new_document)))
+    old = dump_spec(parse_spec(dict(old_document), stored=True))
+    new = dump_spec(parse_spec(dict(new_document), stored=True))
     changes: list[Change] = []
     top_old = {k: v for k, v in old.items() if k not in ("panels", "variables")}
     top_new = {k: v for k, v in new.items() if k not in ("panels", "variables")}

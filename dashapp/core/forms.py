@@ -127,7 +127,8 @@ def parse_labels(text: str | None) -> dict[str, str] | str:
 def option_values(panel: dict[str, Any]) -> dict[str, Any]:
     """A panel's options as the form shows them (thresholds as text, booleans as checklists)."""
     model = OPTIONS[panel["type"]]
-    current = model.model_validate(panel.get("options") or {}).model_dump()
+    stored = {"stored": True}  # the form shows what was saved, as it was
+    current = model.model_validate(panel.get("options") or {}, context=stored).model_dump()
     values = {}
     for field in option_fields(panel["type"]):
         value = current.get(field.name)
@@ -241,6 +242,8 @@ def plain_message(key: str, detail: Mapping[str, Any]) -> str:
     kind, limits = detail.get("type", ""), detail.get("ctx") or {}
     if key.endswith(":metric") and kind in ("string_too_short", "string_type", "missing"):
         return "Pick a metric."
+    if kind == "value_error":  # our own rules say it in plain words already
+        return str(detail.get("msg", "Not valid.")).removeprefix("Value error, ")
     if key.endswith(":labels"):
         return "Write labels as key=value, separated by commas (region=eu, env=prod)."
     if key == "option:thresholds":

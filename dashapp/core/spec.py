@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import webcolors
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,7 +36,34 @@ Unit = Literal[
 ]  # fmt: skip
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 LabelKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
-Color = Annotated[str, StringConstraints(pattern=r"^(#[0-9a-fA-F]{3,8}|[a-z]{3,20})$")]
+HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+
+def stored(info: ValidationInfo) -> bool:
+    """Whether a document already stored is being read (``parse_spec(..., stored=True)``):
+    rules added since it was saved must not lock anyone out of it, so they are skipped."""
+    return bool(info.context and info.context.get("stored"))
+
+
+def _real_color(value: str, info: ValidationInfo) -> str:
+    if stored(info) or HEX_COLOR.match(value):
+        return value
+    try:
+        webcolors.name_to_hex(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a colour: use a CSS colour name (red, teal, slategray) "
+            "or #rgb / #rrggbb"
+        ) from None
+    return value
+
+
+Color = Annotated[
+    str,
+    StringConstraints(pattern=r"^(#[0-9a-fA-F]{3,8}|[a-z]{3,20})$"),
+    AfterValidator(_real_color),
+    Field(description="a CSS colour name (red, teal) or #rgb, #rgba, #rrggbb, #rrggbbaa"),
+]
 # Per-panel colour overrides: series name (as the legend shows it) -> colour.
 SeriesColors = Annotated[
     dict[Annotated[str, StringConstraints(min_length=1, max_length=200)], Color],
@@ -141,6 +171,14 @@ class TimeseriesOptions(Model):
     series_limit: int = Field(default=20, ge=1, le=200)
     colors: SeriesColors = Field(default_factory=dict)
 
+    @field_validator("y_max")
+    @classmethod
+    def _above_y_min(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("y_min")
+        if value is not None and low is not None and value <= low and not stored(info):
+            raise ValueError(f"Y max must be above Y min ({low:g})")
+        return value
+
 
 class StatOptions(Model):
     """Visual options of a stat panel."""
@@ -162,6 +200,14 @@ class GaugeOptions(Model):
     min: float = 0
     max: float = 100
     thresholds: list[Threshold] = Field(default_factory=list, max_length=10)
+
+    @field_validator("max")
+    @classmethod
+    def _above_min(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("min")
+        if low is not None and value <= low and not stored(info):
+            raise ValueError(f"Max must be above Min ({low:g})")
+        return value
 
 
 class BarOptions(Model):
@@ -315,12 +361,16 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str
     return items
 
 
-def parse_spec(document: Any) -> DashboardSpec:
-    """Validate a JSON-like document (upgrading older schema versions) into a DashboardSpec."""
+def parse_spec(document: Any, stored: bool = False) -> DashboardSpec:
+    """Validate a JSON-like document (upgrading older schema versions) into a DashboardSpec.
+
+    Every write validates in full; ``stored`` reads a document saved before today's rules
+    (a colour name or an axis range refused since) as it was saved.
+    """
     if isinstance(document, dict):
         document = upgrade(document)
     try:
-        return DashboardSpec.model_validate(document)
+        return DashboardSpec.model_validate(document, context={"stored": stored})
     except ValidationError as error:
         raise SpecError(field_errors(error)) from None
 
