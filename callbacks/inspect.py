@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.panels import PanelProblem, guard_query, panel_request
 from callbacks.trusted import resolve
-from dashapp.core.export import panel_csv, panel_csv_wide
+from dashapp.core.export import panel_csv, panel_csv_wide, panel_unit
 from db.panels import load_panel
 from layouts import ids
 from layouts.inspect import inspect_body
@@ -109,9 +109,11 @@ def download_csv(
         data = guard_query(lambda: load_panel(panel, window, variables, viewport))
     except PanelProblem:
         raise PreventUpdate from None
+    unit = panel_unit(panel)
     if ctx.triggered_id == ids.INSPECT_CSV_WIDE:
-        return dcc.send_string(panel_csv_wide(data), f"{panel.id}-wide.csv", type="text/csv")
-    return dcc.send_string(panel_csv(data), f"{panel.id}.csv", type="text/csv")
+        wide = panel_csv_wide(data, unit)
+        return dcc.send_string(wide, f"{panel.id}-wide.csv", type="text/csv")
+    return dcc.send_string(panel_csv(data, unit), f"{panel.id}.csv", type="text/csv")
 
 
 def fullscreen(

@@ -8,9 +8,10 @@ from typing import Any
 from dashapp.core.reductions import Reduction
 from dashapp.core.results import Histogram, QueryResult, Series
 from dashapp.core.spec import BarPanel, HeatmapPanel, Threshold, TimeseriesPanel
+from dashapp.core.units import labels_at
 from layouts.plaintext import plain
 from layouts.theme import axis_times, base_layout, compact, hex_color, series_colors
-from layouts.units import axis_format, format_value, hover_format
+from layouts.units import axis_format, format_value, hover
 
 WEBGL_THRESHOLD = 40_000
 
@@ -44,7 +45,10 @@ def timeseries_figure(
     if results:
         layout["xaxis"]["range"] = axis_times([results[0].start, results[0].end])
     yaxis = layout["yaxis"]
-    yaxis.update(axis_format(options.unit))
+    drawn = [*_heights(series, stacked=options.style in ("stacked", "bars")),
+             *(t.value for t in options.thresholds)]  # fmt: skip
+    bounds = (options.y_min, options.y_max)
+    yaxis.update(axis_format(options.unit, drawn, bounds, log=options.log_scale))
     if options.log_scale:
         yaxis["type"] = "log"
     if options.y_min is not None or options.y_max is not None:
@@ -61,17 +65,27 @@ def timeseries_figure(
     return {"data": traces, "layout": layout}
 
 
+def _heights(series: Sequence[Series], stacked: bool) -> list[float | None]:
+    """The values the y axis must reach: each point, or each stack's total."""
+    if not stacked or len(series) < 2:
+        return [v for s in series for v in s.values]
+    totals: dict[Any, float] = {}
+    for item in series:
+        for moment, value in zip(item.timestamps, item.values, strict=True):
+            if value is not None:
+                totals[moment] = totals.get(moment, 0.0) + value
+    return [*totals.values(), *(v for s in series for v in s.values)]
+
+
 def time_trace(series: Series, style: str, unit: str, webgl: bool, color: str) -> dict[str, Any]:
     """One series drawn in a timeseries panel's ``style`` and ``color`` (WebGL when
-    ``webgl``)."""
+    ``webgl``); its tooltip prints each value in ``unit``."""
     trace: dict[str, Any] = {
         "x": axis_times(series.timestamps),
         "y": compact(series.values),
         "name": plain(series.name),
         "marker": {"color": color},
-        # The name through %{fullData.name}, never pasted into the template: a name
-        # holding "%{...}" or markup would be read as template or HTML.
-        "hovertemplate": f"{hover_format(unit)}<extra>%{{fullData.name}}</extra>",
+        **hover(unit, series.values),
     }
     if style == "bars":
         return {**trace, "type": "bar"}
@@ -145,7 +159,7 @@ def bar_figure(
     layout = base_layout(theme)
     layout["showlegend"] = False
     value_axis = layout["xaxis" if horizontal else "yaxis"]
-    value_axis.update(axis_format(options.unit))
+    value_axis.update(axis_format(options.unit, [0.0, *values]))
     layout["xaxis" if not horizontal else "yaxis"].update({"type": "category"})
     if horizontal:
         layout["yaxis"]["autorange"] = "reversed"
@@ -164,10 +178,10 @@ def heatmap_figure(
     trace = {
         "type": "heatmap",
         "x": axis_times(histogram.times),
-        "y": centres,
+        "y": labels_at(options.unit, centres),  # in order: a category axis of the bins' words
         "z": histogram.counts,
         "colorscale": options.colorscale,
-        "hovertemplate": "%{x}<br>%{y:.4~g}: %{z} samples<extra></extra>",
+        "hovertemplate": "%{x}<br>%{y}: %{z} samples<extra></extra>",
         "colorbar": {
             "thickness": 10,
             "outlinewidth": 0,
@@ -176,7 +190,7 @@ def heatmap_figure(
     }
     layout = base_layout(theme)
     layout["xaxis"].update({"type": "date", "range": axis_times([histogram.start, histogram.end])})
-    layout["yaxis"].update(axis_format(options.unit))
+    layout["yaxis"].update({"type": "category"})
     layout["uirevision"] = panel.id
     layout["margin"] = {**layout["margin"], "b": 44}  # room for the date under the times
     return {"data": [trace], "layout": layout}

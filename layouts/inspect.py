@@ -9,7 +9,7 @@ from typing import Any
 
 from dash import html
 
-from dashapp.core.export import wide_rows
+from dashapp.core.export import panel_unit, wide_rows
 from dashapp.core.panel_data import PanelData
 from dashapp.core.reductions import VALUE_AGGREGATIONS
 from dashapp.core.results import Block
@@ -49,15 +49,16 @@ def inspect_body(panel: Any, data: PanelData) -> list[Any]:
         sections.append(_section(spec.model_dump(), facts, result.sql, blocks))
     if not sections:
         return [html.P("This panel has no query.")]
-    return [*sections, data_section(data), json_section(panel)]
+    return [*sections, data_section(data, panel_unit(panel)), json_section(panel)]
 
 
 DATA_ROWS = 100
 
 
-def data_section(data: PanelData) -> html.Section:
-    """The panel's data as a table: a row per time, a column per series (first rows)."""
-    header, rows = wide_rows(data)
+def data_section(data: PanelData, unit: str | None = None) -> html.Section:
+    """The panel's data as a table: a row per time, a column per series (first rows),
+    raw values under headers naming their unit."""
+    header, rows = wide_rows(data, unit)
     shown = rows[-DATA_ROWS:]
     note = f"The last {len(shown)} of {len(rows)} rows; the CSV downloads have them all."
     table = html.Table(

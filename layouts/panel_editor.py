@@ -8,12 +8,14 @@ from dash import dcc, html
 
 from dashapp.core import forms
 from dashapp.core.spec import PANEL_TYPES
+from dashapp.core.units import unit_choices
 from layouts import ids
 
 AGGREGATIONS = ("avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90", "p99")
 MODES = ("auto", "m4", "buckets")
 
 
+UNIT_LIST = "pe-units"
 PLACEHOLDERS = {"thresholds": "70:orange, 90:red", "colors": "web-1=red, web-2=#0ea5e9"}
 
 
@@ -124,6 +126,13 @@ def option_controls(panel: dict[str, Any]) -> list[Any]:
             control = dcc.Textarea(id=control_id, value=value or "", className="markdown-input")
         elif field.kind == "number":
             control = dcc.Input(id=control_id, type="number", value=value, className="text-input")
+        elif field.kind == "unit":
+            control = html.Div([
+                dcc.Input(id=control_id, value=value or "", list=UNIT_LIST, className="text-input",
+                          placeholder="bytes, ms, percent or suffix:rpm", debounce=True),
+                html.Datalist(id=UNIT_LIST, children=[html.Option(label, value=unit)
+                                                      for unit, label in unit_choices()]),
+            ])  # fmt: skip
         else:
             placeholder = PLACEHOLDERS.get(field.kind, "")
             control = dcc.Input(id=control_id, value=value or "", placeholder=placeholder,

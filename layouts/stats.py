@@ -8,6 +8,7 @@ from typing import Any
 
 from dashapp.core.results import QueryResult, Series
 from dashapp.core.spec import GaugePanel, StatPanel, Threshold
+from dashapp.core.units import axis_ticks, nice_ceiling
 from layouts.theme import (
     PALETTE,
     axis_times,
@@ -119,36 +120,49 @@ def _small_line(text: str) -> dict[str, Any]:
 
 
 def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -> dict[str, Any]:
-    """A dial from min to max showing ``value``, coloured by thresholds (bands on its track)."""
+    """A dial from min to max showing ``value``, coloured by thresholds (bands on its track);
+    the number and the dial's ticks printed by the unit formatter, like every other panel.
+
+    Without a max, the dial ends at 100 for percent, 1 for a ratio, else at a round number
+    of the unit above the value.
+    """
     options = panel.options
+    top = options.max if options.max is not None else nice_ceiling(options.unit, value)
     color = threshold_color(value, options.thresholds, PALETTE[0])
     ordered = sorted(options.thresholds, key=lambda t: t.value)
     steps = [
         {
-            "range": [t.value, ordered[i + 1].value if i + 1 < len(ordered) else options.max],
+            "range": [t.value, ordered[i + 1].value if i + 1 < len(ordered) else top],
             "color": transparent(t.color, 0.35),
         }
         for i, t in enumerate(ordered)
     ]
+    tickvals, ticktext = axis_ticks(options.unit, options.min, top, count=5)
+    inside = [(v, t) for v, t in zip(tickvals, ticktext, strict=True)
+              if options.min - 1e-9 * abs(top) <= v <= top * (1 + 1e-9)]  # fmt: skip
     indicator = {
         "type": "indicator",
-        "mode": "gauge+number",
+        "mode": "gauge",
         "value": value,
-        "number": {"valueformat": ".4~g", "suffix": _suffix(options.unit), "font": {"size": 28}},
         "gauge": {
-            "axis": {"range": [options.min, options.max]},
+            "axis": {
+                "range": [options.min, top],
+                "tickmode": "array",
+                "tickvals": [v for v, _ in inside],
+                "ticktext": [t for _, t in inside],
+            },
             "bar": {"color": color, "thickness": 0.6},
             "bgcolor": colors(theme)["track"],
             "borderwidth": 0,
             "steps": steps,
         },
-        "domain": {"x": [0, 1], "y": [0, 1]},
+        "domain": {"x": [0, 1], "y": [0.12, 1]},
     }
     layout = base_layout(theme)
     layout["margin"] = {"l": 24, "r": 24, "t": 16, "b": 8}
+    number = {
+        "text": f"<b>{format_value(value, options.unit)}</b>", "xref": "paper",
+        "yref": "paper", "x": 0.5, "y": 0.14, "showarrow": False, "font": {"size": 26},
+    }  # fmt: skip
+    layout["annotations"] = [number]
     return {"data": [indicator], "layout": layout}
-
-
-def _suffix(unit: str) -> str:
-    return {"percent": "%", "ms": " ms", "seconds": " s", "reqps": " req/s", "bytes": " B",
-            "celsius": " °C", "ops": " ops/s"}.get(unit, "")  # fmt: skip

@@ -1,107 +1,61 @@
-"""Units: how values print in stats and tables, and how chart axes label them."""
+"""Units on charts: plotly axis and tooltip settings computed by the one formatter
+(:mod:`dashapp.core.units`), so ticks, tooltips, stats and tables read alike.
+
+For a chart with one axis per unit (Explore), ``yaxis.update(axis_format(unit, values))``
+for each axis, and ``trace.update(hover(unit, values))`` for each trace, is all it takes.
+"""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-NO_VALUE = "\u2013"  # an en dash, as dashboards print a missing number
-_SI_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
-_BINARY_PREFIXES = [(2**40, "Ti"), (2**30, "Gi"), (2**20, "Mi"), (2**10, "Ki")]
+from dashapp.core.units import NO_VALUE, axis_ticks, format_value, format_values
 
-# Plotly axis settings per unit: d3 tick format and a suffix.
-_AXIS: dict[str, dict[str, Any]] = {
-    "none": {},
-    "short": {"tickformat": "~s"},
-    "percent": {"ticksuffix": "%", "tickformat": "~r"},
-    "percentunit": {"tickformat": ".0%"},
-    "bytes": {"tickformat": "~s", "ticksuffix": "B"},
-    "bits": {"tickformat": "~s", "ticksuffix": "b"},
-    "seconds": {"tickformat": "~s", "ticksuffix": "s"},
-    "ms": {"tickformat": "~s", "ticksuffix": " ms"},
-    "reqps": {"tickformat": "~s", "ticksuffix": " req/s"},
-    "ops": {"tickformat": "~s", "ticksuffix": " ops/s"},
-    "celsius": {"ticksuffix": " °C"},
-}
+__all__ = ["NO_VALUE", "axis_format", "format_value", "hover", "value_range"]
 
 
-def axis_format(unit: str) -> dict[str, Any]:
-    """Plotly axis properties that label ticks in ``unit``."""
-    return dict(_AXIS.get(unit, {}))
+def value_range(values: Iterable[float | None]) -> tuple[float, float] | None:
+    """The lowest and highest value present, or None when there is none."""
+    present = [v for v in values if v is not None]
+    return (min(present), max(present)) if present else None
 
 
-def hover_format(unit: str) -> str:
-    """A plotly hovertemplate fragment printing ``y`` in ``unit``."""
-    settings = _AXIS.get(unit, {})
-    number = "%{y:" + settings.get("tickformat", ".4~g").replace("~r", ".4~g") + "}"
-    return number + settings.get("ticksuffix", "")
+def axis_format(
+    unit: str,
+    values: Iterable[float | None],
+    bounds: Sequence[float | None] = (None, None),
+    log: bool = False,
+) -> dict[str, Any]:
+    """Plotly axis properties labelling ticks in ``unit``: round steps of the unit's scale
+    over the ``values`` drawn (and fixed ``bounds``), their text from the formatter.
+
+    Nothing (plotly's own ticks) when there is nothing to draw.
+    """
+    found = value_range([*values, *(b for b in bounds if b is not None)])
+    if found is None:
+        return {}
+    low, high = found
+    if bounds[0] is not None:
+        low = bounds[0]
+    if bounds[1] is not None:
+        high = bounds[1]
+    if not log and bounds[0] is None and low > 0 and low < high * 0.5:
+        low = 0.0  # plotly's range reaches toward zero: label the way down too
+    tickvals, ticktext = axis_ticks(unit, low, high, log=log)
+    return {"tickmode": "array", "tickvals": tickvals, "ticktext": ticktext}
 
 
-def format_value(value: float | None, unit: str, decimals: int | None = None) -> str:
-    """Human-readable value with its unit: ``1.5 GiB``, ``93.2%``, ``250 ms``, ``1.2k req/s``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NO_VALUE
-    if unit == "percent":
-        return f"{_number(value, decimals)}%"
-    if unit == "percentunit":
-        return f"{_number(value * 100, decimals)}%"
-    if unit == "bytes":
-        return _scaled(value, _BINARY_PREFIXES, "B", decimals)
-    if unit == "bits":
-        return _scaled(value, _SI_PREFIXES, "b", decimals)
-    if unit == "seconds":
-        return _duration(value, decimals)
-    if unit == "ms":
-        return _duration(value / 1000, decimals)
-    if unit == "reqps":
-        return _scaled(value, _SI_PREFIXES, " req/s", decimals)
-    if unit == "ops":
-        return _scaled(value, _SI_PREFIXES, " ops/s", decimals)
-    if unit == "celsius":
-        return f"{_number(value, decimals)} °C"
-    if unit == "short":
-        return _scaled(value, _SI_PREFIXES, "", decimals)
-    return _number(value, decimals)
+def hover(unit: str, values: Sequence[float | None], name: str = "%{fullData.name}") -> dict:
+    """A trace's tooltip: each value as the formatter prints it (``customdata``), and the
+    series name read from the trace (never pasted into the template: a name holding
+    ``%{...}`` or markup would be read as template or HTML)."""
+    return {
+        "customdata": format_values(values, unit),
+        "hovertemplate": f"%{{customdata}}<extra>{name}</extra>",
+    }
 
 
-def _number(value: float, decimals: int | None) -> str:
-    if decimals is not None:
-        return f"{value:.{decimals}f}"
-    magnitude = abs(value)
-    if magnitude >= 100 or value == int(value):
-        return f"{value:.0f}"
-    if magnitude >= 10:
-        text = f"{value:.1f}"
-        return f"{value:.0f}" if abs(float(text)) >= 100 else text  # 99.99 -> 100, not 100.0
-    return f"{value:.3g}" if magnitude < 1 else f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _scaled(
-    value: float, prefixes: list[tuple[float, str]], suffix: str, decimals: int | None
-) -> str:
-    prefix, scaled = "", value
-    for size, candidate in prefixes:
-        if abs(value) >= size:
-            prefix, scaled = candidate, value / size
-            break
-    number = _number(scaled, decimals)
-    if suffix.startswith(" ") or not suffix:
-        return f"{number}{prefix}{suffix}"
-    return f"{number} {prefix}{suffix}"
-
-
-def _duration(seconds: float, decimals: int | None) -> str:
-    magnitude = abs(seconds)
-    if magnitude == 0:
-        return "0 s"
-    if magnitude < 1e-3:
-        return f"{_number(seconds * 1e6, decimals)} µs"
-    if magnitude < 1:
-        return f"{_number(seconds * 1000, decimals)} ms"
-    if magnitude < 60:
-        return f"{_number(seconds, decimals)} s"
-    if magnitude < 3600:
-        return f"{_number(seconds / 60, decimals)} min"
-    if magnitude < 86400:
-        return f"{_number(seconds / 3600, decimals)} h"
-    return f"{_number(seconds / 86400, decimals)} d"
+def tick_labels(unit: str, ticks: Sequence[float]) -> list[str]:
+    """Labels for ticks a caller chose itself (each value formatted on its own)."""
+    return [format_value(tick, unit) for tick in ticks]

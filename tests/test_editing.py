@@ -55,7 +55,7 @@ def test_settings_and_variables() -> None:
 
 def test_option_fields_come_from_the_spec_models() -> None:
     fields = {f.name: f for f in forms.option_fields("timeseries")}
-    assert fields["unit"].kind == "select" and "bytes" in fields["unit"].choices
+    assert fields["unit"].kind == "unit" and {"bytes", "decbytes"} <= set(fields["unit"].choices)
     assert fields["log_scale"].kind == "checkbox"
     assert fields["y_min"].kind == "number"
     assert fields["thresholds"].kind == "thresholds"

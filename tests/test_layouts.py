@@ -151,7 +151,9 @@ def test_timeseries_figure_styles_units_and_thresholds() -> None:
     )
     assert [t["name"] for t in figure["data"]] == ["web-1", "web-2"]
     assert figure["data"][0]["type"] == "scatter" and figure["data"][0]["mode"] == "lines"
-    assert figure["layout"]["yaxis"]["ticksuffix"] == "%"
+    yaxis = figure["layout"]["yaxis"]  # cpu: percent, a threshold at 90
+    assert yaxis["tickmode"] == "array" and yaxis["ticktext"][-1] == "100%"
+    assert figure["data"][0]["customdata"] == ["1%", "2%"]
     assert figure["layout"]["shapes"][0]["y0"] == 90
     assert figure["layout"]["xaxis"]["range"] == ["2026-01-01 00:00:00", "2026-01-01 01:00:00"]
     stacked = timeseries_figure(PANELS["requests"], [result(line("a", [1]), line("b", [2]))])
@@ -258,7 +260,7 @@ def test_heatmap_figure_puts_counts_on_value_bins() -> None:
     histogram = Histogram([T0, T0 + timedelta(minutes=1)], [0.0, 10.0, 20.0], [[1, 0], [2, 5]],
                           T0, T0 + timedelta(minutes=2), timedelta(minutes=1), 2, 1.0)  # fmt: skip
     trace = heatmap_figure(PANELS["latency-heatmap"], histogram)["data"][0]
-    assert trace["type"] == "heatmap" and trace["y"] == [5.0, 15.0]
+    assert trace["type"] == "heatmap" and trace["y"] == ["5 ms", "15 ms"]
     assert trace["z"] == [[1, 0], [2, 5]]
     assert panel_csv(PanelData([], histogram=histogram)).splitlines()[1:3] == [
         f"{T0.isoformat()},0.0,10.0,1", f"{T0.isoformat()},10.0,20.0,2",

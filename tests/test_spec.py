@@ -94,6 +94,13 @@ def test_json_schema_is_exported_and_describes_panels() -> None:
         if name.endswith("Panel")
     }
     assert panel_types == {"timeseries", "stat", "gauge", "bar", "table", "heatmap", "text"}
+    unit = schema["$defs"]["GaugeOptions"]["properties"]["unit"]
+    known, custom = unit["anyOf"]
+    assert {"bytes", "decbytes", "s", "ms", "percentunit", "reqps", "Bps", "short"} <= set(
+        known["enum"]
+    )
+    assert "seconds" in known["enum"]  # the old names still validate
+    assert custom["pattern"].startswith("^(suffix|prefix|si|count|currency):")
 
 
 def test_version_1_documents_are_upgraded() -> None:

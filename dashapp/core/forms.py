@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from dashapp.core import units
 from dashapp.core.spec import (
     BarOptions,
     GaugeOptions,
@@ -39,7 +40,7 @@ OPTIONS: dict[str, type[BaseModel]] = {
 }
 QUERY_FIELDS = ("metric", "source", "labels", "agg", "group_by", "interval", "mode", "alias")
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
-Kind = Literal["select", "checkbox", "number", "thresholds", "colors", "markdown", "text"]
+Kind = Literal["select", "checkbox", "number", "thresholds", "colors", "markdown", "unit", "text"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def _kind(annotation: Any, name: str) -> tuple[Kind, tuple[str, ...]]:
         return "colors", ()
     if name == "content":
         return "markdown", ()
+    if name == "unit":  # a known id, suggested, or a custom one typed (suffix:rpm)
+        return "unit", tuple(units.UNITS)
     if annotation is bool:
         return "checkbox", ()
     if get_origin(annotation) is Literal:
@@ -180,9 +183,11 @@ def panel_from_form(
             option_doc[field.name] = parse_thresholds(raw)
         elif field.kind == "colors":
             option_doc[field.name] = parse_labels(raw)
+        elif field.kind == "unit":
+            option_doc[field.name] = (raw or "").strip() or "short"
         elif field.kind == "number":
             value = _blank_to_none(raw)
-            if value is not None or field.name in ("y_min", "y_max", "decimals"):
+            if value is not None or field.name in ("y_min", "y_max", "decimals", "max"):
                 option_doc[field.name] = value
         else:
             option_doc[field.name] = raw

@@ -18,10 +18,12 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+from dashapp.core import units
 from dashapp.core.timerange import check_time, parse_duration
 from dashapp.core.zones import BROWSER, zone_info
 
@@ -30,10 +32,31 @@ REFRESH_CHOICES = ("off", "5s", "10s", "30s", "1m", "5m")
 GRID_COLUMNS = 24
 
 Aggregation = Literal["avg", "min", "max", "sum", "count", "last", "rate", "p50", "p90", "p99"]
-Unit = Literal[
-    "none", "short", "percent", "percentunit", "bytes", "bits", "seconds", "ms",
-    "reqps", "ops", "celsius",
-]  # fmt: skip
+
+
+def _known_unit(value: str) -> str:
+    if not units.is_unit(value):
+        raise ValueError(
+            f"{value!r} is not a unit: use one of {', '.join(units.UNITS)}, or a custom "
+            "suffix:TEXT, prefix:TEXT, si:SYMBOL, count:TEXT or currency:SYMBOL"
+        )
+    return value
+
+
+Unit = Annotated[
+    str,
+    AfterValidator(_known_unit),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": [*units.UNITS, *units.ALIASES]},
+                {"type": "string", "pattern": units.CUSTOM.pattern},
+            ],
+            "description": "a unit id (Grafana's: bytes, decbytes, s, ms, percentunit, reqps, "
+            "...) or a custom suffix:TEXT, prefix:TEXT, si:SYMBOL, count:TEXT, currency:SYMBOL",
+        }
+    ),
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 LabelKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
 HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -198,14 +221,18 @@ class GaugeOptions(Model):
     unit: Unit = "short"
     reduce: Literal["last", "avg", "max", "min"] = "last"
     min: float = 0
-    max: float = 100
+    max: float | None = Field(
+        default=None,
+        description="top of the dial; empty: 100 for percent, 1 for percentunit, "
+        "else a round number of the unit above the value",
+    )
     thresholds: list[Threshold] = Field(default_factory=list, max_length=10)
 
     @field_validator("max")
     @classmethod
-    def _above_min(cls, value: float, info: ValidationInfo) -> float:
+    def _above_min(cls, value: float | None, info: ValidationInfo) -> float | None:
         low = info.data.get("min")
-        if low is not None and value <= low and not stored(info):
+        if value is not None and low is not None and value <= low and not stored(info):
             raise ValueError(f"Max must be above Min ({low:g})")
         return value
 
