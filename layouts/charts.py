@@ -45,8 +45,9 @@ def timeseries_figure(
     if results:
         layout["xaxis"]["range"] = axis_times([results[0].start, results[0].end])
     yaxis = layout["yaxis"]
+    filled = style in ("area", "stacked", "bars")  # plotly's range then reaches zero
     drawn = [*_heights(series, stacked=options.style in ("stacked", "bars")),
-             *(t.value for t in options.thresholds)]  # fmt: skip
+             *(t.value for t in options.thresholds), *([0.0] if filled else [])]  # fmt: skip
     bounds = (options.y_min, options.y_max)
     yaxis.update(axis_format(options.unit, drawn, bounds, log=options.log_scale))
     if options.log_scale:

@@ -12,12 +12,14 @@ from typing import Any
 import webcolors
 
 # Twenty colours ordered so that neighbours differ most: numbered series (web-1,
-# web-2, ...) take neighbouring slots, see series_colors.
+# web-2, ...) take neighbouring slots, see series_colors. Mid tones only: each keeps 3:1
+# contrast (WCAG AA for graphics) on the light and the dark panels alike, so a host keeps
+# its colour when the theme changes (tests/test_contrast.py).
 PALETTE = [
-    "#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6",
-    "#84cc16", "#ef4444", "#06b6d4", "#f97316", "#64748b",
-    "#1e40af", "#ca8a04", "#0f766e", "#be123c", "#a855f7",
-    "#4d7c0f", "#0ea5e9", "#92400e", "#1f2937", "#475569",
+    "#3b82f6", "#d97706", "#059669", "#ec4899", "#8b5cf6",
+    "#65a30d", "#ef4444", "#0891b2", "#ea580c", "#64748b",
+    "#6366f1", "#a16207", "#0f766e", "#e11d48", "#a855f7",
+    "#4d7c0f", "#0284c7", "#b45309", "#c026d3", "#78716c",
 ]  # fmt: skip
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 THEMES = {
@@ -27,7 +29,7 @@ THEMES = {
              "track": "#374151"},
 }  # fmt: skip
 NAMED_COLORS = {
-    "red": "#ef4444", "orange": "#f59e0b", "yellow": "#eab308", "green": "#10b981",
+    "red": "#ef4444", "orange": "#d97706", "yellow": "#a16207", "green": "#059669",
     "blue": "#3b82f6", "purple": "#8b5cf6", "gray": "#6b7280", "grey": "#6b7280",
 }  # fmt: skip
 

@@ -29,6 +29,7 @@ def axis_format(
 ) -> dict[str, Any]:
     """Plotly axis properties labelling ticks in ``unit``: round steps of the unit's scale
     over the ``values`` drawn (and fixed ``bounds``), their text from the formatter.
+    Pass 0 among the values where plotly's range reaches zero (bars, filled areas).
 
     Nothing (plotly's own ticks) when there is nothing to draw.
     """
@@ -40,8 +41,6 @@ def axis_format(
         low = bounds[0]
     if bounds[1] is not None:
         high = bounds[1]
-    if not log and bounds[0] is None and low > 0 and low < high * 0.5:
-        low = 0.0  # plotly's range reaches toward zero: label the way down too
     tickvals, ticktext = axis_ticks(unit, low, high, log=log)
     return {"tickmode": "array", "tickvals": tickvals, "ticktext": ticktext}
 

@@ -183,7 +183,7 @@ def test_threshold_bands_stop_at_the_data() -> None:
     ).panels[0]
     shapes = threshold_shapes(panel.options.thresholds, "band", ceiling=95)
     assert [(s["y0"], s["y1"], s["fillcolor"]) for s in shapes] == [
-        (50, 80, "#f59e0b"), (80, 95, "#ef4444"),
+        (50, 80, "#d97706"), (80, 95, "#ef4444"),
     ]  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def test_stat_figure_shows_value_change_and_threshold_colour() -> None:
     ).panels[0]
     figure = stat_figure(cpu, result(line("cpu", [50, 75])), 75.0, 60.0)
     big, change = figure["layout"]["annotations"]
-    assert big["text"] == "<b>75%</b>" and big["font"]["color"] == "#f59e0b"
+    assert big["text"] == "<b>75%</b>" and big["font"]["color"] == "#d97706"
     assert change["text"] == "▲ 25.0% vs previous period"
     assert figure["data"][0]["y"] == [50, 75]
 
