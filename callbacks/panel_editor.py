@@ -35,9 +35,21 @@ def register(app: Dash) -> None:
     app.callback(
         Output(ids.EDITING_PANEL, "data", allow_duplicate=True),
         Input({"type": ids.PANEL_EDIT, ids.CHART_KEY: ALL}, "n_clicks"),
-        Input(ids.PE_CANCEL, "n_clicks"),
         prevent_initial_call=True,
     )(choose_panel)
+    app.callback(
+        Output(ids.EDITING_PANEL, "data", allow_duplicate=True),
+        Output(ids.PE_CONFIRM, "className"),
+        Input(ids.PE_CANCEL, "n_clicks"),
+        Input(ids.PE_DISCARD, "n_clicks"),
+        Input(ids.PE_KEEP, "n_clicks"),
+        State(FORM_FIELDS, "value"),
+        State(FORM_OPTIONS, "value"),
+        State(FORM_QUERIES, "value"),
+        State(ids.EDITING_PANEL, "data"),
+        State(ids.EDITOR_DRAFT, "data"),
+        prevent_initial_call=True,
+    )(leave)
     app.callback(
         Output(ids.PE_MODAL, "className"),
         Output(ids.PE_FORM, "children"),
@@ -79,11 +91,39 @@ def register(app: Dash) -> None:
 
 
 def choose_panel(*_clicks: Any) -> str | None:
-    """Edit buttons open the editor on their panel; Cancel closes it."""
-    trigger = ctx.triggered_id
+    """Edit buttons open the editor on their panel."""
     if not ctx.triggered[0]["value"]:
         raise PreventUpdate  # rendered, not clicked
-    return None if trigger == ids.PE_CANCEL else trigger[ids.CHART_KEY]
+    return ctx.triggered_id[ids.CHART_KEY]
+
+
+def leave(
+    _cancel: int | None,
+    _discard: int | None,
+    _keep: int | None,
+    _fields: list[Any],
+    _options: list[Any],
+    _queries: list[Any],
+    panel_id: str | None,
+    draft: dict[str, Any],
+) -> tuple[Any, str]:
+    """Cancel (also Esc, or a click beside the editor) closes an unchanged editor at once;
+    with changes it asks first: Discard closes, Keep editing goes back to the form."""
+    if not ctx.triggered[0]["value"]:
+        raise PreventUpdate
+    trigger = ctx.triggered_id
+    if trigger == ids.PE_KEEP:
+        return no_update, CLOSED
+    if trigger == ids.PE_DISCARD:
+        return None, CLOSED
+    base = _draft_panel(draft, panel_id)
+    changed = base is not None and forms.form_changed(
+        base,
+        values_by_name(ctx.states_list[0]),
+        values_by_name(ctx.states_list[1]),
+        queries_from_states(ctx.states_list[2]),
+    )
+    return (no_update, OPEN) if changed else (None, CLOSED)
 
 
 def _draft_panel(draft: dict[str, Any] | None, panel_id: str | None) -> dict[str, Any] | None:

@@ -194,6 +194,9 @@ PE_ERROR = "pe-error"
 PE_PREVIEW = "pe-preview"
 PE_APPLY = "pe-apply"
 PE_CANCEL = "pe-cancel"
+PE_CONFIRM = "pe-confirm"  # "Discard your changes to this panel?"
+PE_DISCARD = "pe-discard"
+PE_KEEP = "pe-keep"
 
 # History, create, import
 HISTORY_A = "history-a"

@@ -47,6 +47,33 @@ def panel_editor_modal() -> html.Div:
                         ),
                     ],
                 ),
+                leave_dialog(),
+            ],
+        ),
+    )
+
+
+def leave_dialog() -> html.Div:
+    """Asked when the editor is left (Cancel, Esc, a click beside it) with changes: the
+    innermost dialog, so Esc answers it first with "Keep editing"."""
+    return html.Div(
+        id=ids.PE_CONFIRM,
+        className="modal hidden",
+        role="alertdialog",
+        children=html.Div(
+            className="modal-card confirm-card",
+            children=[
+                html.P("Discard your changes to this panel?", className="confirm-question"),
+                html.P("They have not been applied to the dashboard.", className="muted"),
+                html.Div(
+                    className="confirm-actions",
+                    children=[
+                        html.Button("Discard", id=ids.PE_DISCARD, className="button danger"),
+                        html.Button(
+                            "Keep editing", id=ids.PE_KEEP, className="button primary modal-close"
+                        ),
+                    ],
+                ),
             ],
         ),
     )

@@ -173,3 +173,19 @@ def test_the_form_names_the_bad_colour_and_the_inverted_range() -> None:
 def test_a_panel_saved_with_old_nonsense_still_opens_in_the_form() -> None:
     panel = {"id": "p", "type": "timeseries", "options": {"y_min": 100, "y_max": 10}}
     assert forms.option_values(panel)["y_max"] == 10
+
+
+def test_the_form_knows_when_it_holds_changes() -> None:
+    """Issue 28, item 5: leaving asks only when there is something to lose."""
+    saved = next(p for p in dump_spec(parse_spec(DEMO))["panels"] if p["id"] == "cpu")
+    fresh, _ = editing.add_panel({"title": "t", "panels": []}, "timeseries")
+    for panel in (saved, fresh["panels"][0]):
+        untouched = forms.untouched_form(panel)
+        general = {k: untouched[k] for k in ("title", "description", "type")}
+        queries = [forms.query_values(q) for q in panel.get("queries", [])] or [
+            forms.query_values({"metric": None})
+        ]
+        options = forms.option_values(panel)
+        assert not forms.form_changed(panel, general, options, queries)
+        assert forms.form_changed(panel, {**general, "title": "Renamed"}, options, queries)
+        assert forms.form_changed(panel, general, {**options, "unit": "bytes"}, queries)

@@ -215,6 +215,28 @@ def panel_from_form(
     }
 
 
+def untouched_form(panel: dict[str, Any]) -> dict[str, Any]:
+    """The panel document the editor's form describes before anyone changes a field."""
+    general = {key: panel.get(key, "") for key in ("title", "description")}
+    queries = [query_values(q) for q in panel.get("queries", [])]
+    return panel_from_form(
+        panel,
+        {**general, "type": panel["type"]},
+        option_values(panel),
+        queries or [query_values({"metric": None})],  # the form starts a new panel's query
+    )
+
+
+def form_changed(
+    panel: dict[str, Any],
+    general: dict[str, Any],
+    options: dict[str, Any],
+    queries: list[dict[str, Any]],
+) -> bool:
+    """Whether the form holds changes to ``panel`` (leaving the editor then asks first)."""
+    return panel_from_form(panel, general, options, queries) != untouched_form(panel)
+
+
 def form_key(location: tuple[Any, ...]) -> str:
     """The form field a pydantic error location points at: ``title``, ``option:unit``,
     ``query:0:metric``."""
