@@ -94,6 +94,31 @@ def set_password(username: str, password_stdin: bool) -> None:
     )
 
 
+@group.command("reset-password")
+@click.argument("username")
+def reset_password(username: str) -> None:
+    """Give a user a new random password, printed once (ends their sessions)."""
+    try:
+        password = commands.reset_password(Actor.cli(), username)
+    except CommandError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{username}: new password (shown once): {password}")
+
+
+@group.command("delete")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(username: str, yes: bool) -> None:
+    """Delete an account; its name stays with its history and cannot be taken again."""
+    if not yes:
+        click.confirm(f"Delete {username}? Their name stays in history", abort=True)
+    try:
+        commands.delete(Actor.cli(), username)
+    except CommandError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"deleted {username}; their open sessions have ended")
+
+
 @group.command("ensure-admin")
 def ensure_admin() -> None:
     """On an empty user table, create ``admin`` (password from ADMIN_PASSWORD, or printed once)."""

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashapp.core.records import AuditEntry, AuditPage
 from db.models import AuditRow
 from db.types import utcnow
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One recorded write."""
-
-    at: datetime
-    actor: str | None
-    channel: str
-    action: str
-    target: str
-    detail: dict[str, Any]
 
 
 def record(
@@ -48,3 +36,41 @@ def recent(session: Session, limit: int = 100, action: str | None = None) -> lis
         AuditEntry(row.at, row.actor, row.channel, row.action, row.target, dict(row.detail))
         for row in session.scalars(statement)
     ]
+
+
+def search(
+    session: Session,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> AuditPage:
+    """Entries by ``actor`` and ``action`` between ``since`` and ``until`` (each filter
+    optional), newest first, one page of ``limit`` from ``offset``."""
+    conditions = []
+    if actor:
+        conditions.append(AuditRow.actor == actor)
+    if action:
+        conditions.append(AuditRow.action == action)
+    if since is not None:
+        conditions.append(AuditRow.at >= since)
+    if until is not None:
+        conditions.append(AuditRow.at < until)
+    total = session.scalar(select(func.count()).select_from(AuditRow).where(*conditions)) or 0
+    statement = (
+        select(AuditRow).where(*conditions).order_by(AuditRow.id.desc()).limit(limit).offset(offset)
+    )
+    entries = [
+        AuditEntry(row.at, row.actor, row.channel, row.action, row.target, dict(row.detail))
+        for row in session.scalars(statement)
+    ]
+    return AuditPage(entries, total, offset)
+
+
+def facets(session: Session) -> tuple[list[str], list[str]]:
+    """The actors and the actions the log holds, sorted (for its filters)."""
+    actors = session.scalars(select(AuditRow.actor).where(AuditRow.actor.is_not(None)).distinct())
+    actions = session.scalars(select(AuditRow.action).distinct())
+    return sorted(a for a in actors if a), sorted(actions)

@@ -223,6 +223,9 @@ class UserRow(Base):
     # The time zone this person views dashboards in (None: the dashboard's setting).
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # A deleted account is a tombstone: no password or sessions, its name kept, so the
+    # history and the audit log that name it keep naming one person.
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class UserSessionRow(Base):

@@ -20,7 +20,14 @@ class UserExists(ValueError):
 
 
 class UserNotFound(LookupError):
-    """No user has that name or id."""
+    """No user has that name or id (deleted accounts included)."""
+
+
+class DeletedName(UserExists):
+    """That username belonged to an account since deleted: it stays with its history."""
+
+
+DELETED_HASH = "!deleted"  # no password hashes to this: a tombstone cannot log in
 
 
 def to_user(row: UserRow) -> User:
@@ -41,8 +48,9 @@ def create_user(session: Session, username: str, password_hash: str, role: str) 
     if not USERNAME.match(username):
         raise ValueError("username: 1-100 letters, digits, or . _ @ -")
     check_role(role)
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise UserExists(username)
+    taken = session.scalar(select(UserRow).where(UserRow.username == username))
+    if taken is not None:
+        raise DeletedName(username) if taken.deleted_at is not None else UserExists(username)
     row = UserRow(
         username=username, password_hash=password_hash, role=role, active=True,
         session_version=1, created_at=utcnow(),
@@ -52,33 +60,52 @@ def create_user(session: Session, username: str, password_hash: str, role: str) 
     return to_user(row)
 
 
+LIVE = UserRow.deleted_at.is_(None)
+
+
 def _row(session: Session, username: str) -> UserRow:
-    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    row = session.scalar(select(UserRow).where(UserRow.username == username, LIVE))
     if row is None:
         raise UserNotFound(username)
     return row
 
 
 def credentials(session: Session, username: str) -> Credentials | None:
-    """The account and its password hash, for a login attempt (None if unknown)."""
-    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    """The account and its password hash, for a login attempt (None if unknown or deleted)."""
+    row = session.scalar(select(UserRow).where(UserRow.username == username, LIVE))
     return Credentials(to_user(row), row.password_hash) if row else None
 
 
 def get_user(session: Session, user_id: int) -> User | None:
-    """The account with ``user_id``."""
+    """The account with ``user_id`` (None if unknown or deleted)."""
     row = session.get(UserRow, user_id)
-    return to_user(row) if row else None
+    return to_user(row) if row and row.deleted_at is None else None
 
 
 def list_users(session: Session) -> list[User]:
-    """Every account, by name."""
-    return [to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+    """Every account, by name (deleted ones are gone from lists)."""
+    statement = select(UserRow).where(LIVE).order_by(UserRow.username)
+    return [to_user(r) for r in session.scalars(statement)]
+
+
+def deleted_names(session: Session) -> set[str]:
+    """Names of deleted accounts (the audit log marks them)."""
+    return set(session.scalars(select(UserRow.username).where(UserRow.deleted_at.is_not(None))))
 
 
 def count_users(session: Session) -> int:
-    """How many accounts exist."""
+    """How many accounts exist (tombstones count: ``admin`` is not created again)."""
     return session.scalar(select(func.count()).select_from(UserRow)) or 0
+
+
+def delete_user(session: Session, username: str) -> None:
+    """Delete an account: its password, sessions and settings go; its name stays taken."""
+    row = _row(session, username)
+    row.deleted_at = utcnow()
+    row.active = False
+    row.password_hash = DELETED_HASH
+    row.timezone = None
+    _end_sessions(session, row)
 
 
 def _end_sessions(session: Session, row: UserRow) -> None:

@@ -13,7 +13,10 @@ from dashapp.core.records import TokenInfo, User
 from layouts import ids
 
 USER_ROLE = "admin-user-role"
-USER_ACTIVE = "admin-user-active"
+USER_ENABLE = "admin-user-enable"
+USER_DISABLE = "admin-user-disable"  # these three ask first (see confirm_dialog)
+USER_RESET = "admin-user-reset"
+USER_DELETE = "admin-user-delete"
 TOKEN_REVOKE = "admin-token-revoke"
 
 
@@ -32,8 +35,24 @@ def _table(header: Sequence[str], rows: list[html.Tr], table_id: str) -> html.Di
     )
 
 
+def _user_actions(user: User) -> list[html.Button]:
+    """Reset password, disable (or enable) and delete: all but enable ask first."""
+    name = user.username
+
+    def button(label: str, kind: str, danger: bool = False) -> html.Button:
+        style = "button danger" if danger else "button"
+        return html.Button(label, id={"type": kind, "user": name}, className=style)
+
+    toggle = (
+        button("Disable", USER_DISABLE, danger=True) if user.active
+        else button("Enable", USER_ENABLE)
+    )  # fmt: skip
+    return [button("Reset password", USER_RESET), toggle, button("Delete", USER_DELETE, True)]
+
+
 def users_table(users: Sequence[User], me: str | None) -> html.Div:
-    """One row per account: role picker, enable/disable (not for yourself)."""
+    """One row per account: role picker, reset password, disable/enable, delete (not for
+    yourself)."""
     rows = []
     for user in users:
         own = user.username == me
@@ -55,18 +74,71 @@ def users_table(users: Sequence[User], me: str | None) -> html.Div:
                     html.Td("active" if user.active else "disabled"),
                     html.Td(_when(user.created_at)),
                     html.Td(
-                        None
-                        if own
-                        else html.Button(
-                            "Disable" if user.active else "Enable",
-                            id={"type": USER_ACTIVE, "user": user.username},
-                            className="button danger" if user.active else "button",
-                        )
+                        None if own else html.Div(_user_actions(user), className="admin-actions")
                     ),
                 ],
             )
         )
     return _table(("User", "Role", "State", "Created", ""), rows, "admin-users")
+
+
+def confirm_dialog() -> html.Div:
+    """The question a risky admin action asks first (revoke, disable, reset, delete);
+    Esc or a click beside it cancels."""
+    return html.Div(
+        id=ids.ADMIN_CONFIRM,
+        className="modal hidden",
+        role="alertdialog",
+        children=html.Div(
+            className="modal-card confirm-card",
+            children=[
+                html.P(id=ids.ADMIN_CONFIRM_TEXT, className="confirm-question"),
+                html.Div(
+                    className="confirm-actions",
+                    children=[
+                        html.Button(
+                            "Cancel", id=ids.ADMIN_CONFIRM_NO, className="button modal-close"
+                        ),
+                        html.Button(
+                            "Confirm",
+                            id=ids.ADMIN_CONFIRM_YES,
+                            className="button danger-fill",
+                        ),
+                    ],
+                ),
+            ],
+        ),
+    )
+
+
+def question(action: str, target: str) -> tuple[str, str]:
+    """What the dialog asks before ``action`` on ``target``, and its confirm button."""
+    return {
+        "revoke": (f"Revoke token {target}? Agents using it are refused at once.", "Revoke"),
+        "disable": (f"Disable {target}? Their open sessions end now.", "Disable"),
+        "reset": (
+            f"Give {target} a new password? The old one stops working and their sessions "
+            "end; you hand the new one over.",
+            "Reset password",
+        ),
+        "delete": (
+            f"Delete {target}? Their password and sessions go now. Their name stays in "
+            "dashboard history and the audit log, and cannot be taken again.",
+            "Delete",
+        ),
+    }[action]
+
+
+def new_password_notice(name: str, password: str) -> html.Div:
+    """A reset password, shown this once, with a copy button."""
+    return html.Div(
+        className="banner warning",
+        children=[
+            html.Span(f"New password for {name}. Hand it over now: it is not shown again."),
+            html.Code(password, id=ids.ADMIN_PASSWORD_SECRET, className="secret"),
+            dcc.Clipboard(target_id=ids.ADMIN_PASSWORD_SECRET, className="button"),
+        ],
+    )
 
 
 def token_state(token: TokenInfo, now: datetime) -> str:
@@ -110,12 +182,19 @@ def tokens_table(tokens: Sequence[TokenInfo], now: datetime) -> html.Div:
 
 
 def admin_page(
-    users: Sequence[User], tokens: Sequence[TokenInfo], me: str | None, now: datetime
+    users: Sequence[User],
+    tokens: Sequence[TokenInfo],
+    me: str | None,
+    now: datetime,
+    audit: html.Section | None = None,
 ) -> html.Div:
-    """Both sections, each with its create form, and one message line for results."""
+    """People and tokens, each with its create form, one message line for results, the
+    confirmation dialog, and the audit log."""
     return html.Div(
         className="admin form-page wide",
         children=[
+            dcc.Store(id=ids.ADMIN_PENDING),
+            confirm_dialog(),
             html.H1("Administration"),
             html.Div(id=ids.ADMIN_MESSAGE, className="editor-banner", role="status"),
             html.H2("People"),
@@ -173,6 +252,7 @@ def admin_page(
                     html.Button("Create token", id=ids.ADMIN_ADD_TOKEN, className="button primary"),
                 ],
             ),
+            audit,
         ],
     )
 

@@ -6,6 +6,8 @@ Every change but creation ends the account's open sessions (its session version 
 
 from __future__ import annotations
 
+import secrets
+
 from werkzeug.security import generate_password_hash
 
 from dashapp.commands.base import unit_of_work
@@ -37,6 +39,11 @@ def create(actor: Actor, username: str, password: str, role: str) -> User:
         with unit_of_work(actor, "user.create") as (session, entry):
             user = users.create_user(session, username, digest, role)
             entry.update(target=username, detail={"role": role})
+    except users.DeletedName:
+        raise Conflict(
+            f"the username {username!r} belonged to a deleted account: it stays with that "
+            "account's history, pick another"
+        ) from None
     except users.UserExists:
         raise Conflict(f"the username {username!r} is taken") from None
     except ValueError as error:
@@ -80,6 +87,35 @@ def set_password(actor: Actor, username: str, password: str) -> User:
     return _change(
         actor, "user.password", username, lambda s: users.set_password_hash(s, username, digest), {}
     )
+
+
+def reset_password(actor: Actor, username: str) -> str:
+    """Give an account a new random password (ends its sessions); returns it, to be
+    handed over once."""
+    password = secrets.token_urlsafe(12)
+    _change(
+        actor, "user.password", username,
+        lambda s: users.set_password_hash(s, username, hash_password(password)),
+        {"generated": True},
+    )  # fmt: skip
+    return password
+
+
+def delete(actor: Actor, username: str) -> None:
+    """Delete an account (not your own): its password, sessions and settings go at once.
+
+    The row stays as a tombstone and its name can never be taken again, so dashboard
+    history and the audit log, which name people, keep naming this one person.
+    """
+    authorize(actor, "admin")
+    if actor.name == username and actor.channel == "ui":
+        raise Invalid("you cannot delete your own account")
+    try:
+        with unit_of_work(actor, "user.delete") as (session, entry):
+            users.delete_user(session, username)
+            entry.update(target=username, detail={})
+    except users.UserNotFound:
+        raise NotFound(f"no user named {username!r}") from None
 
 
 def ensure_admin(actor: Actor, password: str) -> bool:

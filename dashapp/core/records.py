@@ -119,3 +119,24 @@ class Annotation:
     tags: list[str]
     created_by: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded write: when, who, through which channel, what, on what."""
+
+    at: datetime
+    actor: str | None
+    channel: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of a filtered audit log: its entries (newest first) and how many match."""
+
+    entries: list[AuditEntry]
+    total: int
+    offset: int
