@@ -139,7 +139,8 @@ def test_the_editor_refuses_an_inverted_range_and_a_colour_that_is_no_colour(
     assert message(dash_duo, "option:colors").startswith("'notacolor' is not a colour")
     assert is_open(dash_duo, "pe-modal")  # not applied: nothing reached the draft
     assert "Unsaved" not in element(dash_duo, "editor-banner").text
-    screenshots(dash_duo, "panel-editor", lambda: message(dash_duo, "option:colors"))
+    wide = screenshots(dash_duo, "panel-editor", lambda: message(dash_duo, "option:colors"))
+    assert wide["scroll"] <= wide["client"] and not wide["wide"], wide
 
     retype(option(dash_duo, "y_max"), "150")
     retype(option(dash_duo, "colors"), "web-1=teal")
