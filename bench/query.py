@@ -40,7 +40,7 @@ from dashapp.core.timerange import TimeRange  # noqa: E402
 from dashapp.extensions import cache, database  # noqa: E402
 from db import dashboards, rollups  # noqa: E402
 from db.cached import panel_query  # noqa: E402
-from db.query import query  # noqa: E402
+from db.tsdb.query import query  # noqa: E402
 
 DB_NAME = "dashapp_bench_query"
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
