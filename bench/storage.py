@@ -44,7 +44,7 @@ from dashapp import create_app  # noqa: E402
 from dashapp.core.spec import Query  # noqa: E402
 from dashapp.core.timerange import TimeRange  # noqa: E402
 from dashapp.extensions import database  # noqa: E402
-from db import compaction, metrics, partitions, rollups  # noqa: E402
+from db.tsdb import compaction, metrics, partitions, rollups  # noqa: E402
 from db.tsdb.query import query, summarize  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_STORAGE_DB", "dashapp_bench_storage")
