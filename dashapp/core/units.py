@@ -14,7 +14,8 @@ import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 
 NO_VALUE = "\u2013"  # an en dash, as dashboards print a missing number
 Step = tuple[float, str]  # (factor, text after the number at that factor)
@@ -32,7 +33,6 @@ class UnitDef:
     scales_down: bool = False  # durations: 0.004 s is 4 ms; bytes never go below 1 B
     header: str = ""  # how a CSV header names the raw values ("bytes", "ms")
     group: str = "misc"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _powers(base: float, names: Sequence[str], symbol: str, space: str = " ") -> tuple[Step, ...]:
@@ -154,18 +154,23 @@ def unit_header(unit: str | None) -> str:
     return unit_def(unit).header
 
 
-def _step_for(definition: UnitDef, magnitude: float) -> Step:
-    """The largest step of the unit's scale at or below ``magnitude`` (zero: the unit's
-    own, so 0 ms reads "0 ms")."""
-    steps = definition.steps
+@cache
+def _base_step(definition: UnitDef) -> Step:
+    """The step a zero (or a value below the scale) prints in: 0 ms reads "0 ms"."""
     own = definition.multiplier if definition.scales_down else 1.0
-    base = next((s for s in steps if math.isclose(s[0], own)), steps[0])
-    if magnitude == 0 or (magnitude < base[0] and not definition.scales_down):
-        return base
+    return next((s for s in definition.steps if math.isclose(s[0], own)), definition.steps[0])
+
+
+def _step_for(definition: UnitDef, magnitude: float) -> Step:
+    """The largest step of the unit's scale at or below ``magnitude``."""
+    steps = definition.steps
+    if magnitude == 0 or (magnitude < 1.0 and not definition.scales_down):
+        return _base_step(definition)
     chosen = steps[0]
     for step in steps:
-        if magnitude >= step[0] * (1 - 1e-12):
-            chosen = step
+        if magnitude < step[0] * (1 - 1e-12):
+            break
+        chosen = step
     return chosen
 
 
@@ -197,26 +202,27 @@ def _render(
 def format_value(value: float | None, unit: str | None, decimals: int | None = None) -> str:
     """A value as people read it in ``unit``: ``7.22 GB``, ``6.72 GiB``, ``93.2%``,
     ``250 ms``, ``1.2k req/s``, ``$1.5K``; a missing value is an en dash."""
+    return _format(unit_def(unit), value, decimals)
+
+
+def _format(definition: UnitDef, value: float | None, decimals: int | None) -> str:
     if value is None or not math.isfinite(value):
         return NO_VALUE
-    definition = unit_def(unit)
     base = value * definition.multiplier
     step = _step_for(definition, abs(base))
     scaled = base / step[0]
-    if (
-        decimals is None
-        and abs(float(number_text(abs(scaled)))) >= 1000
-        and step != (definition.steps[-1])
-    ):  # 1023.9 KiB rounds to 1024: one step up reads better
-        bigger = definition.steps[definition.steps.index(step) + 1]
+    steps = definition.steps
+    if decimals is None and abs(scaled) >= 999.5 and step != steps[-1]:
+        bigger = steps[steps.index(step) + 1]  # 1023.9 KiB rounds to 1024: 1 MiB reads better
         if abs(base) / bigger[0] >= 0.9995:
             step, scaled = bigger, base / bigger[0]
     return _render(definition, scaled, step, decimals)
 
 
 def format_values(values: Iterable[float | None], unit: str | None) -> list[str]:
-    """:func:`format_value` of each value (tooltips of a whole series)."""
-    return [format_value(value, unit) for value in values]
+    """:func:`format_value` of each value (the tooltips of a whole series)."""
+    definition = unit_def(unit)
+    return [_format(definition, value, None) for value in values]
 
 
 def _nice(raw: float) -> float:
