@@ -14,6 +14,7 @@ from dashapp.core.panel_data import PanelData
 from dashapp.core.reductions import VALUE_AGGREGATIONS
 from dashapp.core.results import Block
 from dashapp.core.timerange import format_duration
+from dashapp.core.units import unit_header
 
 
 def inspect_body(panel: Any, data: PanelData) -> list[Any]:
@@ -57,10 +58,13 @@ DATA_ROWS = 100
 
 def data_section(data: PanelData, unit: str | None = None) -> html.Section:
     """The panel's data as a table: a row per time, a column per series (first rows),
-    raw values under headers naming their unit."""
-    header, rows = wide_rows(data, unit)
+    raw values; the note above names their unit (the CSV headers do too)."""
+    header, rows = wide_rows(data)
     shown = rows[-DATA_ROWS:]
     note = f"The last {len(shown)} of {len(rows)} rows; the CSV downloads have them all."
+    words = unit_header(unit)
+    if words:
+        note = f"Raw values in {words}. {note}"
     table = html.Table(
         className="data-table inspect-data",
         children=[

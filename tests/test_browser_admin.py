@@ -4,11 +4,13 @@ service tokens, with the same commands the CLI uses."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from dash.testing.composite import DashComposite
 from flask import Flask
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from dashapp.auth import hash_password
 from dashapp.extensions import database
@@ -167,3 +169,20 @@ def test_an_admin_resets_deletes_confirms_and_reads_the_audit_log(
     assert wait_for(lambda: text_of(dash_duo, "audit-info") == "1 to 1 of 1")
     wide = screenshots(dash_duo, "admin-audit", lambda: text_of(dash_duo, "audit-table"))
     assert wide["scroll"] <= wide["client"], wide
+
+    # Dates (UTC): a day long ago holds nothing; today holds the reset.
+    pick_dates(dash_duo, "2000-01-01", "2000-01-02")
+    assert wait_for(lambda: "No entries match" in text_of(dash_duo, "audit-table"))
+    today = datetime.now(UTC).date().isoformat()
+    pick_dates(dash_duo, today, today)
+    assert wait_for(lambda: text_of(dash_duo, "audit-info") == "1 to 1 of 1")
+
+
+def pick_dates(dash_duo: DashComposite, start: str, end: str) -> None:
+    """Type both dates of the audit log's range, as a person can instead of clicking."""
+    for selector, text in ((".dash-datepicker-start-date", start),
+                           (".dash-datepicker-end-date", end)):  # fmt: skip
+        box = dash_duo.driver.find_element(By.CSS_SELECTOR, f"#audit-dates-wrapper {selector}")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(text, Keys.ENTER)
+    dash_duo.driver.find_element(By.TAG_NAME, "h1").click()
