@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from dashapp.core.promql import (
+    BadData,
     MemorySource,
     PromQLError,
     evaluate_instant,
@@ -30,6 +31,8 @@ MODES: list[Mode] = [("instant", t) for t in corpus.INSTANT_TIMES] + [
     ("range", *r) for r in corpus.RANGES
 ]
 ORDERED = ("sort(", "sort_desc(", "topk(", "bottomk(")
+PROMETHEUS_URL = "url"  # the server's address, kept beside its answers
+T0 = corpus.T
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,8 @@ def expected(series) -> Iterator[dict[tuple[str, Mode], compare.Normal]]:
         keys = [(q, mode) for q in asked for mode in MODES]
         with requests.Session() as session, ThreadPoolExecutor(6) as pool:
             answers = pool.map(lambda key: _ask(session, url, *key), keys)
-            yield {key: compare.from_prometheus(a) for key, a in zip(keys, answers, strict=True)}
+            found = {key: compare.from_prometheus(a) for key, a in zip(keys, answers, strict=True)}
+            yield {**found, PROMETHEUS_URL: url}
 
 
 def _ours(source: MemorySource, query: str, mode: Mode) -> compare.Normal:
@@ -131,3 +135,18 @@ def test_deliberate_gaps_behave_as_documented(expected, source, query: str) -> N
         assert all(a[0] == "error" for a in answers)  # Prometheus 2.42 refuses these
         for mode in MODES:
             assert _ours(source, query, mode) == _ours(source, shown, mode)
+
+
+REFUSED_RANGES = [(T0, T0 + 11_001, 1), (T0, T0 + 60, 0), (T0 + 60, T0, 15)]
+
+
+@pytest.mark.parametrize(("start", "end", "step"), REFUSED_RANGES)
+def test_range_refusals_match_prometheus(expected, source, start, end, step) -> None:
+    """Too many points, a zero step, an end before the start: bad_data, same words."""
+    url = expected[PROMETHEUS_URL]
+    params = {"query": "up", "start": start, "end": end, "step": step}
+    answer = requests.post(f"{url}/api/v1/query_range", data=params, timeout=30).json()
+    assert answer["status"] == "error" and answer["errorType"] == "bad_data"
+    with pytest.raises(BadData) as refused:
+        evaluate_range("up", start, end, step, source)
+    assert str(refused.value) in answer["error"]
