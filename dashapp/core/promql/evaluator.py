@@ -149,38 +149,48 @@ class Evaluator:
         return merge([lb.drop_name(x) for x in vec.labels], sample_times / 1000, vec.present)
 
     def range_call(self, node: Call, times: np.ndarray) -> Vectors:
-        """A function of a range vector, evaluated series by series."""
+        """A function of a range vector, over every (series, step) window at once."""
         position = next(
             i for i, a in enumerate(node.args) if isinstance(a, RangeSelector | Subquery)
         )
         scalars = [self.run(a, times).values for i, a in enumerate(node.args) if i != position]
-        window_of = self.run(node.args[position], times)
-        window = rangefuncs.Window(times, window_of.ends, window_of.range, scalars)
+        ranges = self.run(node.args[position], times)
         steps = len(times)
+        lo, hi = self._windows(ranges)
         if node.name == "absent_over_time":
-            seen = np.zeros(steps, dtype=bool)
-            for series in window_of.series:
-                lo, hi = window_of.bounds(series)
-                seen |= hi > lo
+            seen = (hi > lo).any(axis=0) if len(lo) else np.zeros(steps, dtype=bool)
             return absent(seen, absent_labels(node.args[position]))
-        fn = rangefuncs.FUNCTIONS[node.name]
-        keep_name = node.name == "last_over_time"
-        labels, values, present = [], [], []
-        for count, series in enumerate(window_of.series):
-            if count % 256 == 255:
-                self.tick()
-            if len(series.times) == 0:
-                continue
-            lo, hi = window_of.bounds(series)
-            if not (hi > lo).any():
-                continue
-            out, ok = fn(series.times, series.values, lo, hi, window)
-            labels.append(series.labels if keep_name else lb.drop_name(series.labels))
-            values.append(out)
-            present.append(ok)
-        if not labels:
+        used = np.nonzero((hi > lo).any(axis=1))[0]
+        if len(used) == 0:
             return Vectors.empty(steps)
-        return require_distinct(Vectors(labels, np.array(values), np.array(present)))
+        series = [ranges.series[i] for i in used]
+        starts = np.concatenate(([0], np.cumsum([len(s.times) for s in series])))
+        lo, hi = lo[used] + starts[:-1, None], hi[used] + starts[:-1, None]
+        count = len(series)
+        window = rangefuncs.Window(
+            np.tile(times, count), np.tile(ranges.ends, count), ranges.range,
+            [np.tile(a, count) for a in scalars], starts, np.repeat(np.arange(count), steps),
+        )  # fmt: skip
+        self.tick()
+        out, ok = rangefuncs.FUNCTIONS[node.name](
+            np.concatenate([s.times for s in series]), np.concatenate([s.values for s in series]),
+            lo.ravel(), hi.ravel(), window,
+        )  # fmt: skip
+        keep_name = node.name == "last_over_time"
+        labels = [s.labels if keep_name else lb.drop_name(s.labels) for s in series]
+        vec = Vectors(labels, out.reshape(count, steps), ok.reshape(count, steps))
+        return require_distinct(vec)
+
+    def _windows(self, ranges: Ranges) -> tuple[np.ndarray, np.ndarray]:
+        """Each series' window slices ``[lo, hi)`` of its own samples, per step."""
+        steps = len(ranges.ends)
+        lo = np.zeros((len(ranges.series), steps), dtype=np.intp)
+        hi = np.zeros_like(lo)
+        for row, series in enumerate(ranges.series):
+            if row % 256 == 255:
+                self.tick()
+            lo[row], hi[row] = ranges.bounds(series)
+        return lo, hi
 
 
 def absent_labels(node: Node) -> lb.Labels:

@@ -1,9 +1,10 @@
 """Functions of a range vector (``rate``, ``*_over_time``, ``deriv``, ...), per series.
 
-Each function gets one series' samples (staleness markers already removed), the slice
-``[lo, hi)`` of them in each step's window and the step context, and returns the value
-and presence at every step, computed for all steps at once. Arithmetic follows
-Prometheus 2.42's ``functions.go`` (extrapolation, counter resets, NaN ordering).
+Each function gets the samples of all series (staleness markers already removed) and,
+for every (series, step) window, its slice ``[lo, hi)`` of them and its context
+(:class:`Window`); it returns each window's value and presence, all windows at once.
+Arithmetic follows Prometheus 2.42's ``functions.go`` (extrapolation, counter resets,
+NaN ordering).
 """
 
 from __future__ import annotations
@@ -24,12 +25,23 @@ from dashapp.core.promql.windows import (
 
 @dataclass
 class Window:
-    """The step context of a range function: evaluation times, window ends and length."""
+    """Where each window is: its evaluation time, end, length, scalar arguments, series.
+
+    A range function sees every (series, step) window at once: the samples of all
+    series one after the other (``starts``: where each series begins, plus the end),
+    and per window its evaluation time, end, argument values and series (``segment``).
+    """
 
     times: np.ndarray
     ends: np.ndarray
     range: float
     args: list[np.ndarray]
+    starts: np.ndarray
+    segment: np.ndarray
+
+    def sum(self, values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """:func:`window_sum` of these windows, prefix sums restarting per series."""
+        return window_sum(values, lo, hi, self.starts, self.segment)
 
 
 Result = tuple[np.ndarray, np.ndarray]
@@ -45,7 +57,7 @@ def _extrapolated(t, v, lo, hi, w: Window, counter: bool, rate: bool) -> Result:
     if counter:
         drops = np.zeros(len(v))
         drops[1:] = np.where(v[1:] < v[:-1], v[:-1], 0.0)
-        result = result + window_sum(drops, np.minimum(lo + 1, hi), hi)
+        result = result + w.sum(drops, np.minimum(lo + 1, hi), hi)
     first_t, last_t = t[np.minimum(first, len(t) - 1)], t[last]
     to_start = (first_t - (w.ends - w.range)) / 1000
     to_end = (w.ends - last_t) / 1000
@@ -115,12 +127,12 @@ def count_over_time(t, v, lo, hi, w):
 
 
 def sum_over_time(t, v, lo, hi, w):
-    return window_sum(v, lo, hi), hi > lo
+    return w.sum(v, lo, hi), hi > lo
 
 
 def avg_over_time(t, v, lo, hi, w):
     n = np.maximum(hi - lo, 1)
-    return window_sum(v, lo, hi) / n, hi > lo
+    return w.sum(v, lo, hi) / n, hi > lo
 
 
 def max_over_time(t, v, lo, hi, w):

@@ -1,13 +1,14 @@
-"""Vectorised reductions over many (overlapping) windows of one series' samples.
+"""Vectorised reductions over many (overlapping) windows of sample arrays.
 
-A window is a slice ``[lo, hi)`` of the sample arrays, one per evaluation step. Sums use
-prefix sums in extended precision (with IEEE rules for NaN and infinities kept exact),
-minima and maxima a sparse table, and the order-dependent statistics a gathered
-(steps x window length) matrix built in bounded chunks.
+A window is a slice ``[lo, hi)`` of the sample arrays, one per series and evaluation
+step. Sums use prefix sums in extended precision (with IEEE rules for NaN and infinities
+kept exact), minima and maxima ``reduceat``, and the order-dependent statistics a
+gathered (windows x window length) matrix built in bounded chunks.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,11 +20,28 @@ def _prefix(flags: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
 
 
-def window_sum(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Sum of each window, as summing its values one by one would give (NaN, ±Inf too)."""
+def window_sum(
+    values: np.ndarray, lo: np.ndarray, hi: np.ndarray, starts: np.ndarray | None = None,
+    segment: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Sum of each window, as summing its values one by one would give (NaN, ±Inf too).
+
+    ``values`` may hold several series one after the other (``starts``: where each
+    begins, and one past the end; ``segment``: each window's series). Prefix sums restart
+    with each series, so a series of large values costs no other series precision.
+    """
     finite = np.isfinite(values)
-    sums = np.concatenate(([0], np.cumsum(np.where(finite, values, 0), dtype=np.longdouble)))
-    total = (sums[hi] - sums[lo]).astype(np.float64)
+    clean = np.where(finite, values, 0.0)
+    if finite.all() and not clean.any():  # counter resets: usually none at all
+        return np.zeros(len(lo))
+    if starts is None or segment is None:
+        starts, segment = np.array([0, len(values)]), np.zeros(len(lo), dtype=np.intp)
+    parts = []
+    for begin, end in itertools.pairwise(starts):
+        parts.append(np.zeros(1, dtype=np.longdouble))
+        parts.append(np.cumsum(clean[begin:end], dtype=np.longdouble))
+    sums = np.concatenate(parts)
+    total = (sums[hi + segment] - sums[lo + segment]).astype(np.float64)
     if finite.all():
         return total
     nan = _prefix(np.isnan(values))
@@ -43,25 +61,11 @@ def window_count(flags: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
 
 def window_extreme(ufunc: np.ufunc, values: np.ndarray, lo: np.ndarray, hi: np.ndarray):
     """``np.fmax``/``np.fmin`` of each non-empty window (NaN only if all values are NaN)."""
-    n = len(values)
-    table = [values]
-    width = 1
-    while width * 2 <= n:
-        previous = table[-1]
-        table.append(ufunc(previous[:-width], previous[width:]))
-        width *= 2
-    length = np.maximum(hi - lo, 1)
-    level = np.floor(np.log2(length)).astype(np.intp)
-    out = np.empty(len(lo))
-    start = np.minimum(lo, n - 1)
-    for k in np.unique(level):
-        pick = level == k
-        row = table[k]
-        span = 1 << int(k)
-        left = row[np.minimum(start[pick], len(row) - 1)]
-        right = row[np.clip(hi[pick] - span, 0, len(row) - 1)]
-        out[pick] = ufunc(left, right)
-    return out
+    padded = np.append(values, np.nan)  # reduceat needs every index inside the array
+    bounds = np.empty(2 * len(lo), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = lo, np.maximum(hi, lo)
+    # Pairs (lo, hi) reduce a window; an empty one yields values[lo], masked by the caller.
+    return ufunc.reduceat(padded, bounds)[0::2]
 
 
 def gathered(
