@@ -161,9 +161,9 @@ def test_parse_tells_the_kind_of_an_expression() -> None:
 def test_a_series_of_huge_values_costs_its_neighbours_no_precision() -> None:
     memory = MemorySource()
     times = MS + np.arange(0, 600_000, 15_000) + 7
-    memory.add({"__name__": "a"}, times, np.full(len(times), 1e17))
+    memory.add({"__name__": "a", "x": "1"}, times, np.full(len(times), 1e17))
     small = 0.1 * np.arange(1, len(times) + 1)
-    memory.add({"__name__": "b"}, times, small)
+    memory.add({"__name__": "b", "x": "2"}, times, small)
     together = evaluate_instant('sum_over_time({__name__=~"a|b"}[5m])', T + 600, memory)
     window = small[(times >= MS + 300_000) & (times <= MS + 600_000)]
     assert together.samples[1].value == pytest.approx(math.fsum(window), rel=1e-12)
