@@ -41,6 +41,7 @@ MATH: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def clamp(args, times):
+    """Values clamped to [min, max]; nothing where max < min."""
     vec, low, high = args[0], args[1].values, args[2].values
     out = np.maximum(low[None, :], np.minimum(high[None, :], vec.values))
     present = vec.present & ~(high < low)[None, :]
@@ -48,18 +49,21 @@ def clamp(args, times):
 
 
 def clamp_min(args, times):
+    """Values raised to at least the scalar."""
     vec = args[0]
     out = np.maximum(args[1].values[None, :], vec.values)
     return merge([lb.drop_name(x) for x in vec.labels], out, vec.present.copy())
 
 
 def clamp_max(args, times):
+    """Values lowered to at most the scalar."""
     vec = args[0]
     out = np.minimum(args[1].values[None, :], vec.values)
     return merge([lb.drop_name(x) for x in vec.labels], out, vec.present.copy())
 
 
 def round_(args, times):
+    """Values rounded to the nearest multiple of the scalar (default 1), ties up."""
     vec = args[0]
     nearest = args[1].values if len(args) > 1 else np.ones(vec.steps)
     inverse = 1.0 / nearest[None, :]
@@ -68,6 +72,7 @@ def round_(args, times):
 
 
 def scalar(args, times):
+    """The value of a one-element vector, else NaN."""
     vec = args[0]
     count = vec.present.sum(axis=0)
     row = np.argmax(vec.present, axis=0) if len(vec.labels) else np.zeros(len(times), int)
@@ -76,15 +81,18 @@ def scalar(args, times):
 
 
 def vector(args, times):
+    """The scalar as a vector with no labels."""
     values = args[0].values
     return Vectors([lb.EMPTY], values[None, :].copy(), np.ones((1, len(times)), dtype=bool))
 
 
 def time_(args, times):
+    """The evaluation time in seconds."""
     return Scalars(times / 1000)
 
 
 def pi(args, times):
+    """The number pi."""
     return Scalars(np.full(len(times), np.pi))
 
 
@@ -100,10 +108,12 @@ def _order(vec: Vectors, descending: bool) -> Vectors:
 
 
 def sort(args, times):
+    """Ascending by value, NaN last (an instant query's order)."""
     return _order(args[0], descending=False)
 
 
 def sort_desc(args, times):
+    """Descending by value, NaN last (an instant query's order)."""
     return _order(args[0], descending=True)
 
 
@@ -143,6 +153,7 @@ def _expand(template: str, text: str, match, names: dict[str, int], groups: int)
 
 
 def label_replace(args, times):
+    """Set a label from a regex match on another label (Go's $-expansion)."""
     vec, dst, replacement, src, pattern = args
     options = re2.Options()
     options.log_errors = False
@@ -166,6 +177,7 @@ def label_replace(args, times):
 
 
 def label_join(args, times):
+    """Set a label to other labels' values joined by a separator."""
     vec, dst, separator, *sources = args
     for source in sources:
         if not lb.valid_name(source):

@@ -77,14 +77,17 @@ def _extrapolated(t, v, lo, hi, w: Window, counter: bool, rate: bool) -> Result:
 
 
 def rate(t, v, lo, hi, w):
+    """Per-second increase, extrapolated to the window's edges, counter resets mended."""
     return _extrapolated(t, v, lo, hi, w, counter=True, rate=True)
 
 
 def increase(t, v, lo, hi, w):
+    """Increase over the window, extrapolated, counter resets mended."""
     return _extrapolated(t, v, lo, hi, w, counter=True, rate=False)
 
 
 def delta(t, v, lo, hi, w):
+    """Difference between the window's first and last values, extrapolated."""
     return _extrapolated(t, v, lo, hi, w, counter=False, rate=False)
 
 
@@ -100,10 +103,12 @@ def _instant(t, v, lo, hi, rate: bool) -> Result:
 
 
 def irate(t, v, lo, hi, w):
+    """Per-second rate between the window's last two samples (a drop is a reset)."""
     return _instant(t, v, lo, hi, rate=True)
 
 
 def idelta(t, v, lo, hi, w):
+    """Difference between the window's last two samples."""
     return _instant(t, v, lo, hi, rate=False)
 
 
@@ -114,40 +119,49 @@ def _pairs(flags_after_first: np.ndarray, lo, hi) -> np.ndarray:
 
 
 def resets(t, v, lo, hi, w):
+    """How many times the value drops within the window."""
     return _pairs(v[1:] < v[:-1], lo, hi), hi > lo
 
 
 def changes(t, v, lo, hi, w):
+    """How many times the value changes within the window (NaN to NaN is none)."""
     changed = (v[1:] != v[:-1]) & ~(np.isnan(v[1:]) & np.isnan(v[:-1]))
     return _pairs(changed, lo, hi), hi > lo
 
 
 def count_over_time(t, v, lo, hi, w):
+    """How many samples the window holds."""
     return (hi - lo).astype(np.float64), hi > lo
 
 
 def sum_over_time(t, v, lo, hi, w):
+    """Sum of the window's values."""
     return w.sum(v, lo, hi), hi > lo
 
 
 def avg_over_time(t, v, lo, hi, w):
+    """Mean of the window's values."""
     n = np.maximum(hi - lo, 1)
     return w.sum(v, lo, hi) / n, hi > lo
 
 
 def max_over_time(t, v, lo, hi, w):
+    """Largest value in the window (NaN only if all are NaN)."""
     return window_extreme(np.fmax, v, lo, hi), hi > lo
 
 
 def min_over_time(t, v, lo, hi, w):
+    """Smallest value in the window (NaN only if all are NaN)."""
     return window_extreme(np.fmin, v, lo, hi), hi > lo
 
 
 def last_over_time(t, v, lo, hi, w):
+    """The window's last value."""
     return v[np.maximum(hi - 1, 0)], hi > lo
 
 
 def present_over_time(t, v, lo, hi, w):
+    """1 wherever the window holds a sample."""
     return np.ones(len(lo)), hi > lo
 
 
@@ -169,10 +183,12 @@ def _variance(matrix: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def stdvar_over_time(t, v, lo, hi, w):
+    """Population variance of the window's values."""
     return _over_gathered(v, lo, hi, lambda part, m, k: _variance(m, k))
 
 
 def stddev_over_time(t, v, lo, hi, w):
+    """Population standard deviation of the window's values."""
     return _over_gathered(v, lo, hi, lambda part, m, k: np.sqrt(_variance(m, k)))
 
 
@@ -202,6 +218,7 @@ def quantile_of_sorted(q: np.ndarray, ordered: np.ndarray, n: np.ndarray) -> np.
 
 
 def quantile_over_time(t, v, lo, hi, w):
+    """The q-quantile of the window's values (q is the first argument)."""
     q = w.args[0]
 
     def reduce(part, matrix, mask):
@@ -238,14 +255,17 @@ def _linear(t, v, lo, hi, w, predict: bool) -> Result:
 
 
 def deriv(t, v, lo, hi, w):
+    """Per-second slope of a least-squares line through the window."""
     return _linear(t, v, lo, hi, w, predict=False)
 
 
 def predict_linear(t, v, lo, hi, w):
+    """The least-squares line's value the given seconds after each step."""
     return _linear(t, v, lo, hi, w, predict=True)
 
 
 def holt_winters(t, v, lo, hi, w):
+    """Double exponential smoothing of the window (smoothing, trend factors)."""
     smoothing, trend = w.args
     called = hi > lo
     for factor, what, short in ((smoothing, "smoothing", "sf"), (trend, "trend", "tf")):

@@ -155,12 +155,16 @@ class At:
 
 @dataclass(frozen=True)
 class NumberLiteral:
+    """A number: ``1``, ``1.5e3``, ``0x1f``, ``Inf``, ``NaN``."""
+
     value: float
     kind = "scalar"
 
 
 @dataclass(frozen=True)
 class StringLiteral:
+    """A string: ``"text"``."""
+
     value: str
     kind = "string"
 
@@ -198,6 +202,8 @@ class Subquery:
 
 @dataclass(frozen=True)
 class Aggregate:
+    """``op by|without (labels) (param, expr)``."""
+
     op: str
     expr: Node
     param: Node | None
@@ -223,12 +229,16 @@ class Binary:
 
 @dataclass(frozen=True)
 class Negation:
+    """Unary minus."""
+
     expr: Node
     kind: str
 
 
 @dataclass(frozen=True)
 class Call:
+    """A function call with its arguments."""
+
     name: str
     args: tuple[Node, ...]
     kind: str
