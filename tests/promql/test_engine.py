@@ -31,6 +31,7 @@ from dashapp.core.promql import (
     format_value,
     is_stale,
     parse,
+    selector_matchers,
 )
 
 T = 1_700_000_000.0
@@ -167,3 +168,13 @@ def test_a_series_of_huge_values_costs_its_neighbours_no_precision() -> None:
     together = evaluate_instant('sum_over_time({__name__=~"a|b"}[5m])', T + 600, memory)
     window = small[(times >= MS + 300_000) & (times <= MS + 600_000)]
     assert together.samples[1].value == pytest.approx(math.fsum(window), rel=1e-12)
+
+
+def test_series_selectors_give_their_matchers() -> None:
+    assert selector_matchers('up{job=~"a.*"}') == (
+        Matcher("__name__", MatchOp.EQUAL, "up"),
+        Matcher("job", MatchOp.RE, "a.*"),
+    )
+    for not_a_selector in ("sum(up)", "up[5m]", "up offset 5m", "1"):
+        with pytest.raises(BadData):
+            selector_matchers(not_a_selector)

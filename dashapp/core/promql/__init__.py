@@ -10,6 +10,7 @@ Public surface::
     evaluate_range(expr, start, end, step, source, *, lookback=300, max_cost=None,
                    timeout=None, subquery_step=60) -> Matrix
     parse(expr) -> node   (``.kind``: "scalar", "vector", "matrix" or "string")
+    selector_matchers(selector) -> tuple[Matcher, ...]   (``match[]`` of the series APIs)
 
 Times are epoch seconds (float) or aware datetimes; durations seconds or timedeltas.
 ``source`` is any :class:`SampleSource` (``select(matchers, start_ms, end_ms)`` returning
@@ -57,7 +58,7 @@ from dashapp.core.promql.source import (
     is_stale,
     matches_all,
 )
-from dashapp.core.promql.syntax import parse
+from dashapp.core.promql.syntax import parse, selector_matchers
 
 __all__ = [
     "STALE_NAN",
@@ -86,4 +87,5 @@ __all__ = [
     "is_stale",
     "matches_all",
     "parse",
+    "selector_matchers",
 ]

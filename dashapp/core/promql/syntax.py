@@ -264,6 +264,17 @@ def parse(text: str) -> Node:
     return _convert(tree)
 
 
+def selector_matchers(text: str) -> tuple[Matcher, ...]:
+    """The label matchers of a series selector (the ``match[]`` of the series APIs).
+
+    :class:`BadData` unless ``text`` is a plain selector such as ``up{job=~"a.*"}``.
+    """
+    node = parse(text)
+    if not isinstance(node, Selector) or node.offset or node.at is not None:
+        raise BadData(f"not a series selector: {text}")
+    return node.matchers
+
+
 def _ms(delta: timedelta | None) -> float:
     return 0.0 if delta is None else float(round(delta / timedelta(milliseconds=1)))
 
