@@ -117,11 +117,16 @@ def leave(
     if trigger == ids.PE_DISCARD:
         return None, CLOSED
     base = _draft_panel(draft, panel_id)
-    changed = base is not None and forms.form_changed(
-        base,
-        values_by_name(ctx.states_list[0]),
-        values_by_name(ctx.states_list[1]),
-        queries_from_states(ctx.states_list[2]),
+    # No fields yet: the form had not arrived when Cancel was clicked, nothing was typed.
+    changed = (
+        base is not None
+        and bool(ctx.states_list[0])
+        and forms.form_changed(
+            base,
+            values_by_name(ctx.states_list[0]),
+            values_by_name(ctx.states_list[1]),
+            queries_from_states(ctx.states_list[2]),
+        )
     )
     return (no_update, OPEN) if changed else (None, CLOSED)
 
