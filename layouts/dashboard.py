@@ -154,12 +154,13 @@ def _modal(
     *,
     title_id: str | None = None,
     body: Any = None,
+    card_class: str = "modal-card",
 ) -> html.Div:
     return html.Div(
         id=modal_id,
         className="modal hidden" if body is None else "modal",
         children=html.Div(
-            className="modal-card",
+            className=card_class,
             children=[
                 html.Div(
                     className="modal-header",
@@ -198,6 +199,10 @@ def inspect_modal() -> html.Div:
     return _modal(ids.INSPECT_MODAL, ids.INSPECT_BODY, ids.INSPECT_CLOSE, "Inspect", download)
 
 
+FULLSCREEN_CARD = "modal-card fullscreen-card"
+"""The full-screen view takes the whole window, as Grafana's panel view does."""
+
+
 def fullscreen_modal(
     spec: DashboardSpec | None = None,
     view_panel: str | None = None,
@@ -208,10 +213,11 @@ def fullscreen_modal(
     panel = next((p for p in spec.panels if p.id == view_panel), None) if spec else None
     if panel is None:
         return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE, "", [],
-                      title_id=ids.FULLSCREEN_TITLE)  # fmt: skip
+                      title_id=ids.FULLSCREEN_TITLE, card_class=FULLSCREEN_CARD)  # fmt: skip
     copy = panel.model_copy(update={"id": f"{panel.id}-full"[:40]})
     body = html.Div(
         panel_frame(copy, stored=stored, saved_id=panel.id), className="fullscreen-live"
     )
     return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE,
-                  panel.title, [], title_id=ids.FULLSCREEN_TITLE, body=body)  # fmt: skip
+                  panel.title, [], title_id=ids.FULLSCREEN_TITLE, body=body,
+                  card_class=FULLSCREEN_CARD)  # fmt: skip

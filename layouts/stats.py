@@ -118,10 +118,22 @@ def _small_line(text: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -> dict[str, Any]:
-    """A dial from min to max showing ``value``, coloured by thresholds (bands on its track)."""
+def gauge_figure(
+    panel: GaugePanel,
+    value: float | None,
+    theme: str = "light",
+    current: QueryResult | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A dial from min to max showing ``value``, coloured by thresholds (bands on its track).
+
+    Like a stat, a stale value (``current`` has no data for ``stale_after`` intervals
+    before ``now``) is greyed out and says so.
+    """
     options = panel.options
-    color = threshold_color(value, options.thresholds, PALETTE[0])
+    stale = current is not None and now is not None and is_stale(current, options.stale_after, now)
+    muted = colors(theme)["muted"]
+    color = muted if stale else threshold_color(value, options.thresholds, PALETTE[0])
     ordered = sorted(options.thresholds, key=lambda t: t.value)
     steps = [
         {
@@ -134,7 +146,11 @@ def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -
         "type": "indicator",
         "mode": "gauge+number",
         "value": value,
-        "number": {"valueformat": ".4~g", "suffix": _suffix(options.unit), "font": {"size": 28}},
+        "number": {
+            "valueformat": ".4~g",
+            "suffix": _suffix(options.unit),
+            "font": {"size": 28, **({"color": muted} if stale else {})},
+        },
         "gauge": {
             "axis": {"range": [options.min, options.max]},
             "bar": {"color": color, "thickness": 0.6},
@@ -146,6 +162,10 @@ def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -
     }
     layout = base_layout(theme)
     layout["margin"] = {"l": 24, "r": 24, "t": 16, "b": 8}
+    if stale:
+        indicator["domain"] = {"x": [0, 1], "y": [0.14, 1]}  # room for the note under the dial
+        layout["annotations"] = [{**_small_line("stale: no recent data"), "y": 0.02,
+                                  "yanchor": "bottom"}]  # fmt: skip
     return {"data": [indicator], "layout": layout}
 
 

@@ -162,6 +162,7 @@ class GaugeOptions(Model):
     min: float = 0
     max: float = 100
     thresholds: list[Threshold] = Field(default_factory=list, max_length=10)
+    stale_after: int = Field(default=5, ge=1, description="intervals without data = stale")
 
 
 class BarOptions(Model):
