@@ -14,7 +14,7 @@ from layouts import ids
 from layouts.annotations import annotate_dialog, annotation_bar
 from layouts.editor import editor_extras
 from layouts.panels import Stored, panel_frame, panel_grid
-from layouts.timepicker import time_controls
+from layouts.timepicker import time_controls, time_keys
 
 
 def dashboard_page(
@@ -49,6 +49,7 @@ def dashboard_page(
             dcc.Store(id=ids.TIME_HISTORY, data=[]),
             dcc.Store(id=ids.VARIABLES, data=view.variables),
             dcc.Interval(id=ids.AUTO_REFRESH, interval=interval or 60_000, disabled=not interval),
+            *time_keys(),
             html.Div(
                 className="toolbar",
                 children=[

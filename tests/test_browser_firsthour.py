@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from dash.testing.composite import DashComposite
 from flask import Flask
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from dashapp.commands import dashboards as commands
 from dashapp.commands.seed import seed_demo
@@ -132,3 +135,78 @@ def test_a_gauge_whose_data_stopped_says_stale_like_a_stat(
     dash_duo.driver.get(dash_duo.server_url + f"/d/{STOPPED}")
     ready = lambda: "stale: no recent data" in panel_text(dash_duo, "pressure")  # noqa: E731
     window_screenshots(dash_duo, "gauge-stale", ready)
+
+
+def view_range(dash_duo: DashComposite) -> tuple[str, str]:
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    return query["from"][0], query["to"][0]
+
+
+def press(dash_duo: DashComposite, *keys: str) -> None:
+    """Keys pressed with the focus on the page (not in a box), one after the other."""
+    chain = ActionChains(dash_duo.driver)
+    for key in keys:
+        chain.send_keys(key)  # at machine speed: a quick "t ←" must count
+    chain.perform()
+
+
+def test_t_arrows_shift_t_z_zooms_out_and_typing_is_left_alone(
+    dash_duo: DashComposite, firsthour_app: Flask
+) -> None:
+    start(dash_duo, firsthour_app, "/d/service-health?from=now-6h&to=now")
+    wait_for(lambda: dash_duo.driver.find_element(By.CSS_SELECTOR, "#panel-cpu .main-svg"))
+    before = time.time() * 1000
+    press(dash_duo, "t", Keys.ARROW_LEFT)  # half the range back: 9 h to 3 h ago
+    moved = wait_for(lambda: view_range(dash_duo)[0].isdigit() and view_range(dash_duo))
+    assert moved, dash_duo.driver.current_url
+    start_ms, end_ms = (int(v) for v in moved)
+    assert end_ms - start_ms == 6 * 3600_000
+    assert abs(end_ms - (before - 3 * 3600_000)) < 120_000
+    assert dash_duo.driver.find_element(By.ID, "time-from").get_attribute("value")[:2] == "20"
+    press(dash_duo, "t", Keys.ARROW_RIGHT)  # and forward again: live, as it was
+    assert wait_for(lambda: view_range(dash_duo) == ("now-6h", "now")), view_range(dash_duo)
+    press(dash_duo, "t", "z")
+    assert wait_for(lambda: view_range(dash_duo) == ("now-12h", "now")), view_range(dash_duo)
+    dash_duo.driver.find_element(By.ID, "time-back").click()  # each went into the history
+    assert wait_for(lambda: view_range(dash_duo) == ("now-6h", "now"))
+    # In a text box, t and the arrows are the box's.
+    box = dash_duo.driver.find_element(By.ID, "time-to")
+    box.click()
+    box.send_keys("t", Keys.ARROW_LEFT, "z")
+    time.sleep(1)  # nothing to wait for: the range must stay as it is
+    assert view_range(dash_duo) == ("now-6h", "now")
+    # An arrow without t, or t a while before it, is nothing either.
+    dash_duo.driver.find_element(By.CSS_SELECTOR, "h1").click()
+    press(dash_duo, Keys.ARROW_LEFT)
+    time.sleep(1)
+    assert view_range(dash_duo) == ("now-6h", "now")
+
+
+def test_esc_closes_the_innermost_open_thing(dash_duo: DashComposite, firsthour_app: Flask) -> None:
+    start(dash_duo, firsthour_app, "/d/service-health?from=now-6h&to=now")
+    driver = dash_duo.driver
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#panel-cpu .main-svg"))
+    set_width(dash_duo, PHONE)
+    toggle = driver.find_element(By.CSS_SELECTOR, "#controls-toggle input")
+    controls = driver.find_element(By.CSS_SELECTOR, ".toolbar-controls")
+    toggle.click()  # the phone's time controls unfold
+    assert wait_for(lambda: controls.is_displayed())
+    button = '[id=\'{"panel":"cpu","type":"panel-fullscreen"}\']'
+    driver.find_element(By.CSS_SELECTOR, button).click()
+    modal = driver.find_element(By.ID, "fullscreen-modal")
+    assert wait_for(lambda: "hidden" not in modal.get_attribute("class"))
+    press(dash_duo, Keys.ESCAPE)  # the full screen view closes; the controls stay open
+    assert wait_for(lambda: "hidden" in modal.get_attribute("class"))
+    time.sleep(0.5)
+    assert controls.is_displayed()
+    presets = driver.find_element(By.ID, "time-preset")
+    presets.click()
+    assert wait_for(lambda: presets.get_attribute("aria-expanded") == "true")
+    press(dash_duo, Keys.ESCAPE)  # the open list closes, nothing else
+    assert wait_for(lambda: presets.get_attribute("aria-expanded") == "false")
+    time.sleep(0.5)
+    assert controls.is_displayed() and view_range(dash_duo) == ("now-6h", "now")
+    driver.find_element(By.CSS_SELECTOR, "h1").click()
+    press(dash_duo, Keys.ESCAPE)  # then the controls fold away
+    assert wait_for(lambda: not controls.is_displayed())
+    assert view_range(dash_duo) == ("now-6h", "now")

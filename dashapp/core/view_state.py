@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import parse_qs, urlencode
 
 from dashapp.core.spec import REFRESH_CHOICES, DashboardSpec
@@ -145,6 +145,27 @@ def zoomed_out(time_range: Mapping[str, str], now: datetime) -> dict[str, str]:
         return {"from": "now-" + format_duration(_rounded(span * 2)), "to": "now"}
     centre = start + span / 2
     return {"from": absolute(centre - span), "to": absolute(centre + span)}
+
+
+def shifted(
+    time_range: Mapping[str, str], direction: int, now: datetime, zone: tzinfo | None = None
+) -> dict[str, str] | None:
+    """Grafana's t← / t→: the range moved back (``direction`` -1) or forward (+1) by half
+    its span, as absolute times (``zone``: where days start for ``now/d``).
+
+    Forward never passes now: a range already ending at now has nothing newer (None),
+    and one that would reach it (within a hundredth of the span: the seconds since the
+    range was shifted back) becomes the live range of the same span ending at now.
+    """
+    start, end = parse_time(time_range["from"], now, zone), parse_time(time_range["to"], now, zone)
+    half = (end - start) / 2
+    if direction < 0:
+        return {"from": absolute(start - half), "to": absolute(end - half)}
+    if end >= now:
+        return None
+    if end + half >= now - (end - start) / 100:
+        return {"from": "now-" + format_duration(_rounded(end - start)), "to": "now"}
+    return {"from": absolute(start + half), "to": absolute(end + half)}
 
 
 def _rounded(span: timedelta) -> timedelta:
