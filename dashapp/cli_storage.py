@@ -17,21 +17,21 @@ from dashapp.settings import current_settings
 @with_appcontext
 def compact_command(limit: int) -> None:
     """Compact every closed day of hot points into chunks (one transaction per batch)."""
-    from db import compaction, pacing, partitions
+    from db import pacing, tsdb
 
     delay = current_settings().compaction_delay
     moved = 0
     while True:
         with database.transaction() as session:
             deadline = pacing.slice_deadline(session)
-            count = compaction.compact(session, delay=delay, limit=limit, deadline=deadline)
+            count = tsdb.compact(session, delay=delay, limit=limit, deadline=deadline)
         if not count:
             break
         moved += count
         pacing.pause(database.engine)
         click.echo(f"compacted {moved} points and rollup rows", err=True)
     with database.transaction() as session:
-        created, dropped = partitions.maintain(session, delay=delay)
+        created, dropped = tsdb.maintain_partitions(session, delay=delay)
     click.echo(f"compaction done: {moved} points and rollup rows moved into chunks; "
                f"partitions created {created}, dropped {dropped}")  # fmt: skip
 

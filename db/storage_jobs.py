@@ -16,12 +16,12 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from db import blockcache, compaction, pacing, partitions, retention
+from db import blockcache, pacing, tsdb
 
 COMPACT_PER_RUN = 5_000
-"""Series-days per transaction (at most ``compaction.POINTS_PER_TRANSACTION`` points, and
-on SQLite about ``pacing.SLICE_SECONDS`` of work): a fleet of 20,000 series closes 20,000
-a day, four transactions' worth."""
+"""Series-days per transaction (at most ``tsdb.POINTS_PER_TRANSACTION`` points, and on
+SQLite about ``pacing.SLICE_SECONDS`` of work): a fleet of 20,000 series closes 20,000 a
+day, four transactions' worth."""
 
 
 def _settings() -> Any:
@@ -31,7 +31,7 @@ def _settings() -> Any:
 def compact_job(session: Session) -> int:
     """One slice of compaction of closed days (points and rollups): a batched job, called
     until it returns 0; returns the points and rollup rows moved."""
-    return compaction.compact(
+    return tsdb.compact(
         session,
         delay=_settings().compaction_delay,
         limit=COMPACT_PER_RUN,
@@ -41,7 +41,7 @@ def compact_job(session: Session) -> int:
 
 def partitions_job(session: Session) -> int:
     """Create daily partitions a week ahead, drop drained ones; returns how many changed."""
-    created, dropped = partitions.maintain(session, delay=_settings().compaction_delay)
+    created, dropped = tsdb.maintain_partitions(session, delay=_settings().compaction_delay)
     return created + dropped
 
 
@@ -50,8 +50,8 @@ def retention_job(session: Session) -> int:
     transaction commits, cached answers of the metrics that lost data are invalidated
     (else blocks cached for a day could still show it)."""
     touched: set[int] = set()
-    dropped = retention.apply(session, _settings().retention_policy, touched=touched)
-    names = retention.metric_names(session, touched)
+    dropped = tsdb.apply_retention(session, _settings().retention_policy, touched=touched)
+    names = tsdb.metric_names(session, touched)
     if names:
         event.listen(session, "after_commit", lambda _: blockcache.mark_dropped(names), once=True)
     return dropped

@@ -22,7 +22,7 @@ from dashapp.commands.seed import seed_demo
 from dashapp.core.permissions import Actor
 from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from db import metrics
+from db.tsdb import metrics
 from tests.browser import DESKTOP, PHONE, SCREENSHOTS, set_width, start, wait_for
 from tests.conftest import empty_tables, make_app
 

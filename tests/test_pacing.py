@@ -19,8 +19,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from dashapp.extensions import database
-from db import jobs, metrics, pacing
-from db.models import ChunkRow, PointRow
+from db import jobs, pacing
+from db.tsdb import metrics
+from db.tsdb.models import ChunkRow, PointRow
 from tests.conftest import bearer, empty_tables, make_app
 
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)

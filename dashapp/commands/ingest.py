@@ -19,7 +19,7 @@ from dashapp.core.keys import SeriesKey
 from dashapp.core.permissions import Actor
 from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepare_plain
 from dashapp.core.protocols.points import Point
-from db import metrics, pacing
+from db import pacing, tsdb
 from db.blockcache import mark_written
 from db.blocks import touched
 from db.engine import database
@@ -70,10 +70,10 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
 
     def store() -> tuple[dict[SeriesKey, int], int]:
         with database.transaction() as session:
-            created = metrics.resolve_series(session, missing)
+            created = tsdb.resolve_series(session, missing)
             ids = {**known, **created}
             points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
-            return created, metrics.write_points(session, points)
+            return created, tsdb.write_points(session, points)
 
     created, stored = pacing.retry_busy(store)
     ids = {**known, **created}
