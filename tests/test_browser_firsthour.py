@@ -150,15 +150,24 @@ def press(dash_duo: DashComposite, *keys: str) -> None:
     chain.perform()
 
 
+def listening(dash_duo: DashComposite) -> None:
+    """The dashboard is drawn and its shortcut listener is in place; the focus is on the
+    page, as after a click on its title."""
+    driver = dash_duo.driver
+    assert wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#panel-cpu .main-svg"))
+    assert wait_for(lambda: driver.execute_script("return window.dashappTimeKeys === true"))
+    driver.find_element(By.CSS_SELECTOR, "h1").click()
+
+
 def test_t_arrows_shift_t_z_zooms_out_and_typing_is_left_alone(
     dash_duo: DashComposite, firsthour_app: Flask
 ) -> None:
     start(dash_duo, firsthour_app, "/d/service-health?from=now-6h&to=now")
-    wait_for(lambda: dash_duo.driver.find_element(By.CSS_SELECTOR, "#panel-cpu .main-svg"))
+    listening(dash_duo)
     before = time.time() * 1000
     press(dash_duo, "t", Keys.ARROW_LEFT)  # half the range back: 9 h to 3 h ago
     moved = wait_for(lambda: view_range(dash_duo)[0].isdigit() and view_range(dash_duo))
-    assert moved, dash_duo.driver.current_url
+    assert moved, (dash_duo.driver.current_url, dash_duo.get_logs())
     start_ms, end_ms = (int(v) for v in moved)
     assert end_ms - start_ms == 6 * 3600_000
     assert abs(end_ms - (before - 3 * 3600_000)) < 120_000
@@ -185,7 +194,7 @@ def test_t_arrows_shift_t_z_zooms_out_and_typing_is_left_alone(
 def test_esc_closes_the_innermost_open_thing(dash_duo: DashComposite, firsthour_app: Flask) -> None:
     start(dash_duo, firsthour_app, "/d/service-health?from=now-6h&to=now")
     driver = dash_duo.driver
-    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#panel-cpu .main-svg"))
+    listening(dash_duo)
     set_width(dash_duo, PHONE)
     toggle = driver.find_element(By.CSS_SELECTOR, "#controls-toggle input")
     controls = driver.find_element(By.CSS_SELECTOR, ".toolbar-controls")
