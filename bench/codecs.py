@@ -2,7 +2,7 @@
 
 Each shape is one series' day (the compaction window): timestamps as int64 epoch
 microseconds and float64 values, encoded as two columns. Prints bytes per point and
-decode speed for pcodec (the chosen codec, db/codec.py), zstd and lz4 on raw columns,
+decode speed for pcodec (the chosen codec, db/tsdb/codec.py), zstd and lz4 on raw columns,
 and zstd on delta-encoded timestamps with XOR-ed values (a Gorilla-like transform).
 
     .venv/bin/python bench/codecs.py [--days 3]

@@ -255,7 +255,7 @@ def main() -> None:
 
     from db import migrate, tokens
     from db.engine import build_engine
-    from db.metrics import resolve_series, series_key
+    from db.tsdb.metrics import resolve_series, series_key
 
     admin = psycopg.connect(ADMIN_DSN + " dbname=postgres", autocommit=True)
     admin.execute(f'CREATE DATABASE "{args.database}"')

@@ -38,9 +38,10 @@ from dashapp.core.demo import HOSTS, METRICS, RATES, dashboard_spec  # noqa: E40
 from dashapp.core.spec import Query, parse_spec  # noqa: E402
 from dashapp.core.timerange import TimeRange  # noqa: E402
 from dashapp.extensions import cache, database  # noqa: E402
-from db import dashboards, rollups  # noqa: E402
+from db import dashboards  # noqa: E402
 from db.cached import panel_query  # noqa: E402
-from db.query import query  # noqa: E402
+from db.tsdb import rollups  # noqa: E402
+from db.tsdb.query import query  # noqa: E402
 
 DB_NAME = "dashapp_bench_query"
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")

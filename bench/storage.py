@@ -44,8 +44,8 @@ from dashapp import create_app  # noqa: E402
 from dashapp.core.spec import Query  # noqa: E402
 from dashapp.core.timerange import TimeRange  # noqa: E402
 from dashapp.extensions import database  # noqa: E402
-from db import compaction, metrics, partitions, rollups  # noqa: E402
-from db.query import query, summarize  # noqa: E402
+from db.tsdb import compaction, metrics, partitions, rollups  # noqa: E402
+from db.tsdb.query import query, summarize  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_STORAGE_DB", "dashapp_bench_storage")
 ROWS_DB = f"{DB_NAME}_rows"
@@ -234,7 +234,7 @@ import sys, time
 sys.path.insert(0, sys.argv[2])
 from dashapp import create_app
 from dashapp.extensions import database
-from db import compaction
+from db.tsdb import compaction
 paced = sys.argv[3] == "paced"
 with create_app({"DATABASE_URL": sys.argv[1], "DASHAPP_ENV": "test"}).app_context():
     moved = 0

@@ -19,7 +19,7 @@ from dashapp.core.explore import ExploreState, explore_panel, explore_search, pa
 from dashapp.core.spec import Panel
 from dashapp.core.timerange import resolve_range
 from dashapp.extensions import database
-from db import dashboards, metrics
+from db import dashboards, tsdb
 from db.cached import catalog
 from db.panels import load_panel
 from layouts import ids
@@ -97,7 +97,7 @@ def search(text: str | None) -> Any:
         return None
     try:
         with database.transaction() as session:
-            found = metrics.catalog(session, limit=RESULTS + 1, **search_terms(query))
+            found = tsdb.catalog(session, limit=RESULTS + 1, **search_terms(query))
     except SQLAlchemyError:
         return html.P("The database is unreachable right now; try again in a moment.")
     return catalog_results(found[:RESULTS], query, len(found) > RESULTS)

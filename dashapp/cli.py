@@ -43,13 +43,13 @@ def db_check() -> None:
 def rollups_command(batch: int) -> None:
     """Compute the rollups of every pending hour now (after bulk loads; the worker does it
     continuously)."""
-    from db import rollups
+    from db import tsdb
 
     done = 0
     with tqdm(unit="h", desc="rollups", disable=None) as bar:
         while True:
             with database.transaction() as session:
-                count = rollups.refresh(session, limit=batch)
+                count = tsdb.refresh_rollups(session, limit=batch)
             if not count:
                 break
             done += count

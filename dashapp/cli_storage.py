@@ -17,19 +17,19 @@ from dashapp.settings import current_settings
 @with_appcontext
 def compact_command(limit: int) -> None:
     """Compact every closed day of hot points into chunks (one transaction per batch)."""
-    from db import compaction, partitions
+    from db import tsdb
 
     delay = current_settings().compaction_delay
     moved = 0
     while True:
         with database.transaction() as session:
-            count = compaction.compact(session, delay=delay, limit=limit)
+            count = tsdb.compact(session, delay=delay, limit=limit)
         if not count:
             break
         moved += count
         click.echo(f"compacted {moved} points and rollup rows", err=True)
     with database.transaction() as session:
-        created, dropped = partitions.maintain(session, delay=delay)
+        created, dropped = tsdb.maintain_partitions(session, delay=delay)
     click.echo(f"compaction done: {moved} points and rollup rows moved into chunks; "
                f"partitions created {created}, dropped {dropped}")  # fmt: skip
 

@@ -24,13 +24,12 @@ from flask import current_app
 from dashapp.core.results import Block, SeriesInfo
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
-from db import blocks, invalidations, metrics
-from db import query as engine
+from db import blocks, invalidations, tsdb
 from db.blocks import Piece
 from db.cache import cache, process_memo
-from db.chunks import window_of
 from db.engine import database
-from db.query import Groups
+from db.tsdb import query as engine
+from db.tsdb.query import Groups
 
 log = logging.getLogger(__name__)
 CATALOG = "*catalog*"  # the generation of the series catalog itself
@@ -169,7 +168,7 @@ class Lookup:
     def groups(
         self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
     ) -> tuple[Groups, int]:
-        """The groups ``spec`` shows (see :func:`db.query.matching_groups`), with the
+        """The groups ``spec`` shows (see :func:`db.tsdb.query.matching_groups`), with the
         counters of every piece fetched."""
         memo = process_memo("dashapp.groups")
         chosen = tuple(sorted((name, tuple(values)) for name, values in variables.items()))
@@ -216,7 +215,7 @@ class Lookup:
             series = entry[1]
         else:
             with database.read_session() as session:
-                series = metrics.find_series(session, self.metric)
+                series = tsdb.find_series(session, self.metric)
             cache.set(key, (self.catalog, series))
         process_memo("dashapp.series")[self.metric] = (self.catalog, series)
         return series
@@ -320,7 +319,7 @@ def _compute_and_store(
     recent ones briefly, with their latest answer; older ones for long."""
     found: dict[int, Computed] = {}
     with database.read_session() as session:
-        for run in runs(pieces, missing, window_of(datetime.now(UTC))):
+        for run in runs(pieces, missing, tsdb.window_of(datetime.now(UTC))):
             span = TimeRange(pieces[run[0]].start, pieces[run[-1]].end)
             found.update(zip(run, compute(session, span, [pieces[i] for i in run]), strict=True))
     computed_at = time.time()
@@ -397,7 +396,7 @@ def runs(pieces: list[Piece], missing: list[int], today: datetime) -> list[list[
     Fresh pieces run apart from settled ones (they read pending hours as raw points,
     which old blocks need not), and pieces of closed days apart from ``today``'s: those
     are compacted, and a range without hot rows is aggregated in process
-    (:mod:`db.cold_statements`)."""
+    (:mod:`db.tsdb.cold_statements`)."""
     found: list[list[int]] = []
     for index in missing:
         piece, previous = pieces[index], found[-1][-1] if found else None

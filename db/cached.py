@@ -26,9 +26,7 @@ import orjson
 from dashapp.core.results import Histogram
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range, floor_time
-from db import blocks, metrics
-from db import histogram as histograms
-from db import query as engine
+from db import blocks, tsdb
 from db.blockcache import (
     Computed,
     Lookup,
@@ -40,7 +38,9 @@ from db.blockcache import (
     source_of,
 )
 from db.blocks import Piece
-from db.query import QueryResult, SummaryResult, bucket_step, summary_unit
+from db.tsdb import histogram as histograms
+from db.tsdb import query as engine
+from db.tsdb.query import QueryResult, SummaryResult, bucket_step, summary_unit
 
 
 def panel_query(
@@ -53,7 +53,7 @@ def panel_query(
     prefer_m4: bool = False,
     tail_grace: float | None = None,
 ) -> QueryResult:
-    """Run a panel query (see :func:`db.query.query`) through the block cache; with
+    """Run a panel query (see :func:`db.tsdb.query.query`) through the block cache; with
     ``tail_grace``, its newest blocks may be up to that many seconds old (see
     :func:`db.blockcache.cached_pieces`)."""
     started = time.perf_counter()
@@ -122,7 +122,7 @@ def panel_summary(
     series_limit: int = 20,
     tail_grace: float | None = None,
 ) -> SummaryResult:
-    """Exact per-series statistics over a range (see :func:`db.query.summarize`), through
+    """Exact per-series statistics over a range (see :func:`db.tsdb.query.summarize`), through
     the block cache: totals of blocks combine exactly (counts and sums add, minima and
     maxima compare, the last value is the latest one)."""
     started = time.perf_counter()
@@ -183,7 +183,7 @@ def panel_histogram(
     variables: Mapping[str, Sequence[str]] | None = None,
     tail_grace: float | None = None,
 ) -> Histogram:
-    """Value distribution over time (see :func:`db.histogram.histogram`) in two passes
+    """Value distribution over time (see :func:`db.tsdb.histogram.histogram`) in two passes
     over the same blocks: each block's lowest and highest value, which fix the bins;
     then each block's counts for those bins (keyed by them: while new points stay
     inside the range's extremes, old blocks keep their counts)."""
@@ -282,7 +282,7 @@ def rerun(job: bytes, max_age: float) -> bool:
 def variable_values(key: str, metric: str | None) -> list[str]:
     """Distinct values of ``source`` or a label, for a dashboard variable's choices."""
     return catalog_cached(
-        "v", (key, metric), lambda session: metrics.label_values(session, key, metric)
+        "v", (key, metric), lambda session: tsdb.label_values(session, key, metric)
     )
 
 
@@ -299,6 +299,6 @@ def unknown_values(key: str, metric: str | None, values: Sequence[str]) -> list[
 
 
 def catalog() -> dict[str, Any]:
-    """The query pickers' choices (see :func:`db.metrics.catalog_summary`), as a dict."""
-    summary = catalog_cached("c", (), metrics.catalog_summary)
+    """The query pickers' choices (see :func:`db.tsdb.catalog_summary`), as a dict."""
+    summary = catalog_cached("c", (), tsdb.catalog_summary)
     return {"metrics": summary.metrics, "sources": summary.sources, "labels": summary.labels}

@@ -3,7 +3,7 @@
 Two kinds of work:
 
 * queues drained in batches: rollup refresh claims pending (series, hour) rows (see
-  :func:`db.rollups.refresh`); every batch is one transaction, so several workers
+  :func:`db.tsdb.rollups.refresh`); every batch is one transaction, so several workers
   share the queue and a dead worker's claimed hours come back when its transaction
   aborts;
 * periodic jobs (:class:`PeriodicJob`: compaction, retention, session pruning as they
@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashapp.core.timerange import floor_time
-from db import rollups, sessions, storage_jobs
+from db import sessions, storage_jobs, tsdb
 from db.engine import database, dialect_insert
 from db.models import WorkerJobRow
 from db.types import utcnow
@@ -67,12 +67,12 @@ def refresh_rollups(
     hour of points per pass and hold the queue rows their writes wait for. Readers get
     it from raw points meanwhile, which for one hour is cheap.
     """
-    before = floor_time((now or utcnow()) - SETTLE, rollups.HOUR)
+    before = floor_time((now or utcnow()) - SETTLE, tsdb.HOUR)
     done = 0
     batches = 0
     while max_batches is None or batches < max_batches:
         with database.transaction() as session:
-            count = rollups.refresh(session, limit=batch, before=before)
+            count = tsdb.refresh_rollups(session, limit=batch, before=before)
         if not count:
             break
         done += count

@@ -9,9 +9,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
-from db.models import Base
+from db import models
+from db.base import Base
+from db.tsdb import models as storage_models
+
+SCHEMA: MetaData = Base.metadata
+"""Every table Alembic migrates: the app's (:mod:`db.models`) and the storage engine's
+(:mod:`db.tsdb.models`), which both modules register on one metadata."""
+TABLE_MODULES = (models, storage_models)
+"""Imported for their tables: importing a module of models registers them on :data:`SCHEMA`."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -39,7 +47,8 @@ PARTITION = re.compile(r"^metric_points_(p\d{8}|default)$")
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
-    """Leave the daily partitions of ``metric_points`` (db/partitions.py) out of comparisons."""
+    """Leave the daily partitions of ``metric_points`` (:mod:`db.tsdb.partitions`) out of
+    comparisons."""
     return not (type_ == "table" and name is not None and PARTITION.match(name))
 
 
@@ -49,4 +58,4 @@ def drift(engine: Engine) -> list[tuple[object, ...]]:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": include_name}
         )
-        return compare_metadata(context, Base.metadata)
+        return compare_metadata(context, SCHEMA)

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 typed ORM models: the schema Alembic migrates."""
+"""SQLAlchemy 2 typed ORM models of the app's own tables (users, tokens, sessions, dashboards,
+audit, annotations, worker jobs); the storage engine's are in :mod:`db.tsdb.models`."""
 
 from __future__ import annotations
 
@@ -8,112 +9,16 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Float,
     ForeignKey,
     Integer,
-    LargeBinary,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Text,
-    UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base, BigId
 from db.types import JSONDocument, Timestamp, utcnow
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# SQLite only auto-increments INTEGER PRIMARY KEY columns; PostgreSQL gets bigint identities.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    """Declarative base carrying the constraint naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class SeriesRow(Base):
-    """One time series: a metric name from a source with a set of labels."""
-
-    __tablename__ = "series"
-    __table_args__ = (UniqueConstraint("name", "source", "labels"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    source: Mapped[str] = mapped_column(String(200))
-    labels: Mapped[dict[str, str]] = mapped_column(JSONDocument)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-
-
-class PointRow(Base):
-    """One sample. Narrow on purpose: this table grows to billions of rows.
-
-    No foreign key to ``series``: the per-row check would tax every ingest,
-    and points are only written through the repository, which resolves ids first.
-    The primary key carries ``value`` (PostgreSQL ``INCLUDE``; SQLite ``WITHOUT ROWID``)
-    so range queries are index-only scans.
-    """
-
-    __tablename__ = "metric_points"
-    __table_args__ = (PrimaryKeyConstraint("series_id", "ts", postgresql_include=["value"]),)
-
-    series_id: Mapped[int] = mapped_column(BigInteger)
-    ts: Mapped[datetime] = mapped_column(Timestamp)
-    value: Mapped[float] = mapped_column(Float(precision=53))
-
-
-class ChunkRow(Base):
-    """One series' points of one closed window (a UTC day), compacted (see db/compaction.py).
-
-    ``ts_blob`` and ``value_blob`` are the window's timestamps (epoch microseconds) and
-    values, sorted by time, encoded by :mod:`db.codec`. ``min_ts``, ``max_ts`` and
-    ``count`` describe them without decoding. Points written into a window after it was
-    compacted stay in ``metric_points`` (and win over the chunk's value at the same
-    time) until the next compaction merges them in.
-    """
-
-    __tablename__ = "metric_chunks"
-    __table_args__ = (
-        PrimaryKeyConstraint("series_id", "window_start"),
-        {"sqlite_with_rowid": False},
-    )
-
-    series_id: Mapped[int] = mapped_column(BigInteger)
-    window_start: Mapped[datetime] = mapped_column(Timestamp)
-    min_ts: Mapped[datetime] = mapped_column(Timestamp)
-    max_ts: Mapped[datetime] = mapped_column(Timestamp)
-    count: Mapped[int] = mapped_column(Integer)
-    ts_blob: Mapped[bytes] = mapped_column(LargeBinary)
-    value_blob: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class RollupChunkRow(Base):
-    """The rollup rows of one series, level and closed window, compacted like points.
-
-    ``data`` holds the columns bucket, :data:`db.rollups.SHAPE` (times as epoch
-    microseconds), encoded by :func:`db.codec.encode_columns`. Rollup rows written for
-    the window later (a late point refreshed its hour) win over the chunk's bucket.
-    """
-
-    __tablename__ = "metric_rollup_chunks"
-    __table_args__ = (
-        PrimaryKeyConstraint("series_id", "level", "window_start"),
-        {"sqlite_with_rowid": False},
-    )
-
-    series_id: Mapped[int] = mapped_column(BigInteger)
-    level: Mapped[int] = mapped_column(Integer)
-    window_start: Mapped[datetime] = mapped_column(Timestamp)
-    count: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DashboardRow(Base):
@@ -147,45 +52,6 @@ class DashboardVersionRow(Base):
     author: Mapped[str | None] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-
-
-class RollupRow(Base):
-    """Pre-aggregated points of one series over one bucket of ``level`` seconds.
-
-    Enough to answer avg/min/max/sum/count/last, counter rates and M4 for any
-    step that is a multiple of the level, without reading raw points.
-    """
-
-    __tablename__ = "metric_rollups"
-    __table_args__ = (
-        PrimaryKeyConstraint("series_id", "level", "bucket"),
-        {"sqlite_with_rowid": False},
-    )
-
-    series_id: Mapped[int] = mapped_column(BigInteger)
-    level: Mapped[int] = mapped_column(Integer)
-    bucket: Mapped[datetime] = mapped_column(Timestamp)
-    count: Mapped[int] = mapped_column(Integer)
-    sum: Mapped[float] = mapped_column(Float(precision=53))
-    min: Mapped[float] = mapped_column(Float(precision=53))
-    max: Mapped[float] = mapped_column(Float(precision=53))
-    first: Mapped[float] = mapped_column(Float(precision=53))
-    last: Mapped[float] = mapped_column(Float(precision=53))
-    first_ts: Mapped[datetime] = mapped_column(Timestamp)
-    last_ts: Mapped[datetime] = mapped_column(Timestamp)
-    min_ts: Mapped[datetime] = mapped_column(Timestamp)
-    max_ts: Mapped[datetime] = mapped_column(Timestamp)
-    increase: Mapped[float] = mapped_column(Float(precision=53))
-
-
-class RollupPendingRow(Base):
-    """An hour of a series whose points changed since its rollups were computed."""
-
-    __tablename__ = "rollup_pending"
-    __table_args__ = (PrimaryKeyConstraint("series_id", "hour"),)
-
-    series_id: Mapped[int] = mapped_column(BigInteger)
-    hour: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class WorkerJobRow(Base):

@@ -16,10 +16,10 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from db import blockcache, compaction, partitions, retention
+from db import blockcache, tsdb
 
 COMPACT_PER_RUN = 5_000
-"""Series-days per run (at most ``compaction.POINTS_PER_TRANSACTION`` points): a fleet of
+"""Series-days per run (at most ``tsdb.POINTS_PER_TRANSACTION`` points): a fleet of
 20,000 series closes 20,000 a day, four runs' worth."""
 
 
@@ -29,12 +29,12 @@ def _settings() -> Any:
 
 def compact_job(session: Session) -> int:
     """Compact closed days (points and rollups); returns points and rollup rows moved."""
-    return compaction.compact(session, delay=_settings().compaction_delay, limit=COMPACT_PER_RUN)
+    return tsdb.compact(session, delay=_settings().compaction_delay, limit=COMPACT_PER_RUN)
 
 
 def partitions_job(session: Session) -> int:
     """Create daily partitions a week ahead, drop drained ones; returns how many changed."""
-    created, dropped = partitions.maintain(session, delay=_settings().compaction_delay)
+    created, dropped = tsdb.maintain_partitions(session, delay=_settings().compaction_delay)
     return created + dropped
 
 
@@ -43,8 +43,8 @@ def retention_job(session: Session) -> int:
     transaction commits, cached answers of the metrics that lost data are invalidated
     (else blocks cached for a day could still show it)."""
     touched: set[int] = set()
-    dropped = retention.apply(session, _settings().retention_policy, touched=touched)
-    names = retention.metric_names(session, touched)
+    dropped = tsdb.apply_retention(session, _settings().retention_policy, touched=touched)
+    names = tsdb.metric_names(session, touched)
     if names:
         event.listen(session, "after_commit", lambda _: blockcache.mark_dropped(names), once=True)
     return dropped

@@ -7,11 +7,10 @@ from sqlalchemy import Connection
 
 from dashapp.settings import load_settings
 from db.engine import build_engine
-from db.migrate import include_name
-from db.models import Base
+from db.migrate import SCHEMA, include_name
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = SCHEMA
 
 
 def database_url() -> str:

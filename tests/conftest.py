@@ -23,12 +23,12 @@ from sqlalchemy import create_engine, text
 from dashapp import create_app
 from dashapp.extensions import database
 from db import migrate, tokens
-from db.models import Base
+from db.migrate import SCHEMA
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-TABLES = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
+TABLES = tuple(table.name for table in reversed(SCHEMA.sorted_tables))
 _APPS: list[Flask] = []
 
 # dash_duo serves each app on the next port from 58050: two suites on one machine (two

@@ -17,7 +17,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from dashapp.extensions import database
-from db import metrics, tokens
+from db import tokens
+from db.tsdb import metrics
 from tests.test_protocols import T0_NS, otlp_request, remote_write, value_list
 
 PROTOBUF = "application/x-protobuf"

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import metrics
-from db import query as engine
-from db.models import PointRow
+from db.tsdb import metrics
+from db.tsdb import query as engine
+from db.tsdb.models import PointRow
 from tests.conftest import bearer
 
 

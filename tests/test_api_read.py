@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import metrics
 from db.cached import panel_query
+from db.tsdb import metrics
 from tests.conftest import bearer
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

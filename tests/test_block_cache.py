@@ -16,10 +16,10 @@ from flask import Flask
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range
 from dashapp.extensions import database
-from db import histogram as histograms
-from db import metrics, rollups
-from db import query as engine
 from db.cached import panel_histogram, panel_query, panel_summary
+from db.tsdb import histogram as histograms
+from db.tsdb import metrics, rollups
+from db.tsdb import query as engine
 from tests.conftest import bearer
 
 T0 = datetime(2026, 3, 2, 0, 0, 7, tzinfo=UTC)
@@ -522,7 +522,7 @@ def test_a_single_number_panel_reads_one_series(ctx: Flask, kind: str) -> None:
 
 def test_missing_blocks_of_closed_days_are_computed_apart_from_today() -> None:
     """Closed days are compacted: computed without today's hot rows, they are answered in
-    process (db/cold_statements.py) instead of joining a query that must read rows."""
+    process (db/tsdb/cold_statements.py) instead of joining a query that must read rows."""
     from db import blocks
     from db.blockcache import runs
 

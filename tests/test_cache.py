@@ -180,7 +180,7 @@ def test_a_dead_redis_is_bypassed_after_one_failure(database_url: str) -> None:
 def test_the_bucket_width_is_chosen_once(app: Flask) -> None:
     """The cache key and the query use the same width, even where aligning the range
     would tip a recomputed width into the next nice step."""
-    from db.query import bucket_step
+    from db.tsdb.query import bucket_step
 
     now = datetime(2026, 5, 1, 12, 7, tzinfo=UTC)
     window = TimeRange(now - timedelta(days=30), now)

@@ -17,9 +17,9 @@ from callbacks.view import navigate
 from dashapp.commands.seed import seed_demo
 from dashapp.core.demo import DEMO_SLUG, dashboard_spec
 from dashapp.extensions import database
-from db import metrics
 from db.blockcache import mark_written
 from db.blocks import touched
+from db.tsdb import metrics
 from layouts import ids
 from layouts.panels import stored_source
 from tests.dash_context import triggered_by

@@ -7,7 +7,8 @@ from flask import Flask
 from dashapp.core.demo import DEMO_SLUG, HOSTS, METRICS, RATES
 from dashapp.core.spec import parse_spec
 from dashapp.extensions import database
-from db import dashboards, metrics
+from db import dashboards
+from db.tsdb import metrics
 
 
 def test_db_upgrade_and_check(app: Flask) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db import codec
+from db.tsdb import codec
 
 EDGE_VALUES = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e300, -1e300,
                math.inf, -math.inf, 1.0, 1.0, 1.0, 0.1, 1 / 3, 2**53, -(2**53) + 1]  # fmt: skip

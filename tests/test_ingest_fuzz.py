@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dashapp.extensions import database
-from db import metrics
+from db.tsdb import metrics
 from tests.conftest import bearer
 
 FUZZ = settings(

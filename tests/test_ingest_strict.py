@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from dashapp.core.points import SERIES_LIMITS, series_limit_errors
 from dashapp.extensions import database
-from db import metrics
+from db.tsdb import metrics
 from tests.conftest import bearer
 
 

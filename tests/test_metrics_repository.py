@@ -11,8 +11,8 @@ from flask import Flask
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import metrics
-from db import query as engine
+from db.tsdb import metrics
+from db.tsdb import query as engine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import chunks, codec, metrics, migrate
-from db import query as engine
-from db.models import RollupChunkRow
+from db import migrate
+from db.tsdb import chunks, codec, metrics
+from db.tsdb import query as engine
+from db.tsdb.models import RollupChunkRow
 from db.types import from_epoch_us, to_epoch_us
 from tests.conftest import POSTGRES_ADMIN, _postgres_url, make_app, service_missing
 

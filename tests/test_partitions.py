@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from dashapp.extensions import database
-from db import compaction, metrics, partitions
+from db.tsdb import compaction, metrics, partitions
 from tests.conftest import empty_tables, make_app
 
 DAY = timedelta(days=1)

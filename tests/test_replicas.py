@@ -26,8 +26,9 @@ from sqlalchemy import text
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import metrics, migrate
-from db import query as engine
+from db import migrate
+from db.tsdb import metrics
+from db.tsdb import query as engine
 from tests.conftest import make_app, service_missing
 
 BIN = Path("/usr/lib/postgresql/15/bin")

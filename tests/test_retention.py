@@ -12,8 +12,9 @@ from dashapp.core.retention import parse_duration, parse_policy, parse_retention
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
 from dashapp.settings import ConfigError, load_settings
-from db import compaction, metrics, retention, rollup_chunks, rollups, storage_jobs
-from db.models import ChunkRow, RollupChunkRow, RollupRow
+from db import storage_jobs
+from db.tsdb import compaction, metrics, retention, rollup_chunks, rollups
+from db.tsdb.models import ChunkRow, RollupChunkRow, RollupRow
 from tests.conftest import make_app
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -15,9 +15,10 @@ from dashapp.core.retention import parse_retention
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import cached, compaction, metrics, retention, rollups, storage_jobs
-from db import query as engine
-from db.models import ChunkRow, RollupChunkRow
+from db import cached, storage_jobs
+from db.tsdb import compaction, metrics, retention, rollups
+from db.tsdb import query as engine
+from db.tsdb.models import ChunkRow, RollupChunkRow
 from tests.conftest import make_app
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -11,8 +11,8 @@ from flask import Flask
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import metrics, rollups
-from db import query as engine
+from db.tsdb import metrics, rollups
+from db.tsdb import query as engine
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
 HOURS = 3

@@ -12,8 +12,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from dashapp.extensions import database
-from db import metrics, rollups
-from db.models import RollupPendingRow, RollupRow
+from db.tsdb import metrics, rollups
+from db.tsdb.models import RollupPendingRow, RollupRow
 from tests.conftest import empty_tables, make_app
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import chunks, compaction, metrics, partitions, rollups
-from db import histogram as heat
-from db import query as engine
-from db.models import ChunkRow, PointRow, RollupChunkRow, RollupRow
+from db.tsdb import chunks, compaction, metrics, partitions, rollups
+from db.tsdb import histogram as heat
+from db.tsdb import query as engine
+from db.tsdb.models import ChunkRow, PointRow, RollupChunkRow, RollupRow
 
 # Six hours across a midnight that also starts a 30-day window (EPOCH + 683 * 30 days):
 # two chunk windows of points and of each rollup level.
@@ -251,7 +251,7 @@ KILLED_HALFWAY = """
 import sys, time
 from datetime import datetime
 from sqlalchemy.orm import Session
-from db import compaction
+from db.tsdb import compaction
 from db.engine import build_engine
 
 engine = build_engine(sys.argv[1])

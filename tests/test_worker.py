@@ -17,9 +17,10 @@ from dashapp import worker
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
 from dashapp.extensions import database
-from db import jobs, metrics, rollups
-from db import query as engine
-from db.models import RollupPendingRow, RollupRow
+from db import jobs
+from db.tsdb import metrics, rollups
+from db.tsdb import query as engine
+from db.tsdb.models import RollupPendingRow, RollupRow
 from tests.conftest import empty_tables, make_app
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)

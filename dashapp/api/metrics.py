@@ -29,7 +29,7 @@ from dashapp.core import lineprotocol, points
 from dashapp.core.results import SeriesInfo
 from dashapp.extensions import database
 from dashapp.settings import current_settings
-from db import metrics
+from db import tsdb
 
 JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonlines")
@@ -115,7 +115,7 @@ def _encode_cursor(info: SeriesInfo) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> metrics.CatalogCursor:
+def _decode_cursor(cursor: str) -> tsdb.CatalogCursor:
     try:
         name, source, series_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * 4))
         if not (isinstance(name, str) and isinstance(source, str) and type(series_id) is int):
@@ -157,7 +157,7 @@ def list_metrics() -> Response:
     args = parse_args(CatalogArgs)
     after = _decode_cursor(args.cursor) if args.cursor else None
     with database.read_session() as session:
-        items = metrics.catalog(
+        items = tsdb.catalog(
             session,
             name=args.name,
             source=args.source,
@@ -179,7 +179,7 @@ def list_metrics() -> Response:
 def get_metric(series_id: int) -> Response:
     """One series with its newest point."""
     with database.read_session() as session:
-        info = metrics.get_series(session, check_id(series_id, "series"))
+        info = tsdb.get_series(session, check_id(series_id, "series"))
     if info is None:
         raise ApiError(404, "Not Found", f"no series with id {series_id}")
     return jsonify(series_out(info))

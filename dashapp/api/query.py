@@ -21,7 +21,7 @@ from dashapp.core.results import SeriesInfo
 from dashapp.core.spec import Query, field_errors
 from dashapp.core.timerange import TimeRange, resolve_range
 from dashapp.extensions import database
-from db import metrics
+from db import tsdb
 from db.cached import panel_query
 from db.engine import is_timeout
 
@@ -155,8 +155,8 @@ def series_points(series_id: int) -> Response:
         raise ApiError(400, "Bad Request", "invalid interval", errors=field_errors(error)) from None
     time_range = _time_range(args)
     with database.read_session() as session:
-        info = metrics.get_series(session, check_id(series_id, "series"))
-        others = metrics.find_series(session, info.name) if info else []
+        info = tsdb.get_series(session, check_id(series_id, "series"))
+        others = tsdb.find_series(session, info.name) if info else []
     if info is None:
         raise ApiError(404, "Not Found", f"no series with id {series_id}")
     return _run(exact_query(info, others, args.agg, args.interval), time_range, args.max_points, 1)

@@ -19,7 +19,7 @@ from dashapp.core.keys import SeriesKey
 from dashapp.core.permissions import Actor
 from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepare_plain
 from dashapp.core.protocols.points import Point
-from db import metrics
+from db import tsdb
 from db.blockcache import mark_written
 from db.blocks import touched
 from db.engine import database
@@ -65,10 +65,10 @@ def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> In
     distinct = set(keys)
     known, missing = id_cache.lookup(distinct)
     with database.transaction() as session:
-        created = metrics.resolve_series(session, missing)
+        created = tsdb.resolve_series(session, missing)
         ids = {**known, **created}
         points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
-        stored = metrics.write_points(session, points)
+        stored = tsdb.write_points(session, points)
     id_cache.remember(created)
     # Cached blocks holding the written points are recomputed on their next read (the
     # usual batch: the current minute of its metrics). Series this process had not seen

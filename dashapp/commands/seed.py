@@ -8,9 +8,10 @@ from typing import Literal
 
 from dashapp.commands import dashboards as commands
 from dashapp.core.demo import DEMO_SLUG, HOSTS, METRICS, RATES, STEP, dashboard_spec, generate
+from dashapp.core.keys import series_key
 from dashapp.core.permissions import Actor
 from dashapp.core.spec import parse_spec
-from db import dashboards, metrics, rollups
+from db import dashboards, tsdb
 from db.blockcache import mark_written
 from db.engine import database
 
@@ -42,13 +43,13 @@ def seed_demo(days: float = 7, progress: Progress | None = None) -> int:
         commands.create(Actor.system(), spec, DEMO_SLUG, "Demo dashboard")
     with database.transaction() as session:
         keys = {
-            (name, host.name): metrics.series_key(name, host.name, {"region": host.region})
+            (name, host.name): series_key(name, host.name, {"region": host.region})
             for host in HOSTS
             for name in names
         }
-        resolved = metrics.resolve_series(session, list(keys.values()))
+        resolved = tsdb.resolve_series(session, list(keys.values()))
         ids = {pair: resolved[key] for pair, key in keys.items()}
-        latest = metrics.last_points(session, list(ids.values()))
+        latest = tsdb.last_points(session, list(ids.values()))
     start = end - timedelta(days=days)
     if latest:
         start = max(start, max(point.ts for point in latest.values()) + STEP)
@@ -59,7 +60,7 @@ def seed_demo(days: float = 7, progress: Progress | None = None) -> int:
     }
     total = max(0, int((end - start) / STEP)) * len(ids)
     written = 0
-    chunk: list[metrics.PointTuple] = []
+    chunk: list[tsdb.PointTuple] = []
     for name, source, _labels, stamp, value in generate(start, end, counters):
         chunk.append((ids[name, source], stamp, value))
         if len(chunk) >= CHUNK:
@@ -67,16 +68,16 @@ def seed_demo(days: float = 7, progress: Progress | None = None) -> int:
     written += _flush(chunk, total, progress)
     while True:  # roll the new hours up now, so the first long-range view is fast
         with database.transaction() as session:
-            if not rollups.refresh(session, limit=2000):
+            if not tsdb.refresh_rollups(session, limit=2000):
                 break
     return written
 
 
-def _flush(chunk: list[metrics.PointTuple], total: int, progress: Progress | None) -> int:
+def _flush(chunk: list[tsdb.PointTuple], total: int, progress: Progress | None) -> int:
     if not chunk:
         return 0
     with database.transaction() as session:
-        count = metrics.write_points(session, chunk)
+        count = tsdb.write_points(session, chunk)
     mark_written((*METRICS, *RATES), everything=True)
     chunk.clear()
     if progress:

@@ -1,7 +1,7 @@
 """One number per series over a range: what stat, gauge, bar and table panels show.
 
 For value-like aggregations (avg, min, max, last) the numbers come from every point
-in the range (:func:`db.query.summarize`), so a table's max is the real maximum and
+in the range (:func:`db.tsdb.query.summarize`), so a table's max is the real maximum and
 does not move with the panel's width. For the others (sum, count, rate, percentiles)
 the panel's buckets are the series it shows, and those are reduced.
 """

@@ -8,7 +8,7 @@ The 3600-s chunks of ``metric_rollup_chunks`` are decoded, merged per series and
 epoch-aligned 30-day window (of a bucket stored twice, the later chunk's row wins, as
 compaction merges), encoded and written back, a batch of series at a time; the
 downgrade splits them back into days. 1-minute chunks stay daily. The widths are
-fixed here, not read from ``db.rollup_chunks``, so this revision always does the same.
+fixed here, not read from ``db.tsdb.rollup_chunks``, so this revision always does the same.
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
-from db import codec
+from db.tsdb import codec
 from db.types import Timestamp, from_epoch_us
 
 revision: str = "0014"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from dashapp.extensions import database
-from db.models import PointRow, SeriesRow
+from db.tsdb.models import PointRow, SeriesRow
 
 
 @contextmanager

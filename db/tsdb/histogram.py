@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from dashapp.core.results import Histogram
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range
-from db import rollups
-from db.query import bucket_step, matching_groups
 from db.sqlfunctions import floor_int, time_bucket
+from db.tsdb import rollups
+from db.tsdb.query import bucket_step, matching_groups
 
 Counted = list[tuple[datetime, int, int]]
 """(time bucket, bin index, samples) rows of a histogram, by time."""

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from db.chunks import WINDOW, window_of
+from db.tsdb.chunks import WINDOW, window_of
 from db.types import utcnow
 
 PARENT = "metric_points"

@@ -1,4 +1,4 @@
-"""The engine's statements: each aggregates rollup-shaped rows (db/rollups.py) into
+"""The engine's statements: each aggregates rollup-shaped rows (db/tsdb/rollups.py) into
 buckets, M4 points or rates, whichever source the rows come from."""
 
 from __future__ import annotations

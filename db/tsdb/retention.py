@@ -1,4 +1,4 @@
-"""Applying retention: drop whole chunks (and hot partitions, see db/partitions.py) past
+"""Applying retention: drop whole chunks (and hot partitions, see db/tsdb/partitions.py) past
 their policy, never delete live rows one by one.
 
 Raw data expires a chunk (one series' day) at a time, once the whole day is older than
@@ -18,9 +18,9 @@ from sqlalchemy import and_, delete, not_, or_, select
 from sqlalchemy.orm import Session
 
 from dashapp.core.retention import Policy, Retention
-from db.chunks import window_of
-from db.models import ChunkRow, RollupChunkRow, RollupRow, SeriesRow
-from db.rollup_chunks import WINDOWS
+from db.tsdb.chunks import window_of
+from db.tsdb.models import ChunkRow, RollupChunkRow, RollupRow, SeriesRow
+from db.tsdb.rollup_chunks import WINDOWS
 from db.types import utcnow
 
 ROLLUP_LEVELS = {"1m": 60, "1h": 3600}

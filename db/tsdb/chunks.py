@@ -32,9 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from db import codec, pgarrays
-from db.models import ChunkRow, PointRow, SeriesRow
 from db.sqlfunctions import BucketStep, epoch_us, int_array, int_list
+from db.tsdb import codec, pgarrays
+from db.tsdb.models import ChunkRow, PointRow, SeriesRow
 from db.types import EPOCH, Timestamp, to_epoch_us
 
 WINDOW = timedelta(days=1)

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from db.chunks import WINDOW_US, ColdPoints
+from db.tsdb.chunks import WINDOW_US, ColdPoints
 
 COLUMNS = ("bucket", "count", "sum", "min", "max", "first", "last",
            "first_ts", "last_ts", "min_ts", "max_ts", "increase")  # fmt: skip
-"""Columns of a rollup-shaped row after its series (SHAPE of db/rollups.py, after the
+"""Columns of a rollup-shaped row after its series (SHAPE of db/tsdb/rollups.py, after the
 row's time ``bucket``: for merged rows the time of their first point)."""
 _AT = {name: index for index, name in enumerate(COLUMNS)}
 _FLOATS = ("sum", "min", "max", "first", "last", "increase")

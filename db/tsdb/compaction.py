@@ -1,5 +1,5 @@
 """Compaction: closed windows of hot rows become one compressed chunk per series and day
-(rollups: per series and their level's window, see :data:`db.rollup_chunks.WINDOWS`).
+(rollups: per series and their level's window, see :data:`db.tsdb.rollup_chunks.WINDOWS`).
 
 A window is closed once its day ended more than ``delay`` ago. Each series-window is
 moved in one transaction: ``DELETE ... RETURNING`` takes exactly the rows it removes
@@ -20,11 +20,11 @@ import numpy as np
 from sqlalchemy import delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
-from db import codec, rollup_chunks
-from db.chunks import WINDOW, lock_tiers, window_of
 from db.engine import dialect_insert
-from db.models import ChunkRow, PointRow, SeriesRow
 from db.sqlfunctions import epoch_us
+from db.tsdb import codec, rollup_chunks
+from db.tsdb.chunks import WINDOW, lock_tiers, window_of
+from db.tsdb.models import ChunkRow, PointRow, SeriesRow
 from db.types import EPOCH, Timestamp, from_epoch_us, utcnow
 
 DEFAULT_DELAY = timedelta(hours=1)

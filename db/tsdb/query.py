@@ -30,13 +30,15 @@ from dashapp.core.results import (
 )
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange, aligned_range
-from db import cold_statements, rollups, statements
-from db.metrics import find_series
 from db.sqlfunctions import last_by
+from db.tsdb import cold_statements, rollups, statements
+from db.tsdb.metrics import find_series
 
 RATE_LOOKBACK = timedelta(minutes=5)
 """How old a counter's previous point may be for a rate to count the increase since it."""
-IN_PROCESS = "-- every row compacted: {rows} chunk rows aggregated in process (db.cold_statements)"
+IN_PROCESS = (
+    "-- every row compacted: {rows} chunk rows aggregated in process (db.tsdb.cold_statements)"
+)
 
 
 def matches(info: SeriesInfo, query: Query, variables: Mapping[str, Sequence[str]]) -> bool:

@@ -1,4 +1,4 @@
-"""The engine's bucket and M4 statements (:mod:`db.statements`) in numpy, for compacted rows.
+"""The engine's bucket and M4 statements (:mod:`db.tsdb.statements`) in numpy, for compacted rows.
 
 When no hot row falls in a question's range (closed days: every old block of a cached
 panel, most of a 30-day panel), its rows are all decoded chunk rows already in process.
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from db.prebuckets import COLUMNS, ShapedRows, has_nan
+from db.tsdb.prebuckets import COLUMNS, ShapedRows, has_nan
 from db.types import to_epoch_us
 
 AGGREGATIONS = frozenset({"avg", "min", "max", "sum", "count", "last", "rate"})
@@ -40,7 +40,7 @@ def computable(rows: ShapedRows) -> bool:
 
 
 class Question(Protocol):
-    """What a statement asks (see ``db.query._Ask``)."""
+    """What a statement asks (see ``db.tsdb.query._Ask``)."""
 
     agg: str
     m4: bool
@@ -50,8 +50,8 @@ class Question(Protocol):
 
 
 def rows(shaped: ShapedRows, ask: Question, lookback: timedelta) -> list[tuple[Any, ...]]:
-    """The rows :func:`db.statements.m4` (if ``ask.m4``), :func:`db.statements.rate` (with
-    ``lookback``) or :func:`db.statements.buckets` would return over ``shaped``: (group,
+    """The rows :func:`db.tsdb.statements.m4` (if ``ask.m4``), :func:`db.tsdb.statements.rate` (with
+    ``lookback``) or :func:`db.tsdb.statements.buckets` would return over ``shaped``: (group,
     bucket, values...), ordered by group then bucket. The group is the series id, or its
     position in ``ask.group``."""
     if ask.agg == "rate" and not ask.m4:
@@ -80,7 +80,7 @@ def rates(
     start: datetime,
     lookback: timedelta,
 ) -> list[tuple[Any, ...]]:
-    """The rows :func:`db.statements.rate` would return over ``shaped``: (group, bucket,
+    """The rows :func:`db.tsdb.statements.rate` would return over ``shaped``: (group, bucket,
     per-second rate or None) for buckets from ``start`` on. Between consecutive rows of a
     series the rise counts (a drop: the new first value) when the previous row ends at
     most ``lookback`` before the bucket; the seconds run from that row's end, else from
@@ -113,7 +113,7 @@ def rates(
 def totals(
     shaped: ShapedRows, slot: timedelta | None, group: Mapping[int, int]
 ) -> dict[tuple[int, Any], tuple[Any, ...]]:
-    """What :func:`db.query._totals` computes over ``shaped``: per (group position, start
+    """What :func:`db.tsdb.query._totals` computes over ``shaped``: per (group position, start
     of a ``slot``-wide slot, or None without slots) count, min, max, sum, the last value
     and its time."""
     runs = _Runs.of(shaped, None if slot is None else slot // timedelta(microseconds=1), group)

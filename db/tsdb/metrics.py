@@ -1,4 +1,4 @@
-"""Metrics repository: the series catalog and idempotent point writes (queries: db/query.py).
+"""Metrics repository: the series catalog and idempotent point writes (queries: db/tsdb/query.py).
 
 Functions take a Session, return frozen dataclasses and never commit.
 """
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from dashapp.core.keys import SeriesKey, series_key
 from dashapp.core.results import Catalog, LastPoint, SeriesInfo
-from db import chunks, rollups
 from db.engine import dialect_insert
-from db.models import ChunkRow, PointRow, SeriesRow
+from db.tsdb import chunks, rollups
+from db.tsdb.models import ChunkRow, PointRow, SeriesRow
 from db.types import utcnow
 
 PointTuple = tuple[int, datetime, float]

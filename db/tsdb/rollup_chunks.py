@@ -3,7 +3,7 @@
 Rollup rows are the bulk of a database of 10 s data (a per-minute row is wider than
 six points' worth of chunk), so compaction moves them too (``DELETE ... RETURNING``,
 merged with the window's chunk, bucket rows written later winning), and readers
-see rows and chunks as one source, exactly like :mod:`db.chunks` does for points.
+see rows and chunks as one source, exactly like :mod:`db.tsdb.chunks` does for points.
 
 Each level has its own window width (:data:`WINDOWS`): a day of 1-minute rollups, 30
 days of hourly ones (a 30-day panel then decodes one or two chunks per series, not 30
@@ -39,12 +39,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from db import codec, pgarrays, prebuckets
-from db.chunks import Span, _by_range, inside, span_limits, window_of
 from db.engine import dialect_insert
-from db.models import RollupChunkRow, RollupRow, SeriesRow
-from db.prebuckets import COLUMNS, ShapedRows
 from db.sqlfunctions import BucketStep, epoch_us, int_array, int_list
+from db.tsdb import codec, pgarrays, prebuckets
+from db.tsdb.chunks import Span, _by_range, inside, span_limits, window_of
+from db.tsdb.models import RollupChunkRow, RollupRow, SeriesRow
+from db.tsdb.prebuckets import COLUMNS, ShapedRows
 from db.types import EPOCH, Timestamp, to_epoch_us
 
 WINDOWS = {60: timedelta(days=1), 3600: timedelta(days=30)}
@@ -85,7 +85,7 @@ def cold_rows(
     session: Session, level: int, spans: Sequence[Span], needed: Collection[str] | None = None
 ) -> ShapedRows:
     """Decoded chunk buckets inside ``spans`` that no rollup row overrides (only the columns
-    ``needed`` and what merging them takes, if given: see :func:`db.prebuckets.wanted`)."""
+    ``needed`` and what merging them takes, if given: see :func:`db.tsdb.prebuckets.wanted`)."""
     width = WINDOWS[level]
     wanted = [
         and_(RollupChunkRow.series_id.in_(sids),
@@ -194,7 +194,7 @@ _NAMES = ("series_id", *COLUMNS)
 def _unnest_select(layout: tuple[str | None, ...]) -> Any:
     """PostgreSQL: one ``unnest`` of a binary array parameter per column (named in
     ``layout``; ``=name``: one value for all rows; None: NULL). In the select list, as in
-    db/chunks.py: the arrays are walked in step."""
+    db/tsdb/chunks.py: the arrays are walked in step."""
     selected = []
     for name, param in zip(_NAMES, layout, strict=True):
         kind = _PG_ARRAYS.get("timestamptz" if name in TIMES else name, _FLOAT8)[0]
@@ -232,7 +232,7 @@ def pending_windows(
     session: Session, level: int, cutoff: datetime, limit: int
 ) -> dict[datetime, list[int]]:
     """Up to ``limit`` (window, series) pairs with rollup rows of ``level`` before ``cutoff``
-    (probed from the newest rollup chunk on first, like :func:`db.compaction.pending_windows`;
+    (probed from the newest rollup chunk on first, like :func:`db.tsdb.compaction.pending_windows`;
     windows are the level's, see :data:`WINDOWS`)."""
 
     def oldest_from(floor: Any) -> Any:

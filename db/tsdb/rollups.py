@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from dashapp.core.timerange import TimeRange, floor_time
-from db import chunks, prebuckets, rollup_chunks
 from db.engine import dialect_insert
-from db.models import RollupChunkRow, RollupPendingRow, RollupRow, SeriesRow
 from db.sqlfunctions import first_by, last_by, time_bucket
+from db.tsdb import chunks, prebuckets, rollup_chunks
+from db.tsdb.models import RollupChunkRow, RollupPendingRow, RollupRow, SeriesRow
 from db.types import to_epoch_us
 
 HOUR = timedelta(hours=1)
