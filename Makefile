@@ -11,10 +11,7 @@ run: $(VENV)/.installed
 	$(BIN)/dashapp users ensure-admin
 	$(BIN)/dashapp seed-demo --if-empty
 	@echo "dashapp on http://$${HOST:-127.0.0.1}:$${PORT:-8050}"
-	$(BIN)/dashapp demo-feed >/dev/null 2>&1 & feeder=$$!; \
-		$(BIN)/dashapp worker & worker=$$!; \
-		trap 'kill $$feeder $$worker 2>/dev/null' EXIT INT TERM; \
-		$(BIN)/dashapp serve
+	exec $(BIN)/dashapp run
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -8,7 +8,15 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
 # consistent; with Redis, scale out across cores.
 _default_workers = 1 if not os.environ.get("REDIS_URL") else multiprocessing.cpu_count() * 2 + 1
 workers = int(os.environ.get("WEB_CONCURRENCY", _default_workers))
-worker_class = "gthread"
+# Slow clients must not starve the server (issue 22): a threaded worker lends a thread to
+# each connection for as long as its request takes to arrive, so 45 clients sending a
+# byte every 2 s held every thread and the health check timed out. A gevent worker
+# gives each connection a greenlet (a few KB), so hundreds of slow or idle connections
+# cost nothing while the rest are served; psycopg 3 and redis-py wait cooperatively
+# under it. GUNICORN_WORKER_CLASS=gthread brings threads back (behind a proxy that
+# buffers whole requests, such as nginx), GUNICORN_THREADS sizes them.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+worker_connections = int(os.environ.get("GUNICORN_CONNECTIONS", "1000"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 60
 graceful_timeout = 20

@@ -19,11 +19,12 @@ def register_all(app: Dash) -> None:
         panel_editor,
         panels,
         router,
+        shortcuts,
         theme,
         view,
     )
 
     modules = (router, view, panels, inspect, theme, editor, editor_actions, panel_editor,
-               history, manage, admin, explore, annotate)  # fmt: skip
+               history, manage, admin, explore, annotate, shortcuts)  # fmt: skip
     for module in modules:
         module.register(app)

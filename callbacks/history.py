@@ -37,9 +37,14 @@ def register(app: Dash) -> None:
 
 def compare(older: int, newer: int, slug: str) -> Any:
     """What changed from version ``older`` to version ``newer``."""
-    with database.transaction() as session:
-        before = dashboards.get_version(session, slug, older)
-        after = dashboards.get_version(session, slug, newer)
+    if not isinstance(slug, str) or not all(type(v) is int for v in (older, newer)):
+        raise PreventUpdate  # the pickers only offer saved versions
+    try:
+        with database.transaction() as session:
+            before = dashboards.get_version(session, slug, older)
+            after = dashboards.get_version(session, slug, newer)
+    except dashboards.DashboardNotFound:
+        return html.P(f"Version {older} or {newer} of {slug} does not exist.", className="error")
     return diff_view(diff_specs(before.spec, after.spec))
 
 

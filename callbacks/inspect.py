@@ -136,7 +136,9 @@ def fullscreen(
     graph_ids = [s["id"]["panel"] for s in ctx.states_list[0]]
     if panel_id in graph_ids:
         figure = figures[graph_ids.index(panel_id)] or {}
-        graph = dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph")
+        graph = dcc.Graph(
+            figure=figure, config=GRAPH_CONFIG, className="fullscreen-graph", responsive=True
+        )
         return OPEN, graph, title
     table_ids = [s["id"][ids.TABLE_KEY] for s in ctx.states_list[1]]
     body = html.Tbody(table_bodies[table_ids.index(panel_id)] or [])

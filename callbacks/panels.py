@@ -90,9 +90,10 @@ def update_chart(
     grace = live_grace()
     try:
         panel, window, variables = panel_request(panel_document, time_range, variables, viewport)
-        if grace is not None and isinstance(panel, TimeseriesPanel) and meta:
-            zone = time_range.get("tz") or "UTC"
-            patched = _tail_patch(panel, meta, window, variables, zone, grace)
+        known = live.parse_meta(meta) if grace is not None else None
+        if known is not None and isinstance(panel, TimeseriesPanel):
+            zone = _zone(time_range)
+            patched = _tail_patch(panel, known, window, variables, zone, grace, viewport)
             if patched is not None:
                 patch, new_meta = patched
                 return patch, no_update, no_update, new_meta
@@ -102,24 +103,31 @@ def update_chart(
     if data.empty:
         return empty_figure(theme), _message(data.empty_note, "info"), "", None
     # Freshness is judged at the end of the chosen range: a past range is not "stale".
-    zone = time_range.get("tz") or "UTC"
+    zone = _zone(time_range)
     figure = render_figure(panel, data, theme, min(window.end, datetime.now(UTC)), zone)
     if isinstance(panel, TimeseriesPanel):
         figure = with_annotations(figure, annotations, panel.id, zone)
-    meta = live.figure_meta(data.results, max_points(panel, viewport))
-    return figure, None, _hidden_note(data), meta
+    return figure, None, _hidden_note(data), live.figure_meta(data.results)
+
+
+def _zone(time_range: Any) -> str:
+    zone = time_range.get("tz") if isinstance(time_range, dict) else None
+    return zone if isinstance(zone, str) and zone else "UTC"
 
 
 def _tail_patch(
     panel: TimeseriesPanel,
-    meta: dict[str, Any],
+    meta: live.PanelMeta,
     window: TimeRange,
     variables: dict[str, list[str]] | None,
     zone: str,
     grace: float,
+    viewport: int | None,
 ) -> Any:
-    """The points that arrived since the chart was drawn, as a Patch (None: redraw)."""
-    plans = live.tail_plans(panel, meta, window)
+    """The points that arrived since the chart was drawn, as a Patch (None: redraw). The
+    server sizes it: the tail queries start at the last drawn bucket inside the window,
+    and a patch past CALLBACK_COST_LIMIT points is a (cost-checked) redraw instead."""
+    plans = live.tail_plans(panel, meta, window, max_points(panel, viewport))
     if plans is None:
         return None
     tails = guard_query(
@@ -136,6 +144,8 @@ def _tail_patch(
             for plan in plans
         ]
     )
+    if live.tail_size(plans, meta, tails) > current_settings().callback_cost_limit:
+        return None
     return live.tail_patch(panel, meta, plans, tails, zone)
 
 

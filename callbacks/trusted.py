@@ -22,7 +22,7 @@ from dashapp.api.limits import hit_all, limit_scope
 from dashapp.auth import allowed, current_username
 from dashapp.core.panel_data import max_points
 from dashapp.core.spec import DashboardSpec, Panel, parse_spec
-from dashapp.core.view_state import ALL_CHOICE
+from dashapp.core.view_state import ALL_CHOICE, MAX_VARIABLE_VALUES
 from dashapp.settings import current_settings
 from db import dashboards
 from db.cache import cache, process_memo
@@ -30,7 +30,6 @@ from db.cached import unknown_values
 from db.engine import database
 
 PANEL_ADAPTER: TypeAdapter[Any] = TypeAdapter(Panel)
-MAX_VARIABLE_VALUES = 100
 SPEC_CACHE_SECONDS = 3600
 
 

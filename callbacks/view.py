@@ -27,6 +27,7 @@ from dashapp.core.view_state import (
     check_view,
     clean_variables,
     refresh_interval_ms,
+    shifted,
     view_problem_message,
     view_search,
     zoomed_out,
@@ -76,6 +77,7 @@ def register(app: Dash) -> None:
             relayouts=Input({"type": ids.PANEL_GRAPH, "panel": ALL}, "relayoutData"),
             zone=Input(ids.TIME_ZONE, "value"),
             calendar=Input(ids.TIME_CALENDAR, "end_date"),
+            shortcut=Input(ids.TIME_SHORTCUT, "data"),
         ),
         state=dict(
             typed_from=State(ids.TIME_FROM, "value"),
@@ -199,6 +201,20 @@ def _from_calendar(current: ViewState, args: dict[str, Any]) -> tuple[ViewState,
     return _with_range(current, {"from": absolute(start), "to": absolute(end)}), ""
 
 
+def _from_shortcut(current: ViewState, args: dict[str, Any]) -> tuple[ViewState, str]:
+    """t← / t→ (half the range back or forward) and t z (zoom out), from the keyboard."""
+    action = (args["shortcut"] or {}).get("action")
+    if action == "zoom-out":
+        return _from_zoom_out(current, args)
+    if action not in ("back", "forward"):
+        raise PreventUpdate
+    zone = zone_info(_shown_zone(args))
+    moved = shifted(args["time_range"], -1 if action == "back" else 1, datetime.now(UTC), zone)
+    if moved is None:
+        raise PreventUpdate
+    return _with_range(current, moved), ""
+
+
 HANDLERS: dict[str, Handler] = {
     ids.VIEW_URL: _from_url,
     ids.TIME_PRESET: _from_preset,
@@ -212,6 +228,7 @@ HANDLERS: dict[str, Handler] = {
     ids.PANEL_GRAPH: _from_zoom_box,
     ids.TIME_ZONE: _from_zone,
     ids.TIME_CALENDAR: _from_calendar,
+    ids.TIME_SHORTCUT: _from_shortcut,
 }
 
 

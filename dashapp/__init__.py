@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, signing: bool = True)
         settings.statement_timeout_ms,
         settings.read_urls,
         settings.read_max_lag_ms,
+        sqlite_busy_timeout=settings.sqlite_busy_timeout,
     )
     init_cache(app, settings, app.config["CACHE_KEY_PREFIX"])
     api.init_app(app)

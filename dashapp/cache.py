@@ -97,6 +97,12 @@ class GuardedRedisCache(RedisCache):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._paused_until = 0.0
+        # When Redis last failed, answered after a silence longer than its timeout, and
+        # answered at all: whether an invalidation may have been lost meanwhile (see
+        # db.invalidations).
+        self._silence = float(kwargs.get("socket_timeout") or 0.25)
+        self._failed_at = self._silent_at = float("-inf")
+        self._replied_at = time.monotonic()
         self._set_counters = self._write_client.register_script(_SET_COUNTERS)
         self._queue_refresh = self._write_client.register_script(_QUEUE_REFRESH)
         self._blocking_client: Any = None
@@ -115,11 +121,28 @@ class GuardedRedisCache(RedisCache):
         if not self.available:
             return miss
         try:
-            return call()
+            found = call()
         except Exception as error:  # redis.ConnectionError, TimeoutError, ...
+            self._failed_at = time.monotonic()
             self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
             log.warning("cache unavailable for %ss: %s", PAUSE_AFTER_FAILURE_SECONDS, error)
             return miss
+        now = time.monotonic()
+        if now - self._replied_at > self._silence:
+            self._silent_at = now
+        self._replied_at = now
+        return found
+
+    def suspect(self, since: float) -> bool:
+        """Whether a write's invalidation may have failed unseen since ``since``
+        (monotonic): Redis failed, or answered after a silence longer than its
+        timeout, or has been silent that long (this process was idle)."""
+        now = time.monotonic()
+        return (
+            max(self._failed_at, self._silent_at) > since
+            or now - self._replied_at > self._silence
+            or not self.available
+        )
 
     @staticmethod
     def _miss(name: str, args: tuple[Any, ...]) -> Any:
@@ -159,16 +182,22 @@ class GuardedRedisCache(RedisCache):
 
     def set_counters(
         self, keys: Iterable[str], tables: Mapping[str, Iterable[str]], value: str, timeout: int
-    ) -> None:
+    ) -> bool:
         """Set ``value`` on these keys and on the fields of each hash, expiring after
         ``timeout`` s: the block cache's counters, hundreds per ingest batch. One script
         call, the fields of a hash sent as one string (as separate arguments, redis-py's
-        encoding of them took a sixth of an ingest request's CPU)."""
+        encoding of them took a sixth of an ingest request's CPU). False if Redis did
+        not take them."""
         keys = [self.key_prefix + key for key in keys]
         hashes = [self.key_prefix + key for key in tables]
         fields = [" ".join(names) for names in tables.values()]
         args = [self.serializer.dumps(value), value, timeout, len(keys), *fields]
-        self._protect(lambda: self._set_counters(keys=keys + hashes, args=args), None)
+
+        def call() -> bool:
+            self._set_counters(keys=keys + hashes, args=args)
+            return True
+
+        return bool(self._protect(call, False))
 
     def get_fields(self, requests: Sequence[tuple[str, Sequence[str]]]) -> list[list[Any]]:
         """The values of these fields of each hash (None where unset), in one pipeline."""
@@ -229,7 +258,7 @@ class LocalCache(SimpleCache):
 
     def set_counters(
         self, keys: Iterable[str], tables: Mapping[str, Iterable[str]], value: str, timeout: int
-    ) -> None:
+    ) -> bool:
         """Set ``value`` on these keys and on the fields of each hash (a dict under its key)."""
         self.set_many(dict.fromkeys(keys, value), timeout=timeout)
         with self._fields_lock:
@@ -237,6 +266,7 @@ class LocalCache(SimpleCache):
                 current = dict(self.get(key) or {})
                 current.update(dict.fromkeys(fields, value))
                 self.set(key, current, timeout=timeout)
+        return True
 
     def get_fields(self, requests: Sequence[tuple[str, Sequence[str]]]) -> list[list[Any]]:
         """The values of these fields of each hash (None where unset)."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
 import click
 from flask import Flask
+from flask import cli as flask_cli
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tqdm import tqdm
@@ -59,7 +61,10 @@ def rollups_command(batch: int) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one pass and exit (tests, cron).")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option(
+    "--interval", default=5.0, show_default=True, envvar="WORKER_INTERVAL",
+    help="Seconds between passes (env WORKER_INTERVAL).",
+)  # fmt: skip
 @click.option("--batch", default=2000, show_default=True, help="Series-hours per transaction.")
 @with_appcontext
 def worker_command(once: bool, interval: float, batch: int) -> None:
@@ -74,7 +79,17 @@ def worker_command(once: bool, interval: float, batch: int) -> None:
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     click.echo(f"worker running every {interval:g}s; Ctrl-C to stop")
-    worker.run_forever(interval, batch)
+    _stop_on_sigterm()
+    try:
+        worker.run_forever(interval, batch)
+    except KeyboardInterrupt:
+        click.echo("worker stopped")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (``dashapp run`` stopping, a service manager) ends a loop as Ctrl-C does:
+    the transaction in progress rolls back and the command says it stopped."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @click.command("seed-demo")
@@ -100,15 +115,33 @@ def seed_demo_command(days: float, if_empty: bool) -> None:
 
 @click.command("demo-feed")
 @with_appcontext
-@click.option("--interval", default=10.0, show_default=True, help="Seconds between writes.")
+@click.option(
+    "--interval", default=10.0, show_default=True, envvar="DEMO_FEED_INTERVAL",
+    help="Seconds between writes (env DEMO_FEED_INTERVAL).",
+)  # fmt: skip
 def demo_feed_command(interval: float) -> None:
-    """Keep the demo metrics live: append the newest points every interval."""
-    from dashapp.commands.seed import seed_demo
+    """Keep the demo metrics live: append the newest points every interval.
 
-    click.echo("feeding demo metrics; Ctrl-C to stop")
-    while True:
-        seed_demo(days=1)
-        time.sleep(interval)
+    A busy or unreachable database is retried with backoff (each wait said on stderr),
+    so the feeder outlives a long worker transaction or a database restart."""
+    from dashapp.commands.seed import seed_demo
+    from db import pacing
+
+    def retryable(error: BaseException) -> bool:
+        return isinstance(error, OperationalError) and not migrate.is_unmigrated(error)
+
+    def report(error: BaseException, wait: float) -> None:
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        click.echo(f"demo-feed: database error ({reason}); retrying in {wait:.1f} s", err=True)
+
+    click.echo(f"feeding demo metrics every {interval:g}s; Ctrl-C to stop")
+    _stop_on_sigterm()
+    try:
+        while True:
+            pacing.retry_forever(lambda: seed_demo(days=1), retryable, report)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("demo-feed stopped")
 
 
 @click.command("serve")
@@ -121,6 +154,30 @@ def serve_command(workers: int | None) -> None:
         args += ["--workers", str(workers)]
     os.chdir(root)
     os.execv(sys.executable, [*args, "wsgi:app"])
+
+
+@click.command("run")
+@click.option("--feed/--no-feed", default=True, help="Run the demo feeder beside the server.")
+@click.option("--worker/--no-worker", default=True, help="Run the worker beside the server.")
+def run_command(feed: bool, worker: bool) -> None:
+    """Serve the app with the worker and the demo feeder beside it (`make run`): their
+    output here, prefixed; a worker or feeder that dies is reported and restarted;
+    Ctrl-C stops them all."""
+    from dashapp.supervisor import Child, Supervisor
+
+    command = [sys.executable, "-m", "dashapp"]
+    children = [Child("web", [*command, "serve"], restart=False)]
+    if worker:
+        children.append(Child("worker", [*command, "worker"]))
+    if feed:
+        children.append(Child("feed", [*command, "demo-feed"]))
+    supervisor = Supervisor(children)
+    restore = supervisor.handle_signals()
+    try:
+        code = supervisor.run()
+    finally:
+        restore()
+    sys.exit(code)
 
 
 def init_app(app: Flask) -> None:
@@ -175,4 +232,11 @@ class DashappGroup(FlaskGroup):
 
 def main() -> None:
     """Entry point of the ``dashapp`` console script."""
-    DashappGroup(create_app=_create_app, add_version_option=False, help=__doc__)()
+    group = DashappGroup(
+        create_app=_create_app, add_version_option=False, add_default_commands=False, help=__doc__
+    )
+    # Flask's own `run` (its development server) gives way to ours: the app as `make run`
+    # serves it, with the worker and the demo feeder.
+    for command in (run_command, flask_cli.shell_command, flask_cli.routes_command):
+        group.add_command(command)
+    group()

@@ -17,16 +17,18 @@ from dashapp.settings import current_settings
 @with_appcontext
 def compact_command(limit: int) -> None:
     """Compact every closed day of hot points into chunks (one transaction per batch)."""
-    from db import tsdb
+    from db import pacing, tsdb
 
     delay = current_settings().compaction_delay
     moved = 0
     while True:
         with database.transaction() as session:
-            count = tsdb.compact(session, delay=delay, limit=limit)
+            deadline = pacing.slice_deadline(session)
+            count = tsdb.compact(session, delay=delay, limit=limit, deadline=deadline)
         if not count:
             break
         moved += count
+        pacing.pause(database.engine)
         click.echo(f"compacted {moved} points and rollup rows", err=True)
     with database.transaction() as session:
         created, dropped = tsdb.maintain_partitions(session, delay=delay)

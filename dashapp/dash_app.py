@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from typing import Any, NoReturn
 
 from dash import Dash
-from flask import Flask, Response, current_app, request
+from dash.exceptions import DashException
+from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import generate_csrf
 from limits import parse_many
 
@@ -15,9 +18,17 @@ from callbacks.router import page_exists
 from dashapp import PROJECT_ROOT
 from dashapp.api.limits import hit_all, limit_scope
 from dashapp.auth import current_role, current_username
+from dashapp.commands.errors import CommandError
 from dashapp.security import init_security_headers
 from dashapp.settings import current_settings
+from db.dashboards import DashboardNotFound
 from layouts.shell import app_shell
+
+log = logging.getLogger(__name__)
+BAD_INPUT = (TypeError, ValueError, LookupError, AttributeError, OverflowError, RecursionError)
+"""What a callback raises on input the page never sends (pydantic's errors are
+ValueErrors, a missing dashboard or version a LookupError): the request is refused
+with 400, not answered with 500."""
 
 
 def _shell_for_request() -> object:
@@ -50,6 +61,7 @@ def init_dash(server: Flask) -> Dash:
         title="dashapp",
         update_title=None,
         suppress_callback_exceptions=True,
+        on_error=_refuse_bad_input,
     )
     app.layout = _shell_for_request
     register_all(app)
@@ -58,6 +70,8 @@ def init_dash(server: Flask) -> Dash:
     # After every callback is registered: the hashes cover Dash's inline scripts.
     init_security_headers(server, server.extensions["dashapp.settings"], app.csp_hashes())
     server.before_request(limit_callbacks)
+    server.before_request(check_callback_body)
+    server.register_error_handler(DashException, _refuse_mismatch)
     server.extensions["dashapp.dash"] = app
     return app
 
@@ -94,3 +108,55 @@ def limit_callbacks() -> Response | None:
     response = Response("Too many requests: wait a moment.", 429, mimetype="text/plain")
     response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
     return response
+
+
+def check_callback_body(app: Dash | None = None) -> Response | None:
+    """Refuse (400) a callback request whose body is not the renderer's shape or names a
+    callback the app does not have; Dash itself would fail on it with a 500."""
+    if request.path != CALLBACK_PATH or request.method != "POST":
+        return None
+    body = request.get_json(silent=True)
+    callbacks = (app or current_app.extensions["dashapp.dash"]).callback_map
+    problem = None
+    if not isinstance(body, dict):
+        problem = "the body is not a JSON object"
+    elif "callback" not in callbacks.get(str(body.get("output")), {}):
+        problem = "no such callback on the server"  # unknown, or one run in the browser
+    elif not isinstance(body.get("outputs"), dict | list):
+        problem = "outputs is missing"
+    elif any(not isinstance(body.get(key, []), list) for key in ("inputs", "state")):
+        problem = "inputs and state must be lists"
+    elif not isinstance(changed := body.get("changedPropIds", []), list) or not all(
+        isinstance(item, str) for item in changed
+    ):
+        problem = "changedPropIds must be a list of names"
+    if problem is None:
+        return None
+    return Response(f"Bad callback request: {problem}.", 400, mimetype="text/plain")
+
+
+def _refuse_bad_input(error: Exception) -> Any:
+    """A callback failed on input the page never sends (a crafted request): 400, logged.
+    Anything else (a database failure, a bug) still fails loudly."""
+    if isinstance(error, CommandError):
+        _refuse(error, error.status)
+    if isinstance(error, BAD_INPUT):
+        _refuse(error, 404 if isinstance(error, DashboardNotFound) else 400)
+    raise error
+
+
+def _refuse(error: Exception, status: int) -> NoReturn:
+    log.warning(
+        "callback %s refused: %s: %s",
+        (request.get_json(silent=True) or {}).get("output", "?"),
+        type(error).__name__,
+        str(error)[:200],
+    )
+    abort(Response(f"Refused: {type(error).__name__}.", status, mimetype="text/plain"))
+
+
+def _refuse_mismatch(error: DashException) -> Response:
+    """Dash found the request and the callback's answer disagree (a crafted request
+    naming fewer outputs than the page has): 400."""
+    log.warning("callback request refused by Dash: %s", str(error)[:200])
+    return Response(f"Refused: {type(error).__name__}.", 400, mimetype="text/plain")

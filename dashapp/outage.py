@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from dashapp.api.errors import API_PREFIX, problem
 from dashapp.auth import safe_next
 from db.migrate import is_unmigrated
+from db.pacing import is_busy
 
 log = logging.getLogger(__name__)
 MESSAGE = "The database is unavailable right now; try again in a moment."
@@ -31,7 +32,7 @@ def database_unavailable(error: DBAPIError) -> Response:
     message = UNMIGRATED if unmigrated else MESSAGE
     log.warning("database unavailable for %s %s: %s", request.method, request.path, error.orig)
     if request.path.startswith(API_PREFIX):
-        detail = message if unmigrated else "the database is unreachable; retry later"
+        detail = message if unmigrated else _unavailable(error)
         response = problem(503, "Service Unavailable", detail)
     elif request.path.startswith("/login"):
         next_path = safe_next(request.values.get("next"))
@@ -41,6 +42,12 @@ def database_unavailable(error: DBAPIError) -> Response:
         response = Response(message, status=503, mimetype="text/plain")
     response.headers["Retry-After"] = RETRY_AFTER_SECONDS
     return response
+
+
+def _unavailable(error: DBAPIError) -> str:
+    if is_busy(error):
+        return "the database is busy; retry later"
+    return "the database is unreachable; retry later"
 
 
 def init_app(app: Flask) -> None:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     anonymous_view: bool = True
     statement_timeout_ms: int = Field(default=10_000, ge=100)
+    sqlite_busy_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds a SQLite writer waits for another's write lock before it fails (and retries)."""
     host: str = "127.0.0.1"
     port: int = 8050
     max_content_length: int = Field(default=32 * 1024 * 1024, ge=1024)

@@ -24,7 +24,7 @@ from flask import current_app
 from dashapp.core.results import Block, SeriesInfo
 from dashapp.core.spec import Query
 from dashapp.core.timerange import TimeRange
-from db import blocks, tsdb
+from db import blocks, invalidations, tsdb
 from db.blocks import Piece
 from db.cache import cache, process_memo
 from db.engine import database
@@ -65,14 +65,15 @@ def mark_written(
     Counters are random tokens with a lifetime twice a block's, so an expired counter
     can never bring back an answer cached under an older value.
     """
-    names = set(metrics_written)
+    names = set(metrics_written) | {name for name, _, _ in written or ()}
     keys, tables = blocks.written_counters(written or set())
     keys |= {blocks.tail_key(name) for name in names}
     if everything:
         keys |= {blocks.reset_key(name) for name in names}
     if catalog_changed:
         keys.add(blocks.tail_key(CATALOG))
-    cache.cache.set_counters(keys, tables, secrets.token_hex(8), 2 * block_timeout())
+    if not cache.cache.set_counters(keys, tables, secrets.token_hex(8), 2 * block_timeout()):
+        invalidations.record(names | ({CATALOG} if catalog_changed else set()))
 
 
 def mark_dropped(metrics_dropped: Iterable[str]) -> None:
@@ -84,7 +85,8 @@ def mark_dropped(metrics_dropped: Iterable[str]) -> None:
         return
     keys = {key for name in names for key in (blocks.reset_key(name), blocks.tail_key(name))}
     keys.add(blocks.tail_key(CATALOG))
-    cache.set_many(dict.fromkeys(keys, secrets.token_hex(8)), timeout=2 * block_timeout())
+    if not cache.cache.set_counters(keys, {}, secrets.token_hex(8), 2 * block_timeout()):
+        invalidations.record(names | {CATALOG})
 
 
 def data_generation(metric: str) -> str:
@@ -116,6 +118,9 @@ def catalog_cached(kind: str, parts: tuple[Any, ...], compute: Any) -> Any:
     variable values: never served stale, as a new series changes the catalog). The
     process keeps the answers it used last (see :func:`catalog_cached_last`), so while
     the catalog is unchanged only its counter is fetched."""
+    if CATALOG in invalidations.outstanding():  # a new series may be missing from it
+        with database.read_session() as session:
+            return compute(session)
     generation = data_generation(CATALOG)
     memo = process_memo("dashapp.catalog")
     kept = memo.get((kind, parts))
@@ -155,6 +160,10 @@ class Lookup:
         self.values: dict[str, Any] = {}
         self.counters: list[list[str]] = []
         self.catalog: str | None = None
+        # Invalidations of this metric (or the catalog) that have not reached the cache
+        # yet: read past it (see db.invalidations).
+        missed = invalidations.outstanding()
+        self.bypass = metric in missed or CATALOG in missed
 
     def groups(
         self, spec: Query, variables: Mapping[str, Sequence[str]], limit: int
@@ -169,7 +178,9 @@ class Lookup:
         guess = kept[1][0] if kept is not None else None
         catalog_key = blocks.tail_key(CATALOG)
         self._fetch(guess, catalog_key)
-        self.catalog = existing_counter(catalog_key, self.values[catalog_key])
+        self.catalog = (
+            None if self.bypass else existing_counter(catalog_key, self.values[catalog_key])
+        )
         if self.catalog is not None and kept is not None and kept[0] == self.catalog:
             return kept[1]
         found = engine.matching_groups(None, spec, variables, limit, self._series())
@@ -199,7 +210,7 @@ class Lookup:
         if self.catalog is not None and kept is not None and kept[0] == self.catalog:
             return kept[1]
         key = "sr:" + blocks.digest(self.metric)
-        entry = cache.get(key)
+        entry = None if self.catalog is None else cache.get(key)
         if isinstance(entry, tuple) and entry[0] == self.catalog:
             series = entry[1]
         else:
@@ -213,6 +224,8 @@ class Lookup:
         """The cache keys of each piece's answer: under its counters' values, and for a
         recent piece also its latest answer's, whatever the counters (see
         :func:`cached_pieces`)."""
+        if self.bypass:  # keys no answer is cached under: every piece is computed
+            identity = (identity, secrets.token_hex(8))
         exact = [
             answer_key(kind, (identity, p.start, p.end, [self.values[n] for n in c]))
             for p, c in zip(pieces, self.counters, strict=True)

@@ -64,6 +64,8 @@ def _to_dashboard(row: DashboardRow) -> Dashboard:
 
 
 def _live_row(session: Session, slug: str, *, lock: bool = False) -> DashboardRow:
+    if not isinstance(slug, str):  # a crafted request's store; no dashboard has it
+        raise DashboardNotFound(repr(slug)[:100])
     statement = select(DashboardRow).where(
         DashboardRow.slug == slug, DashboardRow.deleted_at.is_(None)
     )
@@ -249,6 +251,8 @@ def list_versions(session: Session, slug: str) -> list[DashboardVersion]:
 def get_version(session: Session, slug: str, version: int) -> DashboardVersion:
     """One saved state; raises DashboardNotFound if the dashboard or version is missing."""
     row = _live_row(session, slug)
+    if type(version) is not int:
+        raise DashboardNotFound(f"{slug} version {version!r}"[:200])
     found = session.get(DashboardVersionRow, (row.id, version))
     if found is None:
         raise DashboardNotFound(f"{slug} version {version}")

@@ -30,8 +30,11 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def build_engine(url: str, connect_timeout: int | None = None) -> Engine:
-    """Create a pooled engine for ``url`` with the per-dialect settings dashapp relies on."""
+def build_engine(
+    url: str, connect_timeout: int | None = None, sqlite_busy_timeout: float = 30.0
+) -> Engine:
+    """Create a pooled engine for ``url`` with the per-dialect settings dashapp relies on
+    (``sqlite_busy_timeout``: seconds a SQLite writer waits for the write lock)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -40,7 +43,7 @@ def build_engine(url: str, connect_timeout: int | None = None) -> Engine:
         engine = create_engine(
             url,
             json_serializer=canonical_json,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": sqlite_busy_timeout, "check_same_thread": False},
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
@@ -75,9 +78,10 @@ class Database:
         statement_timeout_ms: int,
         read_urls: Sequence[str] = (),
         max_lag_ms: int = 5000,
+        sqlite_busy_timeout: float = 30.0,
     ) -> None:
         """Create the engine for ``app`` (and one per read replica in ``read_urls``)."""
-        engine = build_engine(url)
+        engine = build_engine(url, sqlite_busy_timeout=sqlite_busy_timeout)
         replicas = None
         if read_urls:
             engines = [build_engine(read_url, connect_timeout=2) for read_url in read_urls]

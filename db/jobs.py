@@ -9,7 +9,10 @@ Two kinds of work:
 * periodic jobs (:class:`PeriodicJob`: compaction, retention, session pruning as they
   arrive): a worker claims a due job by moving its ``next_run_at`` forward in the very
   transaction that runs it. On PostgreSQL the claim skips a job another worker is
-  running (``FOR UPDATE SKIP LOCKED``); SQLite has one writer at a time anyway.
+  running (``FOR UPDATE SKIP LOCKED``); SQLite has one writer at a time anyway. A
+  *batched* job (compaction) commits its claim first, then works in short transactions
+  until it reports nothing left, so a backlog never holds SQLite's one write lock for
+  long (:mod:`db.pacing`).
 
 Nothing here runs inside a web request; readers never wait for it (queries fall back
 to raw points for hours still pending).
@@ -17,6 +20,7 @@ to raw points for hours still pending).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashapp.core.timerange import floor_time
-from db import sessions, storage_jobs, tsdb
+from db import pacing, sessions, storage_jobs, tsdb
 from db.engine import database, dialect_insert
 from db.models import WorkerJobRow
 from db.types import utcnow
@@ -36,15 +40,24 @@ EPOCH_START = datetime(1970, 1, 1)
 @dataclass(frozen=True)
 class PeriodicJob:
     """A job run at most once per ``every`` across all workers; ``run`` returns a count
-    of what it did and must do its work in the session it is given (one transaction)."""
+    of what it did and must do its work in the session it is given (one transaction).
+
+    ``batched``: ``run`` does one slice of the work and returns 0 once nothing is left;
+    it is called again, each time in a new transaction, for up to :data:`PASS_SECONDS`.
+    """
 
     name: str
     every: timedelta
     run: Callable[[Session], int]
+    batched: bool = False
 
+
+PASS_SECONDS = 30.0
+"""How long a batched job works in one pass before the worker turns to its other work
+(the job stays due and goes on in the next pass)."""
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
-    PeriodicJob("compaction", timedelta(minutes=1), storage_jobs.compact_job),
+    PeriodicJob("compaction", timedelta(minutes=1), storage_jobs.compact_job, batched=True),
     PeriodicJob("partitions", timedelta(hours=1), storage_jobs.partitions_job),
     PeriodicJob("retention", timedelta(hours=1), storage_jobs.retention_job),
     PeriodicJob("prune-sessions", timedelta(hours=1), sessions.prune_expired),
@@ -66,8 +79,13 @@ def refresh_rollups(
     pending: agents dirty it again every few seconds, so rolling it up would redo an
     hour of points per pass and hold the queue rows their writes wait for. Readers get
     it from raw points meanwhile, which for one hour is cheap.
+
+    On SQLite batches are smaller (:data:`SQLITE_ROLLUP_BATCH`) and each commit is
+    followed by a pause for waiting writers (:mod:`db.pacing`).
     """
     before = floor_time((now or utcnow()) - SETTLE, tsdb.HOUR)
+    if pacing.one_writer(database.engine):
+        batch = min(batch, SQLITE_ROLLUP_BATCH)
     done = 0
     batches = 0
     while max_batches is None or batches < max_batches:
@@ -77,7 +95,12 @@ def refresh_rollups(
             break
         done += count
         batches += 1
+        pacing.pause(database.engine)
     return done
+
+
+SQLITE_ROLLUP_BATCH = 100
+"""Series-hours per rollup transaction on SQLite: a fraction of a second of work."""
 
 
 def claim_due(session: Session, job: PeriodicJob, now: datetime | None = None) -> bool:
@@ -107,15 +130,55 @@ def claim_due(session: Session, job: PeriodicJob, now: datetime | None = None) -
 
 def run_due_jobs(jobs: Sequence[PeriodicJob] = PERIODIC_JOBS) -> dict[str, int]:
     """Run every job of ``jobs`` that is due and not held by another worker, each in its
-    own transaction; returns what each job that ran reported."""
+    own transaction (a batched job in several); returns what each job that ran reported."""
     results = {}
     for job in jobs:
-        with database.transaction() as session:
-            if not claim_due(session, job):
+        if job.batched:
+            result = _run_batched(job)
+            if result is None:
                 continue
-            result = job.run(session)
-            session.execute(
-                update(WorkerJobRow).where(WorkerJobRow.name == job.name).values(last_result=result)
-            )
+        else:
+            with database.transaction() as session:
+                if not claim_due(session, job):
+                    continue
+                result = job.run(session)
+                _record(session, job, result)
         results[job.name] = result
     return results
+
+
+def _run_batched(job: PeriodicJob) -> int | None:
+    """Claim ``job`` (committed at once), then run its slices, one transaction each, with
+    a pause for waiting writers after each on SQLite; None when it was not due.
+
+    A worker dying meanwhile keeps the slices it committed (each leaves the data whole);
+    the job runs again when next due. Past :data:`PASS_SECONDS` with work left, it is
+    made due again at once, for the next pass.
+    """
+    with database.transaction() as session:
+        if not claim_due(session, job):
+            return None
+    total, started = 0, time.monotonic()
+    while True:
+        with database.transaction() as session:
+            done = job.run(session)
+        total += done
+        if not done:
+            break
+        pacing.pause(database.engine)
+        if time.monotonic() - started > PASS_SECONDS:
+            with database.transaction() as session:
+                session.execute(
+                    update(WorkerJobRow).where(WorkerJobRow.name == job.name)
+                    .values(next_run_at=utcnow())
+                )  # fmt: skip
+            break
+    with database.transaction() as session:
+        _record(session, job, total)
+    return total
+
+
+def _record(session: Session, job: PeriodicJob, result: int) -> None:
+    session.execute(
+        update(WorkerJobRow).where(WorkerJobRow.name == job.name).values(last_result=result)
+    )

@@ -165,3 +165,16 @@ class AnnotationRow(Base):
     tags: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class CacheInvalidationRow(Base):
+    """A metric whose cached answers a write could not invalidate (Redis was paused or
+    down): readers replay it into the cache, or read past the cache, until it lands.
+    ``token`` changes with every failed invalidation, so a replay deletes only the
+    row it replayed."""
+
+    __tablename__ = "cache_invalidations"
+
+    metric: Mapped[str] = mapped_column(Text, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

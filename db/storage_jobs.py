@@ -16,11 +16,12 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from db import blockcache, tsdb
+from db import blockcache, pacing, tsdb
 
 COMPACT_PER_RUN = 5_000
-"""Series-days per run (at most ``tsdb.POINTS_PER_TRANSACTION`` points): a fleet of
-20,000 series closes 20,000 a day, four runs' worth."""
+"""Series-days per transaction (at most ``tsdb.POINTS_PER_TRANSACTION`` points, and on
+SQLite about ``pacing.SLICE_SECONDS`` of work): a fleet of 20,000 series closes 20,000 a
+day, four transactions' worth."""
 
 
 def _settings() -> Any:
@@ -28,8 +29,14 @@ def _settings() -> Any:
 
 
 def compact_job(session: Session) -> int:
-    """Compact closed days (points and rollups); returns points and rollup rows moved."""
-    return tsdb.compact(session, delay=_settings().compaction_delay, limit=COMPACT_PER_RUN)
+    """One slice of compaction of closed days (points and rollups): a batched job, called
+    until it returns 0; returns the points and rollup rows moved."""
+    return tsdb.compact(
+        session,
+        delay=_settings().compaction_delay,
+        limit=COMPACT_PER_RUN,
+        deadline=pacing.slice_deadline(session),
+    )
 
 
 def partitions_job(session: Session) -> int:

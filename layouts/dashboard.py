@@ -14,7 +14,7 @@ from layouts import ids
 from layouts.annotations import annotate_dialog, annotation_bar
 from layouts.editor import editor_extras
 from layouts.panels import Stored, panel_frame, panel_grid
-from layouts.timepicker import time_controls
+from layouts.timepicker import time_controls, time_keys
 
 
 def dashboard_page(
@@ -49,6 +49,7 @@ def dashboard_page(
             dcc.Store(id=ids.TIME_HISTORY, data=[]),
             dcc.Store(id=ids.VARIABLES, data=view.variables),
             dcc.Interval(id=ids.AUTO_REFRESH, interval=interval or 60_000, disabled=not interval),
+            *time_keys(),
             html.Div(
                 className="toolbar",
                 children=[
@@ -154,12 +155,13 @@ def _modal(
     *,
     title_id: str | None = None,
     body: Any = None,
+    card_class: str = "modal-card",
 ) -> html.Div:
     return html.Div(
         id=modal_id,
         className="modal hidden" if body is None else "modal",
         children=html.Div(
-            className="modal-card",
+            className=card_class,
             children=[
                 html.Div(
                     className="modal-header",
@@ -198,6 +200,10 @@ def inspect_modal() -> html.Div:
     return _modal(ids.INSPECT_MODAL, ids.INSPECT_BODY, ids.INSPECT_CLOSE, "Inspect", download)
 
 
+FULLSCREEN_CARD = "modal-card fullscreen-card"
+"""The full-screen view takes the whole window, as Grafana's panel view does."""
+
+
 def fullscreen_modal(
     spec: DashboardSpec | None = None,
     view_panel: str | None = None,
@@ -208,10 +214,11 @@ def fullscreen_modal(
     panel = next((p for p in spec.panels if p.id == view_panel), None) if spec else None
     if panel is None:
         return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE, "", [],
-                      title_id=ids.FULLSCREEN_TITLE)  # fmt: skip
+                      title_id=ids.FULLSCREEN_TITLE, card_class=FULLSCREEN_CARD)  # fmt: skip
     copy = panel.model_copy(update={"id": f"{panel.id}-full"[:40]})
     body = html.Div(
         panel_frame(copy, stored=stored, saved_id=panel.id), className="fullscreen-live"
     )
     return _modal(ids.FULLSCREEN_MODAL, ids.FULLSCREEN_BODY, ids.FULLSCREEN_CLOSE,
-                  panel.title, [], title_id=ids.FULLSCREEN_TITLE, body=body)  # fmt: skip
+                  panel.title, [], title_id=ids.FULLSCREEN_TITLE, body=body,
+                  card_class=FULLSCREEN_CARD)  # fmt: skip

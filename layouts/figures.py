@@ -37,7 +37,8 @@ def render_figure(
         return stat_figure(panel, data.results[0], value, before, theme, now)
     if isinstance(panel, GaugePanel):
         value = data.reductions[0].value(panel.options.reduce) if data.reductions else None
-        return gauge_figure(panel, value, theme)
+        current = data.results[0] if data.results else None
+        return gauge_figure(panel, value, theme, current, now)
     if isinstance(panel, BarPanel):
         return bar_figure(panel, data.reductions, theme)
     if isinstance(panel, HeatmapPanel) and data.histogram is not None:

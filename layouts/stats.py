@@ -119,16 +119,25 @@ def _small_line(text: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -> dict[str, Any]:
+def gauge_figure(
+    panel: GaugePanel,
+    value: float | None,
+    theme: str = "light",
+    current: QueryResult | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """A dial from min to max showing ``value``, coloured by thresholds (bands on its track);
     the number and the dial's ticks printed by the unit formatter, like every other panel.
 
     Without a max, the dial ends at 100 for percent, 1 for a ratio, else at a round number
-    of the unit above the value.
+    of the unit above the value. Like a stat, a stale value (``current`` has no data for
+    ``stale_after`` intervals before ``now``) is greyed out and says so.
     """
     options = panel.options
     top = options.max if options.max is not None else nice_ceiling(options.unit, value)
-    color = threshold_color(value, options.thresholds, PALETTE[0])
+    stale = current is not None and now is not None and is_stale(current, options.stale_after, now)
+    muted = colors(theme)["muted"]
+    color = muted if stale else threshold_color(value, options.thresholds, PALETTE[0])
     ordered = sorted(options.thresholds, key=lambda t: t.value)
     steps = [
         {
@@ -140,6 +149,7 @@ def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -
     tickvals, ticktext = axis_ticks(options.unit, options.min, top, count=5)
     inside = [(v, t) for v, t in zip(tickvals, ticktext, strict=True)
               if options.min - 1e-9 * abs(top) <= v <= top * (1 + 1e-9)]  # fmt: skip
+    bottom = 0.24 if stale else 0.12  # room for the number, and the stale note under it
     indicator = {
         "type": "indicator",
         "mode": "gauge",
@@ -156,13 +166,17 @@ def gauge_figure(panel: GaugePanel, value: float | None, theme: str = "light") -
             "borderwidth": 0,
             "steps": steps,
         },
-        "domain": {"x": [0, 1], "y": [0.12, 1]},
+        "domain": {"x": [0, 1], "y": [bottom, 1]},
     }
     layout = base_layout(theme)
     layout["margin"] = {"l": 24, "r": 24, "t": 16, "b": 8}
     number = {
         "text": f"<b>{format_value(value, options.unit)}</b>", "xref": "paper",
-        "yref": "paper", "x": 0.5, "y": 0.14, "showarrow": False, "font": {"size": 26},
+        "yref": "paper", "x": 0.5, "y": bottom + 0.02, "showarrow": False,
+        "font": {"size": 26, **({"color": muted} if stale else {})},
     }  # fmt: skip
     layout["annotations"] = [number]
+    if stale:
+        layout["annotations"].append({**_small_line("stale: no recent data"), "y": 0.02,
+                                      "yanchor": "bottom"})  # fmt: skip
     return {"data": [indicator], "layout": layout}

@@ -146,3 +146,8 @@ def time_controls(
             html.Div(notice, id=ids.TIME_ERROR, className="time-error", role="alert"),
         ],
     )
+
+
+def time_keys() -> list:
+    """The stores of the time picker's keyboard shortcuts (see callbacks/shortcuts.py)."""
+    return [dcc.Store(id=ids.TIME_KEYS), dcc.Store(id=ids.TIME_SHORTCUT)]

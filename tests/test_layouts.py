@@ -222,6 +222,20 @@ def test_gauge_figure_bounds_value_and_threshold_steps() -> None:
     assert [s["range"] for s in indicator["gauge"]["steps"]] == [[0, 70], [70, 90], [90, 100]]
 
 
+def test_gauge_says_stale_when_data_stopped_as_a_stat_does() -> None:
+    panel = PANELS["cpu-gauge"]
+    current = result(line("cpu", [80.0, 95.0]))  # last bucket at T0 + 1 min
+    fresh = gauge_figure(panel, 95.0, current=current, now=T0 + timedelta(minutes=3))
+    stale = gauge_figure(panel, 95.0, current=current, now=T0 + timedelta(minutes=30))
+    notes = [a["text"] for a in fresh["layout"]["annotations"]]
+    assert notes == ["<b>95%</b>"]  # the number, printed by the unit formatter
+    assert fresh["data"][0]["gauge"]["bar"]["color"] == "#ef4444"
+    number, note = stale["layout"]["annotations"]
+    assert note["text"] == "stale: no recent data"
+    muted = stale["data"][0]["gauge"]["bar"]["color"]
+    assert muted != "#ef4444" and number["font"]["color"] == muted
+
+
 def test_bar_figure_reduces_each_series() -> None:
     reductions = from_buckets(result(line("web-1", [1, 3]), line("web-2", [5])))
     figure = bar_figure(PANELS["rps-by-host"], reductions)

@@ -10,6 +10,7 @@ from dashapp.core.view_state import (
     clean_variables,
     parse_view,
     refresh_interval_ms,
+    shifted,
     view_problem_message,
     view_search,
     zoomed_out,
@@ -53,6 +54,18 @@ def test_zoom_out_doubles_the_range() -> None:
     assert zoomed_out({"from": "now-6h", "to": "now"}, now) == {"from": "now-12h", "to": "now"}
     absolute = zoomed_out({"from": "1767265200000", "to": "1767268800000"}, now)  # 11:00-12:00
     assert absolute == {"from": "1767263400000", "to": "1767270600000"}  # 10:30-12:30
+
+
+def test_t_arrows_shift_by_half_the_range_and_forward_stops_at_now() -> None:
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    ms = lambda hour: str(int(datetime(2026, 1, 1, hour, tzinfo=UTC).timestamp() * 1000))  # noqa: E731
+    last_6h = {"from": "now-6h", "to": "now"}
+    assert shifted(last_6h, -1, now) == {"from": ms(3), "to": ms(9)}  # 06-12 -> 03-09
+    assert shifted({"from": ms(3), "to": ms(9)}, -1, now) == {"from": ms(0), "to": ms(6)}
+    assert shifted({"from": ms(0), "to": ms(6)}, 1, now) == {"from": ms(3), "to": ms(9)}
+    # Past now it becomes the live range of the same span; already live, nothing newer.
+    assert shifted({"from": ms(3), "to": ms(9)}, 1, now) == last_6h
+    assert shifted(last_6h, 1, now) is None
 
 
 def test_refresh_intervals() -> None:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from dashapp.api.errors import ApiError
 from dashapp.core.points import IngestError
 from dashapp.core.protocols import BodyError, BodyTooLarge
+from db.pacing import is_busy
 
 INFLUX_VERSION = "1.8.10"
 """What ``X-Influxdb-Version`` says: the InfluxDB API these routes implement."""
@@ -102,7 +103,8 @@ def register(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(OperationalError)
     def _database_down(error: OperationalError) -> Response:
-        message = "the database is unreachable; retry later"
+        state = "busy" if is_busy(error) else "unreachable"
+        message = f"the database is {state}; retry later"
         return agent_error(503, message, {"Retry-After": RETRY_AFTER_SECONDS})
 
     @blueprint.errorhandler(HTTPException)

@@ -19,7 +19,7 @@ from dashapp.core.permissions import Actor, Role
 from dashapp.core.records import TokenInfo
 from dashapp.extensions import database
 from dashapp.settings import current_settings
-from db import tokens
+from db import pacing, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="dashapp"'}
@@ -41,8 +41,7 @@ def current_token() -> TokenInfo | None:
     presented = bearer_token()
     info = None
     if presented is not None:
-        with database.transaction() as session:
-            info = tokens.verify_token(session, presented)
+        info = pacing.retry_busy(lambda: _verify(presented))
         if info is None:
             raise ApiError(
                 401, "Unauthorized", "the token is unknown, revoked or expired", headers=CHALLENGE
@@ -50,6 +49,11 @@ def current_token() -> TokenInfo | None:
     # Other schemes (say, Basic from a proxy in front) are not ours: as if no token was sent.
     g.api_token = info
     return info
+
+
+def _verify(presented: str) -> TokenInfo | None:
+    with database.transaction() as session:  # it may record the token's last use: a write
+        return tokens.verify_token(session, presented)
 
 
 SCOPE_ROLE: dict[str, Role] = {"read": "viewer", "edit": "editor", "admin": "admin"}

@@ -19,7 +19,7 @@ from dashapp.core.keys import SeriesKey
 from dashapp.core.permissions import Actor
 from dashapp.core.points import IngestResult, PointIn, Precision, prepare, prepare_plain
 from dashapp.core.protocols.points import Point
-from db import tsdb
+from db import pacing, tsdb
 from db.blockcache import mark_written
 from db.blocks import touched
 from db.engine import database
@@ -58,17 +58,25 @@ def series_id_cache() -> SeriesIdCache:
 
 
 def write(actor: Actor, rows: Sequence[tuple[SeriesKey, datetime, float]]) -> IngestResult:
-    """Write prepared rows in one transaction; returns counts. Nothing is written on error."""
+    """Write prepared rows in one transaction; returns counts. Nothing is written on error.
+
+    A busy database (SQLite's lock held by another writer past its busy timeout, a
+    PostgreSQL deadlock) is retried with backoff for a few seconds before it fails."""
     require_ingest(actor)
     id_cache = series_id_cache()
     keys, stamps, values = zip(*rows, strict=True) if rows else ((), (), ())
     distinct = set(keys)
     known, missing = id_cache.lookup(distinct)
-    with database.transaction() as session:
-        created = tsdb.resolve_series(session, missing)
-        ids = {**known, **created}
-        points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
-        stored = tsdb.write_points(session, points)
+
+    def store() -> tuple[dict[SeriesKey, int], int]:
+        with database.transaction() as session:
+            created = tsdb.resolve_series(session, missing)
+            ids = {**known, **created}
+            points = zip(map(ids.__getitem__, keys), stamps, values, strict=True)
+            return created, tsdb.write_points(session, points)
+
+    created, stored = pacing.retry_busy(store)
+    ids = {**known, **created}
     id_cache.remember(created)
     # Cached blocks holding the written points are recomputed on their next read (the
     # usual batch: the current minute of its metrics). Series this process had not seen

@@ -22,6 +22,8 @@ DEFAULT_VIEWPORT_PX = 1600
 MAX_VIEWPORT_PX = 8000
 SPARKLINE_POINTS = 120
 GAUGE_POINTS = 60
+M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
+"""Aggregations a line may draw as M4 points: those that keep values' meaning."""
 
 
 @dataclass(frozen=True)

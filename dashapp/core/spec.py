@@ -227,6 +227,7 @@ class GaugeOptions(Model):
         "else a round number of the unit above the value",
     )
     thresholds: list[Threshold] = Field(default_factory=list, max_length=10)
+    stale_after: int = Field(default=5, ge=1, description="intervals without data = stale")
 
     @field_validator("max")
     @classmethod

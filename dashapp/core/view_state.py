@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import parse_qs, urlencode
 
 from dashapp.core.spec import REFRESH_CHOICES, DashboardSpec
@@ -16,6 +16,12 @@ from dashapp.core.timerange import check_time, format_duration, parse_duration, 
 from dashapp.core.zones import BROWSER, is_zone
 
 ALL_CHOICE = "*"
+MAX_VARIABLE_VALUES = 100
+"""Most values one variable may hold (a variable offers a known list)."""
+MAX_SEARCH_LENGTH = 65_536
+"""Longest URL query string read; a longer one is ignored whole."""
+LISTED_UNKNOWN = 5
+"""Unknown values a notice names before saying how many more there are."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ def check_view(
     value not among ``choices`` (when given) is dropped; an unknown refresh keeps the
     default refresh.
     """
+    if len(search or "") > MAX_SEARCH_LENGTH:
+        return defaults, [f"the link is longer than {MAX_SEARCH_LENGTH} characters"]
     params = parse_qs((search or "").lstrip("?"))
     view, problems = defaults, []
     time_from = params.get("from", [view.time_from])[0]
@@ -84,15 +92,27 @@ def check_view(
         values = params.get(f"var-{name}")
         if values is None:
             continue
+        if len(values) > MAX_VARIABLE_VALUES:
+            problems.append(f"{name} has more than {MAX_VARIABLE_VALUES} values")
+            continue
         if ALL_CHOICE in values:
             chosen[name] = []
             continue
+        values = list(dict.fromkeys(values))
         known = None if choices is None else set(choices.get(name, []))
         unknown = [v for v in values if known is not None and v not in known]
         if unknown:
-            problems.append(f"{name} has no value {', '.join(unknown)}")
-        chosen[name] = [v for v in values if v not in unknown] or list(chosen.get(name, []))
+            problems.append(f"{name} has no value {_listed(unknown)}")
+        kept = [v for v in values if known is None or v in known]
+        chosen[name] = kept or list(chosen.get(name, []))
     return replace(view, variables=chosen), problems
+
+
+def _listed(values: Sequence[str]) -> str:
+    """The first few of ``values``, and how many more."""
+    shown = ", ".join(values[:LISTED_UNKNOWN])
+    more = len(values) - LISTED_UNKNOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _range_problem(time_from: str, time_to: str) -> str:
@@ -145,6 +165,27 @@ def zoomed_out(time_range: Mapping[str, str], now: datetime) -> dict[str, str]:
         return {"from": "now-" + format_duration(_rounded(span * 2)), "to": "now"}
     centre = start + span / 2
     return {"from": absolute(centre - span), "to": absolute(centre + span)}
+
+
+def shifted(
+    time_range: Mapping[str, str], direction: int, now: datetime, zone: tzinfo | None = None
+) -> dict[str, str] | None:
+    """Grafana's t← / t→: the range moved back (``direction`` -1) or forward (+1) by half
+    its span, as absolute times (``zone``: where days start for ``now/d``).
+
+    Forward never passes now: a range already ending at now has nothing newer (None),
+    and one that would reach it (within a hundredth of the span: the seconds since the
+    range was shifted back) becomes the live range of the same span ending at now.
+    """
+    start, end = parse_time(time_range["from"], now, zone), parse_time(time_range["to"], now, zone)
+    half = (end - start) / 2
+    if direction < 0:
+        return {"from": absolute(start - half), "to": absolute(end - half)}
+    if end >= now:
+        return None
+    if end + half >= now - (end - start) / 100:
+        return {"from": "now-" + format_duration(_rounded(end - start)), "to": "now"}
+    return {"from": absolute(start + half), "to": absolute(end + half)}
 
 
 def _rounded(span: timedelta) -> timedelta:

@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
+from db import pacing
 from db.engine import dialect_insert
 from db.sqlfunctions import epoch_us
 from db.tsdb import codec, rollup_chunks
@@ -30,6 +31,7 @@ from db.types import EPOCH, Timestamp, from_epoch_us, utcnow
 DEFAULT_DELAY = timedelta(hours=1)
 ROLLUP_LEVELS = tuple(rollup_chunks.WINDOWS)
 SERIES_PER_STATEMENT = 100  # a day of 100 series at 10 s: about 14 MB back from one DELETE
+SQLITE_SERIES_PER_STATEMENT = 4  # a day of 4 series at 10 s: a fraction of a second's work
 POINTS_PER_TRANSACTION = 1_000_000  # a few seconds of work, then the transaction commits
 CHUNK_COLUMNS = ("min_ts", "max_ts", "count", "ts_blob", "value_blob")
 
@@ -82,6 +84,7 @@ def compact(
     delay: timedelta = DEFAULT_DELAY,
     limit: int = 5_000,
     max_points: int = POINTS_PER_TRANSACTION,
+    deadline: float | None = None,
 ) -> int:
     """Compact closed series-windows of points, then of each rollup level, in this
     transaction, oldest first, each tier up to ``limit`` series-windows or until it moved
@@ -89,16 +92,24 @@ def compact(
     day: rows before the start of the day ``delay`` ago move (into a rollup level's wider
     window too, merged with what it holds already).
 
-    Call until it returns 0 to catch up (``dashapp compact`` does, one transaction per call).
+    With a ``deadline`` (``time.monotonic()``, see :func:`db.pacing.slice_deadline`) it
+    stops at the first statement boundary past it, after one statement at least: on
+    SQLite, writers wait for this transaction to end. Call until it returns 0 to catch up
+    (``dashapp compact`` and the worker do, one transaction per call).
     """
     lock_tiers(session, exclusive=True)
     cutoff = window_of((now or utcnow()) - delay)
+    per_statement = (
+        SQLITE_SERIES_PER_STATEMENT if pacing.one_writer(session) else SERIES_PER_STATEMENT
+    )
     moved = _drain(
         lambda budget: pending_windows(session, cutoff, budget),
         lambda start, sids: compact_window(session, start, sids),
-        limit, max_points,
+        limit, max_points, per_statement, deadline,
     )  # fmt: skip
     for level in ROLLUP_LEVELS:
+        if moved and pacing.past(deadline):
+            return moved
         moved += _drain(
             lambda budget, level=level: rollup_chunks.pending_windows(
                 session, level, cutoff, budget
@@ -106,7 +117,7 @@ def compact(
             lambda start, sids, level=level: rollup_chunks.compact_window(
                 session, level, start, sids, cutoff
             ),
-            limit, max_points,
+            limit, max_points, per_statement, deadline,
         )  # fmt: skip
     return moved
 
@@ -116,21 +127,24 @@ def _drain(
     move: Callable[[datetime, list[int]], int],
     limit: int,
     max_points: int,
+    per_statement: int = SERIES_PER_STATEMENT,
+    deadline: float | None = None,
 ) -> int:
     """Move the windows ``probe`` finds (each round the oldest pending window of every
-    series), ``SERIES_PER_STATEMENT`` series at a time, until ``limit`` series-windows or
-    ``max_points`` rows moved; returns the rows moved. One probe serves up to ``limit``
-    series-windows: on a backlog it costs more than moving a sparse series' day."""
+    series), ``per_statement`` series at a time, until ``limit`` series-windows or
+    ``max_points`` rows moved, or past ``deadline``; returns the rows moved. One probe
+    serves up to ``limit`` series-windows: on a backlog it costs more than moving a
+    sparse series' day."""
     moved, budget = 0, limit
     while budget > 0 and moved < max_points:
         windows = probe(budget)
         if not windows:
             break
         for start, sids in sorted(windows.items()):
-            for first in range(0, len(sids), SERIES_PER_STATEMENT):
-                if moved >= max_points:
+            for first in range(0, len(sids), per_statement):
+                if moved >= max_points or (moved and pacing.past(deadline)):
                     return moved
-                batch = sids[first : first + SERIES_PER_STATEMENT]
+                batch = sids[first : first + per_statement]
                 moved += move(start, batch)
                 budget -= len(batch)
     return moved

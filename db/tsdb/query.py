@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashapp.core.panel_data import bucket_step
+from dashapp.core.panel_data import M4_AGGREGATIONS, bucket_step
 from dashapp.core.results import (
     NO_PERCENTILES,
     PAST_RETENTION,
@@ -34,7 +34,6 @@ from db.sqlfunctions import last_by
 from db.tsdb import cold_statements, rollups, statements
 from db.tsdb.metrics import find_series
 
-M4_AGGREGATIONS = frozenset({"avg", "min", "max", "last"})
 RATE_LOOKBACK = timedelta(minutes=5)
 """How old a counter's previous point may be for a rate to count the increase since it."""
 IN_PROCESS = (

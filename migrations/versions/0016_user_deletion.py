@@ -1,7 +1,7 @@
 """Deleted accounts: ``users.deleted_at``.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06
 
 Deleting an account keeps its row as a tombstone (no password, no sessions, no time
@@ -16,8 +16,8 @@ from alembic import op
 
 from db.types import Timestamp
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
