@@ -17,6 +17,7 @@ import psycopg
 import pytest
 import redis
 from dash.testing.application_runners import BaseDashRunner
+from dash.testing.composite import DashComposite
 from flask import Flask
 from sqlalchemy import create_engine, text
 
@@ -174,3 +175,12 @@ def chromium() -> str:
     if driver is None or not Path("/usr/bin/chromium").exists():
         service_missing("Chromium and chromium-driver are not installed")
     return driver
+
+
+@pytest.fixture
+def dash_duo(dash_duo: DashComposite) -> Iterator[DashComposite]:
+    """dash.testing's ``dash_duo`` with 30 s waits instead of 10: a busy machine (a CI
+    host running the suite beside other work) can take more than 10 s to draw a
+    dashboard's first panels; a wait that holds returns as soon as it does."""
+    dash_duo.wait_timeout = 30
+    yield dash_duo

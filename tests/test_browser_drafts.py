@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 from dashapp.core.spec import parse_spec
 from tests.browser import log_in, screenshots, wait_for
-from tests.test_browser_editor import PASSWORD, banner, editor_app, element, stored
+from tests.test_browser_editor import PASSWORD, banner, clickable, editor_app, element, stored
 
 pytestmark = pytest.mark.browser
 __all__ = ["editor_app"]  # the fixture, shared with the editor's tests
@@ -21,7 +21,7 @@ ABOUT = "panel-about"
 def remove_about_panel(dash_duo: DashComposite) -> None:
     """Remove the demo's text panel in the editor (an unsaved change)."""
     key = {"panel": "about", "type": "panel-remove"}
-    wait_for(lambda: element(dash_duo, key)).click()
+    wait_for(lambda: clickable(dash_duo, key)).click()
     assert wait_for(lambda: not dash_duo.driver.find_elements(By.ID, ABOUT))
     assert wait_for(lambda: "Unsaved" in banner(dash_duo))
 
@@ -55,7 +55,7 @@ def test_leaving_edit_and_coming_back_restores_the_draft(
 
 def test_saving_without_a_change_is_refused(dash_duo: DashComposite, editor_app: Flask) -> None:
     open_editor(dash_duo, editor_app)
-    wait_for(lambda: element(dash_duo, "save")).click()
+    wait_for(lambda: clickable(dash_duo, "save")).click()
     assert wait_for(lambda: "Nothing to save" in banner(dash_duo)), banner(dash_duo)
     assert stored(editor_app, "service-health").version == 1
 
@@ -76,8 +76,8 @@ def test_removing_leaves_no_gap_and_new_panels_appear_on_top(
         assert wait_for(lambda p=panel: not driver.find_elements(By.ID, f"panel-{p}"))
     # What was below them moved up into the gap.
     assert wait_for(lambda: top("panel-rps-by-host") < memory_before + 400)
-    wait_for(lambda: element(dash_duo, "add-panel")).click()
-    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    wait_for(lambda: clickable(dash_duo, "add-panel")).click()
+    wait_for(lambda: clickable(dash_duo, "pe-cancel")).click()
     new = wait_for(lambda: driver.find_elements(By.ID, "panel-timeseries"))
     assert new
     others = [p.get_attribute("id") for p in driver.find_elements(By.CSS_SELECTOR, ".panel")]
@@ -97,7 +97,7 @@ def test_the_panel_editor_speaks_plainly_and_only_after_the_user_acts(
     dash_duo.driver.set_window_size(1600, 1000)
     log_in(dash_duo, "ed", PASSWORD, "/d/ops/edit")
     driver = dash_duo.driver
-    wait_for(lambda: element(dash_duo, "add-panel")).click()
+    wait_for(lambda: clickable(dash_duo, "add-panel")).click()
     preview = wait_for(lambda: element(dash_duo, "pe-preview"))
     assert wait_for(lambda: "Pick a metric to see a preview" in preview.text), preview.text
 

@@ -47,6 +47,13 @@ def element(dash_duo: DashComposite, component: str | dict[str, Any]) -> Any:
     return dash_duo.driver.find_element(By.ID, component)
 
 
+def clickable(dash_duo: DashComposite, component: str | dict[str, Any]) -> Any:
+    """The component's element once it can take a click (None while it is hidden or
+    disabled: a dialog still opening answers a click with "element not interactable")."""
+    found = element(dash_duo, component)
+    return found if found.is_displayed() and found.is_enabled() else None
+
+
 def start_logged_in(dash_duo: DashComposite, app: Flask, path: str) -> None:
     dash_duo.start_server(app.extensions["dashapp.dash"])
     driver = dash_duo.driver
@@ -88,7 +95,7 @@ def test_an_editor_builds_drags_saves_and_finds_it_as_saved(
     element(dash_duo, "create-submit").click()
     wait_for(lambda: dash_duo.driver.current_url.endswith("/d/checkout/edit"))
 
-    wait_for(lambda: element(dash_duo, "add-panel")).click()
+    wait_for(lambda: clickable(dash_duo, "add-panel")).click()
     metric = wait_for(lambda: element(dash_duo, {"index": 0, "name": "metric", "type": "pe-query"}))
     choose(dash_duo, metric, "cpu.usage")
     panel_title = element(dash_duo, {"name": "title", "type": "pe-field"})
@@ -153,8 +160,8 @@ def test_an_editor_builds_drags_saves_and_finds_it_as_saved(
 
 def test_an_unsaved_draft_survives_a_reload(dash_duo: DashComposite, editor_app: Flask) -> None:
     start_logged_in(dash_duo, editor_app, "/d/ops/edit")
-    wait_for(lambda: element(dash_duo, "add-panel")).click()
-    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    wait_for(lambda: clickable(dash_duo, "add-panel")).click()
+    wait_for(lambda: clickable(dash_duo, "pe-cancel")).click()
     assert wait_for(lambda: dash_duo.driver.find_elements(By.ID, "panel-timeseries"))
     dash_duo.driver.execute_script("window.onbeforeunload = null;")  # the test leaves, not a user
     dash_duo.driver.refresh()
@@ -191,7 +198,7 @@ def test_an_added_panel_is_scrolled_into_view(dash_duo: DashComposite, editor_ap
     # A script click: Selenium's own would scroll the button (and the grid's top) into view.
     driver.execute_script("arguments[0].click()", element(dash_duo, "add-panel"))
     assert wait_for(lambda: driver.find_elements(By.ID, "panel-timeseries"))
-    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    wait_for(lambda: clickable(dash_duo, "pe-cancel")).click()
     assert wait_for(lambda: driver.execute_script(IN_VIEW_JS, "panel-timeseries"))
     assert not driver.execute_script(IN_VIEW_JS, "panel-note7")  # it did scroll, far up
 
@@ -200,8 +207,8 @@ def test_a_draft_made_on_an_older_version_meets_the_conflict(
     dash_duo: DashComposite, editor_app: Flask
 ) -> None:
     start_logged_in(dash_duo, editor_app, "/d/ops/edit")
-    wait_for(lambda: element(dash_duo, "add-panel")).click()
-    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    wait_for(lambda: clickable(dash_duo, "add-panel")).click()
+    wait_for(lambda: clickable(dash_duo, "pe-cancel")).click()
     assert wait_for(lambda: "Unsaved" in banner(dash_duo))
     with editor_app.app_context(), database.transaction() as session:  # someone else saves
         dashboards.update_dashboard(session, "ops", parse_spec({"title": "Ops (theirs)"}), 1, "ann")
@@ -217,8 +224,8 @@ def test_a_second_editor_gets_a_conflict_and_can_save_a_copy(
     dash_duo: DashComposite, editor_app: Flask
 ) -> None:
     start_logged_in(dash_duo, editor_app, "/d/ops/edit")
-    wait_for(lambda: element(dash_duo, "add-panel")).click()
-    wait_for(lambda: element(dash_duo, "pe-cancel")).click()
+    wait_for(lambda: clickable(dash_duo, "add-panel")).click()
+    wait_for(lambda: clickable(dash_duo, "pe-cancel")).click()
     with editor_app.app_context(), database.transaction() as session:  # someone else saves
         dashboards.update_dashboard(session, "ops", parse_spec({"title": "Ops (theirs)"}), 1, "ann")
     element(dash_duo, "save").click()
